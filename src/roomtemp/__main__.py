@@ -1,0 +1,3 @@
+from roomtemp.cli import main
+
+main()

@@ -1,0 +1,107 @@
+"""The FastAPI application: built by create_app(settings), storage opened and closed by lifespan."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from roomtemp import __version__
+from roomtemp.api import errors
+from roomtemp.api.routes import health, metrics, readings, rooms, stats
+from roomtemp.config import Settings
+from roomtemp.service import Clock, RoomService
+from roomtemp.storage import Storage, open_storage
+from roomtemp.telemetry import ServiceMetrics
+
+log = logging.getLogger("roomtemp")
+
+StorageFactory = Callable[[str], Awaitable[Storage]]
+
+DESCRIPTION = """
+Temperature sensors push readings; people, dashboards and other systems ask what the temperature
+is now, what it was, and the mean/min/max per hour or day. Values are stored in degrees Celsius;
+`unit` converts any answer. Times are RFC 3339 (UTC, `Z`) or Unix epoch seconds.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock = time.time,
+    metrics_registry: ServiceMetrics | None = None,
+    storage_factory: StorageFactory = open_storage,
+) -> FastAPI:
+    """Build the app. Storage is opened on start-up and closed on shutdown."""
+    settings = settings if settings is not None else Settings()
+    service_metrics = metrics_registry if metrics_registry is not None else ServiceMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        storage = await storage_factory(settings.storage)
+        app.state.service = RoomService(settings, storage, clock)
+        log.info("roomtemp %s serving with storage %s", __version__, settings.storage)
+        try:
+            yield
+        finally:
+            await storage.close()
+            log.info("storage closed")
+
+    app = FastAPI(
+        title="roomtemp",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = service_metrics
+    errors.install(app)
+    for resource in (readings, rooms, stats, health, metrics):
+        app.include_router(resource.router)
+
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    app.add_middleware(RequestMetrics, metrics=service_metrics)
+    return app
+
+
+class RequestMetrics:
+    """Counts requests and times them per route template (not per URL, to bound cardinality)."""
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route: Any = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope["method"]
+            self.metrics.requests.labels(method, template, str(status["code"])).inc()
+            self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for `uvicorn --factory` and for worker processes: settings from ROOMTEMP_*."""
+    return create_app(Settings())

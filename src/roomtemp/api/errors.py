@@ -1,0 +1,69 @@
+"""Domain errors to HTTP answers, in one place."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from roomtemp.errors import (
+    ConflictingReading,
+    InvalidInput,
+    RoomNotFound,
+    StorageError,
+    StorageUnavailable,
+    TooLarge,
+)
+
+log = logging.getLogger("roomtemp.api")
+
+
+def _detail(status: int, detail: object, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+async def _invalid(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidInput)
+    _count_rejected(request, "invalid")
+    return _detail(422, [{"loc": list(p.loc), "msg": p.msg, "type": p.type} for p in exc.problems])
+
+
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
+    return _detail(404, str(exc))
+
+
+async def _conflict(request: Request, exc: Exception) -> JSONResponse:
+    _count_rejected(request, "conflict")
+    return _detail(409, str(exc))
+
+
+async def _too_large(request: Request, exc: Exception) -> JSONResponse:
+    _count_rejected(request, "too_large")
+    return _detail(413, str(exc))
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StorageUnavailable)
+    log.warning("storage unavailable: %s", exc)
+    return _detail(503, str(exc), {"Retry-After": str(exc.retry_after_seconds)})
+
+
+async def _storage_failed(request: Request, exc: Exception) -> JSONResponse:
+    log.error("storage failed: %s", exc)
+    return _detail(503, f"storage failed: {exc}", {"Retry-After": "5"})
+
+
+def _count_rejected(request: Request, reason: str) -> None:
+    if request.method == "POST" and "readings" in request.url.path:
+        request.app.state.metrics.rejected.labels(reason).inc()
+
+
+def install(app: FastAPI) -> None:
+    """Register the translation of every domain error."""
+    app.add_exception_handler(InvalidInput, _invalid)
+    app.add_exception_handler(RoomNotFound, _not_found)
+    app.add_exception_handler(ConflictingReading, _conflict)
+    app.add_exception_handler(TooLarge, _too_large)
+    app.add_exception_handler(StorageUnavailable, _unavailable)
+    app.add_exception_handler(StorageError, _storage_failed)

@@ -1,0 +1,151 @@
+"""Pushing readings (JSON, CSV, NDJSON) and reading them back raw."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from roomtemp.api.deps import OutUnit, Range, RoomId, Service, decode_cursor, encode_cursor
+from roomtemp.api.present import reading_out
+from roomtemp.domain import ReadingsPage
+from roomtemp.errors import InvalidInput
+from roomtemp.ingest_formats import parse_body
+from roomtemp.models import ReadingIn, ReadingsOut, WriteOut
+from roomtemp.timeparse import format_timestamp
+from roomtemp.units import Unit, from_celsius
+from roomtemp.validation import ID_RULE, check_id
+
+router = APIRouter(prefix="/api/v1", tags=["readings"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    202: {"model": WriteOut, "description": "the engine is down: spooled, replayed later"},
+    409: {"description": "a reading with the same identity and another value is stored"},
+    413: {"description": "more readings than the batch limit"},
+    422: {"description": "invalid input: every bad item listed by index"},
+    503: {"description": "storage unavailable; retry after Retry-After seconds"},
+}
+
+
+def _body_schema(item: dict[str, Any], csv_example: str) -> dict[str, Any]:
+    one_or_many = {"oneOf": [item, {"type": "array", "items": item}]}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": one_or_many},
+                "text/csv": {"schema": {"type": "string"}, "example": csv_example},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            },
+        }
+    }
+
+
+_ITEM = ReadingIn.model_json_schema()
+
+
+async def _ingest(request: Request, service: Service, room_id: str | None) -> JSONResponse:
+    settings = service.settings
+    items, is_list = parse_body(
+        await request.body(), request.headers.get("content-type", ""), settings.max_batch
+    )
+    result = await service.ingest(items, room_id, indexed=is_list)
+    metrics = request.app.state.metrics
+    metrics.ingested.inc(result.accepted)
+    metrics.duplicates.inc(result.duplicates)
+    body = WriteOut(accepted=result.accepted, duplicates=result.duplicates).model_dump()
+    return JSONResponse(body, status_code=202 if result.spooled else 201)
+
+
+@router.post(
+    "/rooms/{room}/readings",
+    status_code=201,
+    response_model=WriteOut,
+    responses=_ERRORS,
+    summary="Push one reading (object) or many (array) for a room",
+    openapi_extra=_body_schema(
+        _ITEM, "value,timestamp,unit,sensor_id\n21.5,2024-03-01T12:00:00Z,,\n"
+    ),
+)
+async def push_room_readings(room: RoomId, request: Request, service: Service) -> JSONResponse:
+    return await _ingest(request, service, room)
+
+
+@router.post(
+    "/readings",
+    status_code=201,
+    response_model=WriteOut,
+    responses=_ERRORS,
+    summary="Push a batch across rooms: JSON array, CSV or NDJSON, each reading with room_id",
+    openapi_extra=_body_schema(
+        _ITEM, "room_id,value,timestamp,unit,sensor_id\nkitchen,21.5,2024-03-01T12:00:00Z,C,\n"
+    ),
+)
+async def push_readings(request: Request, service: Service) -> JSONResponse:
+    return await _ingest(request, service, None)
+
+
+@router.get(
+    "/rooms/{room}/readings",
+    response_model=ReadingsOut,
+    summary="Raw readings in [start, end), oldest first, paginated by cursor",
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+async def get_readings(
+    room: RoomId,
+    span: Range,
+    unit: OutUnit,
+    service: Service,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="page size")] = 1000,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    sensor_id: Annotated[str | None, Query(description="only this sensor")] = None,
+    format: Annotated[str, Query(pattern="^(json|csv)$", description="json or csv")] = "json",
+) -> Any:
+    if sensor_id is not None:
+        _check_sensor(sensor_id)
+    page = await service.readings(
+        room,
+        span.start_ms,
+        span.end_ms,
+        sensor_id=sensor_id,
+        after=decode_cursor(cursor) if cursor else None,
+        limit=min(limit, service.settings.max_page),
+    )
+    next_cursor = encode_cursor(page.next_after) if page.next_after else None
+    if format == "csv":
+        return _csv_page(room, page, unit, request, next_cursor)
+    return ReadingsOut(
+        readings=[reading_out(r, unit) for r in page.readings], next_cursor=next_cursor
+    )
+
+
+def _check_sensor(sensor_id: str) -> None:
+    try:
+        check_id(sensor_id, "sensor_id")
+    except ValueError:
+        raise InvalidInput.single(("query", "sensor_id"), f"invalid sensor_id: {ID_RULE}") from None
+
+
+def _csv_page(
+    room: str, page: ReadingsPage, unit: Unit, request: Request, next_cursor: str | None
+) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("room_id", "sensor_id", "timestamp", "value"))
+    for r in page.readings:
+        writer.writerow(
+            (
+                room,
+                r.sensor_id or "",
+                format_timestamp(r.timestamp_ms),
+                repr(from_celsius(r.value, unit)),
+            )
+        )
+    headers = {}
+    if next_cursor is not None:
+        headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
+    return Response(out.getvalue(), media_type="text/csv", headers=headers)

@@ -1,0 +1,55 @@
+"""Aggregates: per bucket for one room, and one summary per room."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from roomtemp.api.deps import OutUnit, Range, RoomId, Service, StatsParams
+from roomtemp.api.present import bucket_out, summary_out
+from roomtemp.models import CrossRoomStatsOut, RoomSummaryOut, StatsOut
+from roomtemp.timeparse import format_duration, format_timestamp
+
+router = APIRouter(prefix="/api/v1", tags=["stats"])
+
+
+@router.get(
+    "/rooms/{room}/stats",
+    response_model=StatsOut,
+    responses={404: {"description": "unknown room"}, 422: {"description": "bad range or step"}},
+    summary="Mean, min, max and count per bucket of `step` in [start, end)",
+)
+async def room_stats(room: RoomId, query: StatsParams, unit: OutUnit, service: Service) -> StatsOut:
+    buckets, summary = await service.stats(room, query)
+    step_ms = query.step_ms if query.step_ms is not None else query.end_ms - query.start_ms
+    return StatsOut(
+        room_id=room,
+        start=format_timestamp(query.start_ms),
+        end=format_timestamp(query.end_ms),
+        step=format_duration(step_ms),
+        unit=unit.value,
+        buckets=[bucket_out(b, unit) for b in buckets],
+        summary=summary_out(summary, unit),
+    )
+
+
+@router.get(
+    "/stats",
+    response_model=CrossRoomStatsOut,
+    summary="One summary (mean, min, max, count) per room over [start, end)",
+)
+async def cross_room_stats(
+    span: Range,
+    unit: OutUnit,
+    service: Service,
+    building: Annotated[str | None, Query(description="only rooms of this building")] = None,
+    floor: Annotated[str | None, Query(description="only rooms on this floor")] = None,
+) -> CrossRoomStatsOut:
+    found = await service.cross_room_stats(span.start_ms, span.end_ms, building, floor)
+    return CrossRoomStatsOut(
+        rooms=[
+            RoomSummaryOut(room_id=room_id, **summary_out(summary, unit).model_dump())
+            for room_id, summary in found
+        ]
+    )

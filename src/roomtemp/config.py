@@ -1,0 +1,49 @@
+"""Settings: one object, read from ROOMTEMP_* environment variables; CLI flags override them."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from roomtemp.timeparse import parse_duration
+
+DEFAULT_STORAGE = "sqlite:///./data/roomtemp.sqlite3"
+
+
+class Settings(BaseSettings):
+    """Everything that wires roomtemp together; built in create_app or the CLI, not at import."""
+
+    model_config = SettingsConfigDict(env_prefix="ROOMTEMP_", extra="ignore")
+
+    storage: str = Field(DEFAULT_STORAGE, description="storage URL: sqlite:///PATH")
+    host: str = Field("127.0.0.1", description="address the server binds")
+    port: int = Field(8000, ge=0, le=65535, description="port the server binds")
+    workers: int = Field(1, ge=1, le=64, description="server worker processes")
+    min_celsius: float = Field(-60.0, description="lowest plausible reading, in °C")
+    max_celsius: float = Field(100.0, description="highest plausible reading, in °C")
+    clock_skew: float = Field(
+        300.0, ge=0, description="seconds (or 5m) a reading's timestamp may lie in the future"
+    )
+    stale_after: float = Field(
+        900.0, gt=0, description="seconds (or 15m) before a reading is stale"
+    )
+    max_batch: int = Field(10_000, ge=1, description="most readings in one request (413 above)")
+    max_page: int = Field(10_000, ge=1, description="most readings in one page of raw readings")
+    max_buckets: int = Field(11_000, ge=1, description="most buckets in one stats answer")
+    log_level: str = Field("info", description="debug, info, warning or error")
+
+    @field_validator("clock_skew", "stale_after", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_duration(value) / 1000
+        return value
+
+    @model_validator(mode="after")
+    def _check_range(self) -> Settings:
+        if self.min_celsius >= self.max_celsius:
+            raise ValueError(
+                f"ROOMTEMP_MIN_CELSIUS ({self.min_celsius}) must be below "
+                f"ROOMTEMP_MAX_CELSIUS ({self.max_celsius})"
+            )
+        return self

@@ -1,0 +1,78 @@
+"""The records that flow between the service and the storage backends (Celsius, epoch ms)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One validated reading: identity is (room_id, sensor_id, timestamp_ms); value in Celsius."""
+
+    room_id: str
+    sensor_id: str | None
+    timestamp_ms: int
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class SensorLatest:
+    """The newest reading of one sensor of a room."""
+
+    sensor_id: str | None
+    timestamp_ms: int
+    value: float
+
+
+@dataclass(frozen=True)
+class Comfort:
+    """The band a room should stay in; either side may be open."""
+
+    min_celsius: float | None = None
+    max_celsius: float | None = None
+
+
+@dataclass(frozen=True)
+class RoomMeta:
+    """What people say about a room; every field but the id is optional."""
+
+    room_id: str
+    name: str | None = None
+    building: str | None = None
+    floor: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    comfort: Comfort = field(default_factory=Comfort)
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregate:
+    """Sum, count, min and max of the readings in one bucket (all sensors of a room)."""
+
+    start_ms: int
+    end_ms: int
+    total: float
+    count: int
+    minimum: float
+    maximum: float
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.count
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a write did: readings newly stored, identical re-sends ignored, and whether the
+    readings were only spooled locally (to be replayed once the engine is back)."""
+
+    accepted: int
+    duplicates: int
+    spooled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingsPage:
+    """Raw readings of one room, oldest first, and the key to continue after the last one."""
+
+    readings: list[Reading]
+    next_after: tuple[int, str] | None

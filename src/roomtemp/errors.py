@@ -1,0 +1,87 @@
+"""Domain errors, raised below the HTTP layer and translated to HTTP in one place (api/errors.py).
+
+RoomtempError
+ ├── InvalidInput          422: one or more problems, each with a location and a message
+ ├── RoomNotFound          404: the room does not exist (or has no readings where one is needed)
+ ├── ConflictingReading    409: same (room, sensor, timestamp) with another value
+ ├── TooLarge              413: a batch above the configured limit
+ ├── ConfigurationError    a setting is wrong; raised at start-up, never during a request
+ └── StorageError
+      ├── StorageUnavailable  503 + Retry-After: the backend cannot be reached right now
+      └── StorageFull         503 + Retry-After: the outage spool is full
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class RoomtempError(Exception):
+    """Base of every error roomtemp raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input: where (FastAPI-style `loc`) and why."""
+
+    loc: tuple[str | int, ...]
+    msg: str
+    type: str = "value_error"
+
+
+class InvalidInput(RoomtempError):
+    """The input breaks one or more rules; every problem is listed."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(f"{'.'.join(map(str, p.loc))}: {p.msg}" for p in problems))
+        self.problems = problems
+
+    @classmethod
+    def single(cls, loc: tuple[str | int, ...], msg: str) -> InvalidInput:
+        return cls([Problem(loc, msg)])
+
+
+class RoomNotFound(RoomtempError):
+    """The room is unknown, or it has no readings where a reading is required."""
+
+    def __init__(self, room_id: str, why: str = "unknown room") -> None:
+        super().__init__(f"{why}: {room_id!r}")
+        self.room_id = room_id
+
+
+class ConflictingReading(RoomtempError):
+    """A reading with the same identity but another value is already stored (or in the batch)."""
+
+    def __init__(
+        self, room_id: str, sensor_id: str | None, timestamp_ms: int, stored: float, sent: float
+    ) -> None:
+        sensor = sensor_id if sensor_id is not None else "(anonymous)"
+        super().__init__(
+            f"room {room_id!r} sensor {sensor} at {timestamp_ms} ms already holds {stored!r}, "
+            f"got {sent!r}; nothing of the batch was stored"
+        )
+        self.room_id = room_id
+
+
+class TooLarge(RoomtempError):
+    """The request carries more than the configured limit."""
+
+
+class ConfigurationError(RoomtempError):
+    """A setting is wrong; the message says which and how to fix it."""
+
+
+class StorageError(RoomtempError):
+    """The storage backend failed."""
+
+
+class StorageUnavailable(StorageError):
+    """The storage backend cannot be reached right now; retry later."""
+
+    def __init__(self, message: str, retry_after_seconds: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class StorageFull(StorageUnavailable):
+    """The local outage spool is full; retry once the engine is back."""

@@ -1,0 +1,133 @@
+"""Request bodies to readings as sent: JSON (object or array), CSV and NDJSON.
+
+Parsing problems are reported as InvalidInput with the item's index, like validation problems.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from pydantic import TypeAdapter, ValidationError
+
+from roomtemp.errors import InvalidInput, Problem, TooLarge
+from roomtemp.models import ReadingIn
+
+CSV_COLUMNS = ("room_id", "value", "timestamp", "unit", "sensor_id")
+REQUIRED_CSV_COLUMNS = ("room_id", "value")
+
+_ITEMS = TypeAdapter(list[ReadingIn])
+_ONE = TypeAdapter(ReadingIn)
+
+
+def parse_body(body: bytes, content_type: str, max_items: int) -> tuple[list[ReadingIn], bool]:
+    """Parse a body by its media type; returns the items and whether the body was a list."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media in ("text/csv", "application/csv"):
+        return _checked(parse_csv(_text(body)), max_items), True
+    if media in ("application/x-ndjson", "application/ndjson", "application/jsonl"):
+        return _checked(parse_ndjson(body), max_items), True
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput.single(("body",), f"body is not valid JSON: {exc}") from None
+    if isinstance(document, list):
+        return _checked(document, max_items), True
+    try:
+        return [_ONE.validate_python(document)], False
+    except ValidationError as exc:
+        raise InvalidInput(_problems(exc, ("body",))) from None
+
+
+def _checked(items: Sequence[Any], max_items: int) -> list[ReadingIn]:
+    if len(items) > max_items:
+        raise TooLarge(
+            f"{len(items)} readings in one request, more than the limit of {max_items}; "
+            "split the batch"
+        )
+    if not items:
+        raise InvalidInput.single(("body",), "no readings: send at least one")
+    try:
+        return _ITEMS.validate_python(items)
+    except ValidationError as exc:
+        raise InvalidInput(_problems(exc, ("body",))) from None
+
+
+def _problems(exc: ValidationError, prefix: tuple[str | int, ...]) -> list[Problem]:
+    return [
+        Problem((*prefix, *error["loc"]), error["msg"], error["type"]) for error in exc.errors()
+    ]
+
+
+def _text(body: bytes) -> str:
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput.single(("body",), f"body is not UTF-8: {exc}") from None
+
+
+def parse_csv(text: str) -> list[dict[str, str | None]]:
+    """CSV with a header naming columns of `room_id,value,timestamp,unit,sensor_id`.
+
+    Only `room_id` and `value` are required; empty cells mean "not given".
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [cell.strip() for cell in next(reader)]
+    except StopIteration:
+        raise InvalidInput.single(("body",), "CSV body is empty: send a header line") from None
+    except csv.Error as exc:
+        raise InvalidInput.single(("body",), f"CSV header is malformed: {exc}") from None
+    _check_header(header)
+    items: list[dict[str, str | None]] = []
+    problems: list[Problem] = []
+    try:
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
+                problems.append(
+                    Problem(
+                        ("body", len(items)),
+                        f"line {reader.line_num}: {len(row)} cells, the header has {len(header)}",
+                    )
+                )
+            items.append(
+                {col: (cell.strip() or None) for col, cell in zip(header, row, strict=False)}
+            )
+    except csv.Error as exc:
+        problems.append(Problem(("body", len(items)), f"line {reader.line_num}: {exc}"))
+    if problems:
+        raise InvalidInput(problems)
+    return items
+
+
+def _check_header(header: list[str]) -> None:
+    unknown = [col for col in header if col not in CSV_COLUMNS]
+    missing = [col for col in REQUIRED_CSV_COLUMNS if col not in header]
+    if unknown or missing or len(set(header)) != len(header):
+        raise InvalidInput.single(
+            ("body",),
+            f"CSV header {','.join(header)!r} is not valid: columns are "
+            f"{','.join(CSV_COLUMNS)} (room_id and value required, each at most once)",
+        )
+
+
+def parse_ndjson(body: bytes) -> list[Any]:
+    """One JSON object a line; blank lines are skipped."""
+    items: list[Any] = []
+    problems: list[Problem] = []
+    for line_number, line in enumerate(body.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(orjson.loads(line))
+        except orjson.JSONDecodeError as exc:
+            problems.append(Problem(("body", len(items)), f"line {line_number}: not JSON: {exc}"))
+            items.append(None)
+    if problems:
+        raise InvalidInput(problems)
+    return items

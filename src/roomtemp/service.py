@@ -1,0 +1,226 @@
+"""The service layer: validated input in, storage calls out. No HTTP, no SQL, no PromQL here."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from roomtemp.config import Settings
+from roomtemp.domain import Aggregate, ReadingsPage, RoomMeta, SensorLatest, WriteResult
+from roomtemp.errors import InvalidInput, RoomNotFound
+from roomtemp.models import ReadingIn
+from roomtemp.storage.base import Storage
+from roomtemp.timeparse import (
+    MS_PER_DAY,
+    Bucket,
+    count_epoch_buckets,
+    count_local_day_buckets,
+    epoch_buckets,
+    local_day_buckets,
+)
+from roomtemp.validation import Limits, validate_batch
+
+Clock = Callable[[], float]
+"""Returns the current time as epoch seconds; injected so that tests control time."""
+
+
+@dataclass(frozen=True)
+class RoomView:
+    """A room's metadata, its newest reading and whether that is stale."""
+
+    meta: RoomMeta
+    latest: SensorLatest | None
+    stale: bool
+
+
+@dataclass(frozen=True)
+class Temperature:
+    """The current temperature of a room and the sensor readings it is made of."""
+
+    room_id: str
+    value: float
+    timestamp_ms: int
+    age_seconds: float
+    stale: bool
+    sensors: list[tuple[SensorLatest, bool]]
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    """A validated stats request: `[start, end)`, optional step and time zone."""
+
+    start_ms: int
+    end_ms: int
+    step_ms: int | None = None
+    zone: ZoneInfo | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Mean, min, max and count over many buckets; None values when count is 0."""
+
+    mean: float | None
+    minimum: float | None
+    maximum: float | None
+    count: int
+
+
+class RoomService:
+    """What roomtemp does, independent of how it is asked."""
+
+    def __init__(self, settings: Settings, storage: Storage, clock: Clock = time.time) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.clock = clock
+        self.limits = Limits(
+            settings.min_celsius, settings.max_celsius, round(settings.clock_skew * 1000)
+        )
+
+    def now_ms(self) -> int:
+        return round(self.clock() * 1000)
+
+    async def ingest(
+        self, items: Sequence[ReadingIn], room_id: str | None, *, indexed: bool = True
+    ) -> WriteResult:
+        """Validate a batch and store it atomically."""
+        batch = validate_batch(
+            items, room_id=room_id, now_ms=self.now_ms(), limits=self.limits, indexed=indexed
+        )
+        stored = await self.storage.write(batch.readings)
+        return WriteResult(stored.accepted, stored.duplicates + batch.duplicates, stored.spooled)
+
+    async def put_room(self, meta: RoomMeta) -> tuple[RoomView, bool]:
+        created = await self.storage.put_room(meta)
+        return await self.room(meta.room_id), created
+
+    async def room(self, room_id: str) -> RoomView:
+        meta = await self.storage.get_room(room_id)
+        if meta is None:
+            raise RoomNotFound(room_id)
+        latest = await self.storage.latest([room_id])
+        return self._view(meta, latest.get(room_id, []))
+
+    async def rooms(self, building: str | None = None, floor: str | None = None) -> list[RoomView]:
+        metas = _filtered(await self.storage.list_rooms(), building, floor)
+        latest = await self.storage.latest(None if len(metas) > 50 else [m.room_id for m in metas])
+        return [self._view(meta, latest.get(meta.room_id, [])) for meta in metas]
+
+    async def sensors_by_room(self) -> list[tuple[RoomMeta, list[SensorLatest]]]:
+        """Every room with the newest reading of each of its sensors."""
+        latest = await self.storage.latest()
+        return [(meta, latest.get(meta.room_id, [])) for meta in await self.storage.list_rooms()]
+
+    async def delete_room(self, room_id: str) -> None:
+        if not await self.storage.delete_room(room_id):
+            raise RoomNotFound(room_id)
+
+    async def temperature(self, room_id: str) -> Temperature:
+        """Mean of each sensor's latest non-stale reading; of all, when all are stale."""
+        await self._require(room_id)
+        sensors = (await self.storage.latest([room_id])).get(room_id, [])
+        if not sensors:
+            raise RoomNotFound(room_id, "room has no readings yet")
+        now_ms = self.now_ms()
+        marked = [(s, self._is_stale(s.timestamp_ms, now_ms)) for s in sensors]
+        fresh = [s for s, stale in marked if not stale]
+        used = fresh or sensors
+        newest = max(s.timestamp_ms for s in used)
+        return Temperature(
+            room_id=room_id,
+            value=sum(s.value for s in used) / len(used),
+            timestamp_ms=newest,
+            age_seconds=(now_ms - newest) / 1000,
+            stale=not fresh,
+            sensors=marked,
+        )
+
+    async def readings(
+        self,
+        room_id: str,
+        start_ms: int,
+        end_ms: int,
+        *,
+        sensor_id: str | None,
+        after: tuple[int, str] | None,
+        limit: int,
+    ) -> ReadingsPage:
+        await self._require(room_id)
+        return await self.storage.readings(
+            room_id, start_ms, end_ms, sensor_id=sensor_id, after=after, limit=limit
+        )
+
+    async def stats(self, room_id: str, query: StatsQuery) -> tuple[list[Aggregate], Summary]:
+        """Aggregates per bucket of one room, and their summary."""
+        await self._require(room_id)
+        buckets = self.buckets(query)
+        found = (await self.storage.aggregate([room_id], buckets)).get(room_id, [])
+        return found, summarise(found)
+
+    async def cross_room_stats(
+        self, start_ms: int, end_ms: int, building: str | None, floor: str | None
+    ) -> list[tuple[str, Summary]]:
+        """One summary per room over `[start, end)`, rooms sorted by id."""
+        metas = _filtered(await self.storage.list_rooms(), building, floor)
+        room_ids = [meta.room_id for meta in metas]
+        bucket = Bucket(start_ms, end_ms, start_ms, end_ms)
+        found = await self.storage.aggregate(room_ids, [bucket]) if room_ids else {}
+        return [(room_id, summarise(found.get(room_id, []))) for room_id in room_ids]
+
+    def buckets(self, query: StatsQuery) -> list[Bucket]:
+        """The buckets of a query; InvalidInput when there would be too many."""
+        start, end, step = query.start_ms, query.end_ms, query.step_ms
+        if step is None:
+            return [Bucket(start, end, start, end)]
+        local_days = query.zone is not None and step % MS_PER_DAY == 0
+        if local_days and query.zone is not None:
+            count = count_local_day_buckets(start, end, step // MS_PER_DAY, query.zone)
+        else:
+            count = count_epoch_buckets(start, end, step)
+        if count > self.settings.max_buckets:
+            raise InvalidInput.single(
+                ("query", "step"),
+                f"the range holds {count} buckets of this step, more than the limit of "
+                f"{self.settings.max_buckets}; use a longer step or a shorter range",
+            )
+        if local_days and query.zone is not None:
+            return local_day_buckets(start, end, step // MS_PER_DAY, query.zone)
+        return epoch_buckets(start, end, step)
+
+    async def _require(self, room_id: str) -> RoomMeta:
+        meta = await self.storage.get_room(room_id)
+        if meta is None:
+            raise RoomNotFound(room_id)
+        return meta
+
+    def _is_stale(self, timestamp_ms: int, now_ms: int) -> bool:
+        return now_ms - timestamp_ms > self.settings.stale_after * 1000
+
+    def _view(self, meta: RoomMeta, sensors: list[SensorLatest]) -> RoomView:
+        if not sensors:
+            return RoomView(meta, None, True)
+        newest = max(sensors, key=lambda s: (s.timestamp_ms, s.sensor_id or ""))
+        return RoomView(meta, newest, self._is_stale(newest.timestamp_ms, self.now_ms()))
+
+
+def summarise(aggregates: Sequence[Aggregate]) -> Summary:
+    """Combine bucket aggregates: mean is the sum of sums over the sum of counts."""
+    count = sum(a.count for a in aggregates)
+    if count == 0:
+        return Summary(None, None, None, 0)
+    return Summary(
+        mean=sum(a.total for a in aggregates) / count,
+        minimum=min(a.minimum for a in aggregates),
+        maximum=max(a.maximum for a in aggregates),
+        count=count,
+    )
+
+
+def _filtered(metas: list[RoomMeta], building: str | None, floor: str | None) -> list[RoomMeta]:
+    return [
+        meta
+        for meta in metas
+        if (building is None or meta.building == building)
+        and (floor is None or meta.floor == floor)
+    ]

@@ -1,0 +1,68 @@
+"""The one interface every storage backend implements, and the contract suite tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from roomtemp.domain import Aggregate, Reading, ReadingsPage, RoomMeta, SensorLatest, WriteResult
+from roomtemp.timeparse import Bucket
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """Readings and room metadata. All times are epoch ms (UTC), all values degrees Celsius.
+
+    Backends raise only roomtemp.errors exceptions; driver errors are mapped at this boundary.
+    """
+
+    async def check(self) -> None:
+        """Raise StorageUnavailable unless the backend answers."""
+
+    async def close(self) -> None:
+        """Flush what is pending and release connections."""
+
+    async def write(self, readings: Sequence[Reading]) -> WriteResult:
+        """Store a batch atomically: all of it, or nothing (ConflictingReading).
+
+        The batch holds no two readings with the same identity (the service removed them).
+        Rooms are created by their first reading.
+        """
+
+    async def put_room(self, meta: RoomMeta) -> bool:
+        """Create or replace a room's metadata; True when the room is new."""
+
+    async def get_room(self, room_id: str) -> RoomMeta | None:
+        """A room's metadata, or None for an unknown room."""
+
+    async def list_rooms(self) -> list[RoomMeta]:
+        """Every room, sorted by room id."""
+
+    async def delete_room(self, room_id: str) -> bool:
+        """Delete a room and its readings; False when the room is unknown."""
+
+    async def latest(self, room_ids: Sequence[str] | None = None) -> dict[str, list[SensorLatest]]:
+        """The newest reading of each sensor, per room (all rooms when `room_ids` is None)."""
+
+    async def readings(
+        self,
+        room_id: str,
+        start_ms: int,
+        end_ms: int,
+        *,
+        sensor_id: str | None = None,
+        after: tuple[int, str] | None = None,
+        limit: int = 1000,
+    ) -> ReadingsPage:
+        """Readings in `[start, end)` ordered by (timestamp, sensor id), strictly after `after`.
+
+        `sensor_id` None means every sensor; the anonymous sensor's key is the empty string.
+        """
+
+    async def aggregate(
+        self, room_ids: Sequence[str], buckets: Sequence[Bucket]
+    ) -> dict[str, list[Aggregate]]:
+        """Per room, one Aggregate per bucket holding readings in `[clip_start, clip_end)`.
+
+        Buckets without readings are left out; aggregates carry the bucket's aligned bounds.
+        """

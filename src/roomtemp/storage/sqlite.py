@@ -1,0 +1,441 @@
+"""The embedded default backend: one SQLite file in WAL mode, writes coalesced by group commit.
+
+Readings are keyed by (series, ms) where a series is one (room, sensor); hourly rollups kept in
+the same transaction answer long-range stats without scanning every reading.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import json
+import sqlite3
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from roomtemp.domain import (
+    Aggregate,
+    Comfort,
+    Reading,
+    ReadingsPage,
+    RoomMeta,
+    SensorLatest,
+    WriteResult,
+)
+from roomtemp.errors import ConflictingReading, StorageError, StorageUnavailable
+from roomtemp.storage.sqlite_schema import HOUR_MS, migrate
+from roomtemp.storage.sqlite_writer import GroupCommitWriter
+from roomtemp.timeparse import Bucket
+
+T = TypeVar("T")
+SeriesKey = tuple[str, str]
+
+_ROLLUP_UPSERT = """
+    INSERT INTO rollup_hour (series_id, hour_ms, total, count, minimum, maximum)
+    VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (series_id, hour_ms) DO UPDATE SET
+        total = total + excluded.total,
+        count = count + excluded.count,
+        minimum = min(minimum, excluded.minimum),
+        maximum = max(maximum, excluded.maximum)
+"""
+
+_AGGREGATE = """
+    WITH pieces (bucket, lo, hi) AS (
+        SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]')
+        FROM json_each(:pieces)
+    ),
+    chosen AS (
+        SELECT series_id, room_id FROM series
+        WHERE room_id IN (SELECT value FROM json_each(:rooms))
+    )
+    SELECT chosen.room_id, pieces.bucket, {sum}, {count}, {min}, {max}
+    FROM pieces CROSS JOIN chosen
+    JOIN {table} AS r
+        ON r.series_id = chosen.series_id AND r.{ts} >= pieces.lo AND r.{ts} < pieces.hi
+    GROUP BY chosen.room_id, pieces.bucket
+"""
+_AGGREGATE_RAW = _AGGREGATE.format(
+    sum="sum(r.value)",
+    count="count(*)",
+    min="min(r.value)",
+    max="max(r.value)",
+    table="readings",
+    ts="ts_ms",
+)
+_AGGREGATE_ROLLUP = _AGGREGATE.format(
+    sum="sum(r.total)",
+    count="sum(r.count)",
+    min="min(r.minimum)",
+    max="max(r.maximum)",
+    table="rollup_hour",
+    ts="hour_ms",
+)
+
+
+class SqliteStorage:
+    """Storage in one SQLite file (`sqlite:///path`)."""
+
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
+        self.path = Path(path)
+        self._synchronous = synchronous
+        self._series: dict[SeriesKey, int] = {}
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._writer = GroupCommitWriter(self._connect, self._series.clear)
+
+    @classmethod
+    def from_url(cls, path: str) -> SqliteStorage:
+        return cls(path)
+
+    async def open(self) -> None:
+        """Create the file and its folder if needed, migrate, and start the writer thread."""
+        await asyncio.to_thread(self._open_sync)
+        self._writer.start()
+
+    def _open_sync(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = self._connect()
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                migrate(conn)
+            finally:
+                conn.close()
+        except (OSError, sqlite3.Error) as exc:
+            raise StorageUnavailable(
+                f"cannot open SQLite database {self.path}: {exc}; check the path and permissions "
+                "of ROOMTEMP_STORAGE"
+            ) from exc
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=10.0
+        )
+        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA cache_size = -32000")
+        return conn
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._writer.stop)
+        with self._lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+
+    async def check(self) -> None:
+        await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    # -- writes -------------------------------------------------------------------------------
+
+    async def write(self, readings: Sequence[Reading]) -> WriteResult:
+        created: list[SeriesKey] = []
+
+        def forget_created() -> None:
+            for key in created:
+                self._series.pop(key, None)
+
+        def job(conn: sqlite3.Connection) -> WriteResult:
+            return self._write_job(conn, readings, created)
+
+        result: WriteResult = await self._submit(job, forget_created)
+        return result
+
+    def _write_job(
+        self, conn: sqlite3.Connection, readings: Sequence[Reading], created: list[SeriesKey]
+    ) -> WriteResult:
+        ids = self._series_ids(conn, readings, created)
+        rows = [(ids[(r.room_id, r.sensor_id or "")], r.timestamp_ms, r.value) for r in readings]
+        before = conn.total_changes
+        conn.execute("SAVEPOINT fast")
+        conn.executemany("INSERT INTO readings VALUES (?, ?, ?) ON CONFLICT DO NOTHING", rows)
+        if conn.total_changes - before == len(rows):
+            conn.execute("RELEASE fast")
+            fresh = rows
+        else:
+            conn.execute("ROLLBACK TO fast")
+            conn.execute("RELEASE fast")
+            fresh = self._new_rows(conn, readings, rows)
+            conn.executemany("INSERT INTO readings VALUES (?, ?, ?)", fresh)
+        conn.executemany(_ROLLUP_UPSERT, _hourly_rollups(fresh))
+        return WriteResult(accepted=len(fresh), duplicates=len(rows) - len(fresh))
+
+    @staticmethod
+    def _new_rows(
+        conn: sqlite3.Connection, readings: Sequence[Reading], rows: list[tuple[int, int, float]]
+    ) -> list[tuple[int, int, float]]:
+        """The rows not stored yet; ConflictingReading if one is stored with another value."""
+        fresh = []
+        for reading, row in zip(readings, rows, strict=True):
+            stored = conn.execute(
+                "SELECT value FROM readings WHERE series_id = ? AND ts_ms = ?", row[:2]
+            ).fetchone()
+            if stored is None:
+                fresh.append(row)
+            elif stored[0] != row[2]:
+                raise ConflictingReading(
+                    reading.room_id, reading.sensor_id, reading.timestamp_ms, stored[0], row[2]
+                )
+        return fresh
+
+    def _series_ids(
+        self, conn: sqlite3.Connection, readings: Sequence[Reading], created: list[SeriesKey]
+    ) -> dict[SeriesKey, int]:
+        keys = {(r.room_id, r.sensor_id or "") for r in readings}
+        ids = {}
+        for key in keys:
+            series_id = self._series.get(key)
+            if series_id is None:
+                conn.execute("INSERT OR IGNORE INTO rooms (room_id) VALUES (?)", (key[0],))
+                conn.execute("INSERT OR IGNORE INTO series (room_id, sensor_id) VALUES (?, ?)", key)
+                series_id = conn.execute(
+                    "SELECT series_id FROM series WHERE room_id = ? AND sensor_id = ?", key
+                ).fetchone()[0]
+                self._series[key] = series_id
+                created.append(key)
+            ids[key] = series_id
+        return ids
+
+    async def put_room(self, meta: RoomMeta) -> bool:
+        def job(conn: sqlite3.Connection) -> bool:
+            exists = conn.execute("SELECT 1 FROM rooms WHERE room_id = ?", (meta.room_id,))
+            is_new = exists.fetchone() is None
+            conn.execute(
+                """INSERT INTO rooms VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (room_id) DO UPDATE SET name = excluded.name,
+                    building = excluded.building, floor = excluded.floor, labels = excluded.labels,
+                    comfort_min = excluded.comfort_min, comfort_max = excluded.comfort_max""",
+                (
+                    meta.room_id,
+                    meta.name,
+                    meta.building,
+                    meta.floor,
+                    json.dumps(meta.labels, sort_keys=True),
+                    meta.comfort.min_celsius,
+                    meta.comfort.max_celsius,
+                ),
+            )
+            return is_new
+
+        result: bool = await self._submit(job)
+        return result
+
+    async def delete_room(self, room_id: str) -> bool:
+        def job(conn: sqlite3.Connection) -> bool:
+            series = "SELECT series_id FROM series WHERE room_id = ?"
+            conn.execute(f"DELETE FROM readings WHERE series_id IN ({series})", (room_id,))
+            conn.execute(f"DELETE FROM rollup_hour WHERE series_id IN ({series})", (room_id,))
+            conn.execute("DELETE FROM series WHERE room_id = ?", (room_id,))
+            deleted = conn.execute("DELETE FROM rooms WHERE room_id = ?", (room_id,)).rowcount
+            for key in [k for k in self._series if k[0] == room_id]:
+                del self._series[key]
+            return bool(deleted)
+
+        result: bool = await self._submit(job)
+        return result
+
+    # -- reads --------------------------------------------------------------------------------
+
+    async def get_room(self, room_id: str) -> RoomMeta | None:
+        def query(conn: sqlite3.Connection) -> RoomMeta | None:
+            row = conn.execute("SELECT * FROM rooms WHERE room_id = ?", (room_id,)).fetchone()
+            return None if row is None else _room(row)
+
+        return await self._read(query)
+
+    async def list_rooms(self) -> list[RoomMeta]:
+        def query(conn: sqlite3.Connection) -> list[RoomMeta]:
+            return [_room(row) for row in conn.execute("SELECT * FROM rooms ORDER BY room_id")]
+
+        return await self._read(query)
+
+    async def latest(self, room_ids: Sequence[str] | None = None) -> dict[str, list[SensorLatest]]:
+        def query(conn: sqlite3.Connection) -> dict[str, list[SensorLatest]]:
+            sql = """
+                SELECT s.room_id, s.sensor_id, r.ts_ms, r.value FROM series AS s
+                JOIN readings AS r ON r.series_id = s.series_id AND r.ts_ms = (
+                    SELECT ts_ms FROM readings WHERE series_id = s.series_id
+                    ORDER BY ts_ms DESC LIMIT 1)
+            """
+            params: tuple[str, ...] = ()
+            if room_ids is not None:
+                sql += " WHERE s.room_id IN (SELECT value FROM json_each(?))"
+                params = (json.dumps(list(room_ids)),)
+            found: dict[str, list[SensorLatest]] = defaultdict(list)
+            for room_id, sensor_id, ts_ms, value in conn.execute(sql + " ORDER BY 1, 2", params):
+                found[room_id].append(SensorLatest(sensor_id or None, ts_ms, value))
+            return dict(found)
+
+        return await self._read(query)
+
+    async def readings(
+        self,
+        room_id: str,
+        start_ms: int,
+        end_ms: int,
+        *,
+        sensor_id: str | None = None,
+        after: tuple[int, str] | None = None,
+        limit: int = 1000,
+    ) -> ReadingsPage:
+        def query(conn: sqlite3.Connection) -> ReadingsPage:
+            sql = "SELECT series_id, sensor_id FROM series WHERE room_id = ?"
+            params: tuple[str, ...] = (room_id,)
+            if sensor_id is not None:
+                sql += " AND sensor_id = ?"
+                params += (sensor_id,)
+            streams = [
+                _series_stream(conn, sid, room_id, sensor, start_ms, end_ms, after, limit + 1)
+                for sid, sensor in conn.execute(sql + " ORDER BY sensor_id", params).fetchall()
+            ]
+            merged = list(_take(heapq.merge(*streams, key=_reading_key), limit + 1))
+            page = merged[:limit]
+            more = len(merged) > limit
+            return ReadingsPage(page, _reading_key(page[-1]) if more else None)
+
+        return await self._read(query)
+
+    async def aggregate(
+        self, room_ids: Sequence[str], buckets: Sequence[Bucket]
+    ) -> dict[str, list[Aggregate]]:
+        raw, rolled = _split_pieces(buckets)
+        rooms = json.dumps(list(room_ids))
+
+        def query(conn: sqlite3.Connection) -> list[Any]:
+            rows: list[Any] = []
+            for sql, pieces in ((_AGGREGATE_RAW, raw), (_AGGREGATE_ROLLUP, rolled)):
+                if pieces:
+                    rows += conn.execute(sql, {"pieces": json.dumps(pieces), "rooms": rooms})
+            return rows
+
+        return _combine(await self._read(query), buckets)
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    async def _submit(
+        self, job: Callable[[sqlite3.Connection], T], on_rollback: Callable[[], None] | None = None
+    ) -> T:
+        try:
+            result: T = await self._writer.submit(job, on_rollback)
+        except sqlite3.Error as exc:
+            raise _mapped(exc) from exc
+        return result
+
+    async def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        def run() -> T:
+            conn = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = self._connect()
+                self._local.conn = conn
+                with self._lock:
+                    self._connections.append(conn)
+            return query(conn)
+
+        try:
+            return await asyncio.to_thread(run)
+        except sqlite3.Error as exc:
+            raise _mapped(exc) from exc
+
+
+def _mapped(exc: sqlite3.Error) -> StorageError:
+    if isinstance(exc, sqlite3.OperationalError):
+        return StorageUnavailable(f"SQLite is unavailable: {exc}", retry_after_seconds=1)
+    return StorageError(f"SQLite failed: {exc}")
+
+
+def _room(row: sqlite3.Row | tuple[Any, ...]) -> RoomMeta:
+    room_id, name, building, floor, labels, comfort_min, comfort_max = row
+    return RoomMeta(
+        room_id, name, building, floor, json.loads(labels), Comfort(comfort_min, comfort_max)
+    )
+
+
+def _reading_key(reading: Reading) -> tuple[int, str]:
+    return reading.timestamp_ms, reading.sensor_id or ""
+
+
+def _take(items: Iterator[Reading], count: int) -> Iterator[Reading]:
+    for index, item in enumerate(items):
+        if index >= count:
+            return
+        yield item
+
+
+def _series_stream(
+    conn: sqlite3.Connection,
+    series_id: int,
+    room_id: str,
+    sensor: str,
+    start_ms: int,
+    end_ms: int,
+    after: tuple[int, str] | None,
+    limit: int,
+) -> Iterator[Reading]:
+    low = start_ms
+    if after is not None:
+        after_ts, after_sensor = after
+        low = max(low, after_ts if sensor > after_sensor else after_ts + 1)
+    rows = conn.execute(
+        "SELECT ts_ms, value FROM readings WHERE series_id = ? AND ts_ms >= ? AND ts_ms < ? "
+        "ORDER BY ts_ms LIMIT ?",
+        (series_id, low, end_ms, limit),
+    ).fetchall()
+    return (Reading(room_id, sensor or None, ts_ms, value) for ts_ms, value in rows)
+
+
+def _hourly_rollups(rows: Sequence[tuple[int, int, float]]) -> list[tuple[Any, ...]]:
+    sums: dict[tuple[int, int], list[float]] = {}
+    for series_id, ts_ms, value in rows:
+        key = (series_id, ts_ms - ts_ms % HOUR_MS)
+        acc = sums.get(key)
+        if acc is None:
+            sums[key] = [value, 1, value, value]
+        else:
+            acc[0] += value
+            acc[1] += 1
+            acc[2] = min(acc[2], value)
+            acc[3] = max(acc[3], value)
+    return [(*key, *acc) for key, acc in sums.items()]
+
+
+def _split_pieces(buckets: Sequence[Bucket]) -> tuple[list[list[int]], list[list[int]]]:
+    """Each bucket's range as raw edges and whole hours read from the rollup table."""
+    raw: list[list[int]] = []
+    rolled: list[list[int]] = []
+    for index, bucket in enumerate(buckets):
+        low, high = bucket.clip_start_ms, bucket.clip_end_ms
+        first_hour = -(-low // HOUR_MS) * HOUR_MS
+        last_hour = high // HOUR_MS * HOUR_MS
+        if first_hour >= last_hour:
+            raw.append([index, low, high])
+            continue
+        rolled.append([index, first_hour, last_hour])
+        for edge_low, edge_high in ((low, first_hour), (last_hour, high)):
+            if edge_low < edge_high:
+                raw.append([index, edge_low, edge_high])
+    return raw, rolled
+
+
+def _combine(rows: list[Any], buckets: Sequence[Bucket]) -> dict[str, list[Aggregate]]:
+    acc: dict[str, dict[int, list[float]]] = defaultdict(dict)
+    for room_id, index, total, count, minimum, maximum in rows:
+        slot = acc[room_id].get(index)
+        if slot is None:
+            acc[room_id][index] = [total, count, minimum, maximum]
+        else:
+            slot[0] += total
+            slot[1] += count
+            slot[2] = min(slot[2], minimum)
+            slot[3] = max(slot[3], maximum)
+    result = {}
+    for room_id, by_bucket in acc.items():
+        result[room_id] = [
+            Aggregate(buckets[i].start_ms, buckets[i].end_ms, s[0], int(s[1]), s[2], s[3])
+            for i, s in sorted(by_bucket.items())
+        ]
+    return result

@@ -1,0 +1,182 @@
+"""Timestamps, durations and bucket boundaries: pure functions over integer milliseconds (UTC)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+MS_PER_SECOND = 1000
+MS_PER_DAY = 86_400_000
+
+# Bounds that keep every timestamp representable as a datetime (years 1..9999).
+MIN_MS = -62_135_596_800_000
+MAX_MS = 253_402_300_799_999
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_DURATION_PART = re.compile(r"(\d+)(ms|y|w|d|h|m|s)")
+_DURATION = re.compile(r"^((\d+)(ms|y|w|d|h|m|s))+$")
+_UNIT_MS = {
+    "ms": 1,
+    "s": 1000,
+    "m": 60_000,
+    "h": 3_600_000,
+    "d": MS_PER_DAY,
+    "w": 7 * MS_PER_DAY,
+    "y": 365 * MS_PER_DAY,
+}
+
+
+def epoch_seconds_to_ms(seconds: float) -> int:
+    """Epoch seconds (fractions allowed) to whole milliseconds, rounding to the nearest."""
+    if not math.isfinite(seconds):
+        raise ValueError("timestamp must be a finite number of epoch seconds")
+    ms = round(seconds * MS_PER_SECOND)
+    if not MIN_MS <= ms <= MAX_MS:
+        raise ValueError("timestamp is out of range (years 1 to 9999)")
+    return ms
+
+
+def parse_timestamp(value: str | float | int) -> int:
+    """RFC 3339 with an offset, or epoch seconds (number or numeric string) -> epoch ms.
+
+    A date-time without an offset is rejected: it does not say which instant it means.
+    """
+    if isinstance(value, bool):
+        raise ValueError("timestamp must be RFC 3339 text or epoch seconds, not a boolean")
+    if isinstance(value, int | float):
+        return epoch_seconds_to_ms(float(value))
+    text = value.strip()
+    if _NUMBER.match(text):
+        return epoch_seconds_to_ms(float(text))
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"timestamp {value!r} is neither RFC 3339 (2024-03-01T12:00:00Z) nor epoch seconds"
+        ) from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError(
+            f"timestamp {value!r} has no UTC offset; add 'Z' or '+01:00' so it names one instant"
+        )
+    return datetime_to_ms(parsed)
+
+
+def datetime_to_ms(moment: datetime) -> int:
+    """An aware datetime to epoch ms (microseconds rounded to the nearest millisecond)."""
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return (micros + 500) // 1000
+
+
+def format_timestamp(ms: int) -> str:
+    """Epoch ms -> RFC 3339 in UTC with a `Z` suffix and millisecond precision."""
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_duration(text: str | float | int) -> int:
+    """A Prometheus-style duration (`30s`, `5m`, `1h30m`, `1d`) or plain seconds -> positive ms."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        seconds = float(text)
+    else:
+        raw = str(text).strip()
+        if _DURATION.match(raw):
+            total = sum(int(n) * _UNIT_MS[u] for n, u in _DURATION_PART.findall(raw))
+            if total <= 0:
+                raise ValueError(f"duration {text!r} must be positive")
+            return total
+        if not _NUMBER.match(raw):
+            raise ValueError(
+                f"duration {text!r} is not valid: use seconds or units like 30s, 5m, 1h30m, 1d"
+            )
+        seconds = float(raw)
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"duration {text!r} must be a positive number of seconds")
+    ms = round(seconds * MS_PER_SECOND)
+    if ms <= 0:
+        raise ValueError(f"duration {text!r} is shorter than one millisecond")
+    return ms
+
+
+def format_duration(ms: int) -> str:
+    """Milliseconds -> the shortest Prometheus-style duration (`1h30m`, `1d`, `250ms`)."""
+    parts = []
+    for unit in ("d", "h", "m", "s", "ms"):
+        size = _UNIT_MS[unit]
+        if ms >= size:
+            count, ms = divmod(ms, size)
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"
+
+
+def load_zone(name: str) -> ZoneInfo:
+    """An IANA time zone by name, or ValueError saying so."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r}: use an IANA name like Europe/Paris"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One aggregation bucket: its aligned bounds and the part of it inside the query range."""
+
+    start_ms: int
+    end_ms: int
+    clip_start_ms: int
+    clip_end_ms: int
+
+
+def epoch_buckets(start_ms: int, end_ms: int, step_ms: int) -> list[Bucket]:
+    """Buckets `[k*step, (k+1)*step)` counted from the Unix epoch that overlap `[start, end)`."""
+    first = (start_ms // step_ms) * step_ms
+    return [
+        Bucket(b, b + step_ms, max(b, start_ms), min(b + step_ms, end_ms))
+        for b in range(first, end_ms, step_ms)
+    ]
+
+
+def count_epoch_buckets(start_ms: int, end_ms: int, step_ms: int) -> int:
+    """How many epoch-aligned buckets overlap `[start, end)`, without building them."""
+    first = (start_ms // step_ms) * step_ms
+    return -(-(end_ms - first) // step_ms)
+
+
+def local_day_boundaries(start_ms: int, end_ms: int, days: int, zone: ZoneInfo) -> list[int]:
+    """Local midnights every `days` local days from the local date of `start`, past `end`."""
+    first_day = _local_date(start_ms, zone)
+    boundaries = []
+    k = 0
+    while True:
+        midnight = datetime.combine(first_day + timedelta(days=k * days), datetime.min.time(), zone)
+        boundary = datetime_to_ms(midnight)
+        boundaries.append(boundary)
+        if boundary >= end_ms:
+            return boundaries
+        k += 1
+
+
+def count_local_day_buckets(start_ms: int, end_ms: int, days: int, zone: ZoneInfo) -> int:
+    """An upper bound on local-day buckets in `[start, end)`, without building them."""
+    span_days = (end_ms - start_ms) // MS_PER_DAY + 2
+    return -(-span_days // days)
+
+
+def local_day_buckets(start_ms: int, end_ms: int, days: int, zone: ZoneInfo) -> list[Bucket]:
+    """Buckets of `days` local days each (DST-aware: 23 h or 25 h days) overlapping the range."""
+    edges = local_day_boundaries(start_ms, end_ms, days, zone)
+    return [
+        Bucket(a, b, max(a, start_ms), min(b, end_ms))
+        for a, b in itertools.pairwise(edges)
+        if b > start_ms and a < end_ms
+    ]
+
+
+def _local_date(ms: int, zone: ZoneInfo) -> date:
+    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)).astimezone(zone).date()

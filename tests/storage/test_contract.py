@@ -1,0 +1,165 @@
+"""The storage contract: every backend gives the same answers for the same data."""
+
+from __future__ import annotations
+
+import random
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from roomtemp.domain import Comfort, Reading, RoomMeta
+from roomtemp.errors import ConflictingReading
+from roomtemp.storage import Storage
+from roomtemp.timeparse import Bucket, epoch_buckets, local_day_buckets
+from tests.support import close, ms, reference_buckets
+
+pytestmark = pytest.mark.anyio
+
+T0 = ms("2024-03-01T00:00:00Z")
+MINUTE = 60_000
+HOUR = 3_600_000
+
+
+def r(room: str, t: int, value: float, sensor: str | None = None) -> Reading:
+    return Reading(room, sensor, t, value)
+
+
+async def test_write_counts_new_readings_and_creates_the_room(storage: Storage) -> None:
+    result = await storage.write([r("lab", T0, 20.0), r("lab", T0 + MINUTE, 21.0, "door")])
+    assert (result.accepted, result.duplicates) == (2, 0)
+    assert await storage.get_room("lab") == RoomMeta("lab")
+    assert [m.room_id for m in await storage.list_rooms()] == ["lab"]
+
+
+async def test_identical_resend_is_a_duplicate(storage: Storage) -> None:
+    await storage.write([r("lab", T0, 20.0)])
+    result = await storage.write([r("lab", T0, 20.0), r("lab", T0 + MINUTE, 20.5)])
+    assert (result.accepted, result.duplicates) == (1, 1)
+    page = await storage.readings("lab", T0, T0 + HOUR)
+    assert [x.value for x in page.readings] == [20.0, 20.5]
+
+
+async def test_conflict_stores_nothing_of_the_batch(storage: Storage) -> None:
+    await storage.write([r("lab", T0, 20.0)])
+    with pytest.raises(ConflictingReading):
+        await storage.write([r("lab", T0 + MINUTE, 22.0), r("lab", T0, 25.0), r("new", T0, 1.0)])
+    page = await storage.readings("lab", T0, T0 + HOUR)
+    assert [(x.timestamp_ms, x.value) for x in page.readings] == [(T0, 20.0)]
+    assert await storage.get_room("new") is None
+
+
+async def test_same_timestamp_in_two_sensors_is_two_readings(storage: Storage) -> None:
+    result = await storage.write([r("lab", T0, 20.0, "a"), r("lab", T0, 21.0, "b")])
+    assert result.accepted == 2
+
+
+async def test_room_metadata_round_trips_and_lists_sorted(storage: Storage) -> None:
+    meta = RoomMeta("b-room", "Room B", "hq", "2", {"wing": "east"}, Comfort(19.0, 24.0))
+    assert await storage.put_room(meta) is True
+    assert await storage.put_room(meta) is False
+    await storage.put_room(RoomMeta("a-room"))
+    assert await storage.get_room("b-room") == meta
+    assert [m.room_id for m in await storage.list_rooms()] == ["a-room", "b-room"]
+
+
+async def test_metadata_survives_new_readings(storage: Storage) -> None:
+    meta = RoomMeta("lab", "Lab", "hq", "1", {}, Comfort(None, 25.0))
+    await storage.put_room(meta)
+    await storage.write([r("lab", T0, 20.0)])
+    assert await storage.get_room("lab") == meta
+
+
+async def test_delete_room_removes_readings(storage: Storage) -> None:
+    await storage.write([r("lab", T0, 20.0), r("other", T0, 19.0)])
+    assert await storage.delete_room("lab") is True
+    assert await storage.delete_room("lab") is False
+    assert await storage.get_room("lab") is None
+    assert "lab" not in await storage.latest()
+    await storage.write([r("lab", T0, 23.0)])
+    page = await storage.readings("lab", T0, T0 + HOUR)
+    assert [x.value for x in page.readings] == [23.0]
+
+
+async def test_latest_per_sensor(storage: Storage) -> None:
+    await storage.write([
+        r("lab", T0, 20.0, "a"), r("lab", T0 + 2 * MINUTE, 21.0, "a"),
+        r("lab", T0 + MINUTE, 22.0), r("hall", T0, 18.0, "x"),
+    ])
+    latest = await storage.latest()
+    assert {(s.sensor_id, s.timestamp_ms, s.value) for s in latest["lab"]} == {
+        ("a", T0 + 2 * MINUTE, 21.0), (None, T0 + MINUTE, 22.0)}
+    only = await storage.latest(["hall"])
+    assert list(only) == ["hall"]
+
+
+async def test_readings_are_ordered_and_paginate_across_sensors(storage: Storage) -> None:
+    readings = [r("lab", T0 + (i // 2) * MINUTE, float(i), "b" if i % 2 else "a") for i in range(25)]
+    await storage.write(readings)
+    seen = []
+    after = None
+    while True:
+        page = await storage.readings("lab", T0, T0 + HOUR, after=after, limit=4)
+        seen += page.readings
+        if page.next_after is None:
+            break
+        after = page.next_after
+    assert seen == sorted(readings, key=lambda x: (x.timestamp_ms, x.sensor_id or ""))
+
+
+async def test_readings_respect_range_and_sensor(storage: Storage) -> None:
+    await storage.write([r("lab", T0 + i * MINUTE, float(i), "a" if i % 2 else None)
+                         for i in range(10)])
+    page = await storage.readings("lab", T0 + 2 * MINUTE, T0 + 6 * MINUTE, sensor_id="a")
+    assert [x.value for x in page.readings] == [3.0, 5.0]
+    page = await storage.readings("lab", T0 + 2 * MINUTE, T0 + 6 * MINUTE, sensor_id="")
+    assert [x.value for x in page.readings] == [2.0, 4.0]
+
+
+async def _random_room(storage: Storage, seed: int, start: int, span: int) -> list[tuple[int, float]]:
+    rng = random.Random(seed)
+    points = {}
+    for _ in range(400):
+        sensor = rng.choice([None, "a", "b"])
+        t = start + rng.randrange(span)
+        points[(sensor, t)] = round(rng.uniform(15, 28), 3)
+    await storage.write([r("lab", t, v, s) for (s, t), v in points.items()])
+    return [(t, v) for (_, t), v in points.items()]
+
+
+def _check(found: list, expected: list) -> None:
+    assert [(a.start_ms, a.end_ms, a.count) for a in found] == [
+        (b.start_ms, b.end_ms, b.count) for b in expected]
+    for a, b in zip(found, expected, strict=True):
+        assert close(a.mean, b.mean) and a.minimum == b.minimum and a.maximum == b.maximum
+
+
+@pytest.mark.parametrize("step", [MINUTE * 7, HOUR, HOUR * 5, 86_400_000])
+async def test_aggregate_matches_reference(storage: Storage, step: int) -> None:
+    points = await _random_room(storage, step, T0, 3 * 86_400_000)
+    start, end = T0 + 1234567, T0 + 2 * 86_400_000 + 98765
+    buckets = epoch_buckets(start, end, step)
+    found = (await storage.aggregate(["lab"], buckets))["lab"]
+    edges = [b.start_ms for b in buckets] + [buckets[-1].end_ms]
+    _check(found, reference_buckets(points, start, end, edges))
+
+
+async def test_aggregate_local_days_across_dst(storage: Storage) -> None:
+    paris = ZoneInfo("Europe/Paris")
+    start, end = ms("2024-03-29T12:00:00Z"), ms("2024-04-02T00:00:00Z")
+    points = await _random_room(storage, 7, start - HOUR, end - start + 2 * HOUR)
+    buckets = local_day_buckets(start, end, 1, paris)
+    assert [b.end_ms - b.start_ms for b in buckets] == [24 * HOUR, 24 * HOUR, 23 * HOUR, 24 * HOUR,
+                                                          24 * HOUR]
+    found = (await storage.aggregate(["lab"], buckets))["lab"]
+    edges = [b.start_ms for b in buckets] + [buckets[-1].end_ms]
+    _check(found, reference_buckets(points, start, end, edges))
+
+
+async def test_aggregate_several_rooms_one_bucket(storage: Storage) -> None:
+    await storage.write([r("a", T0, 10.0), r("a", T0 + HOUR, 20.0), r("b", T0, 5.0)])
+    await storage.write([r("c", T0 + 10 * HOUR, 5.0)])
+    bucket = Bucket(T0, T0 + 2 * HOUR, T0, T0 + 2 * HOUR)
+    found = await storage.aggregate(["a", "b", "c"], [bucket])
+    assert set(found) == {"a", "b"}
+    assert (found["a"][0].mean, found["a"][0].count) == (15.0, 2)
+    assert (found["b"][0].minimum, found["b"][0].maximum) == (5.0, 5.0)

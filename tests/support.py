@@ -1,0 +1,61 @@
+"""Helpers shared by the tests: a controllable clock, time helpers, a reference aggregator."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+class FakeClock:
+    """A clock the test moves by hand (epoch seconds)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def ms(text: str) -> int:
+    """'2024-03-01T12:00:00Z' -> epoch ms, computed independently of roomtemp.timeparse."""
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def iso(epoch_ms: int) -> str:
+    """Epoch ms -> the API's time format, computed independently of roomtemp.timeparse."""
+    moment = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{epoch_ms % 1000:03d}Z"
+
+
+@dataclass(frozen=True)
+class RefBucket:
+    start_ms: int
+    end_ms: int
+    mean: float
+    minimum: float
+    maximum: float
+    count: int
+
+
+def reference_buckets(
+    points: Iterable[tuple[int, float]], start_ms: int, end_ms: int, edges: list[int]
+) -> list[RefBucket]:
+    """Plain-Python aggregation: `edges` are bucket boundaries; only points in [start, end) count."""
+    out = []
+    for low, high in zip(edges, edges[1:], strict=False):
+        values = [v for t, v in points if low <= t < high and start_ms <= t < end_ms]
+        if values:
+            out.append(RefBucket(low, high, math.fsum(values) / len(values), min(values),
+                                 max(values), len(values)))
+    return out
+
+
+def close(a: float | None, b: float | None, rel: float = 1e-9) -> bool:
+    if a is None or b is None:
+        return a is b
+    return math.isclose(a, b, rel_tol=rel, abs_tol=1e-9)
