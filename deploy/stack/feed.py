@@ -19,7 +19,7 @@ import httpx
 ROOMS = {
     "hq-lobby": {"name": "Lobby", "building": "hq", "floor": "0", "base": 20.5},
     "hq-lab": {"name": "Lab", "building": "hq", "floor": "1", "base": 22.0},
-    "hq-server-room": {"name": "Server room", "building": "hq", "floor": "-1", "base": 18.0},
+    "hq-server-room": {"name": "Server room", "building": "hq", "floor": "-1", "base": 19.0},
     "annex-office": {"name": "Office", "building": "annex", "floor": "2", "base": 21.0},
 }
 COMFORT = {"min_celsius": 17.0, "max_celsius": 25.0}

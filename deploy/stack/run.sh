@@ -28,22 +28,22 @@ stop() {
 }
 trap stop EXIT INT TERM
 
-wait_ready() {  # URL NAME: poll until it answers 200, for at most 30 s
-    "$python" - "$1" "$2" <<'PY'
+wait_ready() {  # URL NAME [TEXT]: poll until it answers 200 (with TEXT in the body), for 30 s
+    "$python" - "$@" <<'PY'
 import sys, time, urllib.request
-url, name = sys.argv[1:]
+url, name, text = (sys.argv[1:] + [""])[:3]
 deadline = time.monotonic() + 30
 while True:
     try:
         with urllib.request.urlopen(url, timeout=2) as answer:
-            if answer.status == 200:
+            if answer.status == 200 and text in answer.read().decode():
                 break
     except OSError:
         pass
     if time.monotonic() > deadline:
         sys.exit(f"stack: {name} not ready at {url} after 30 s")
     time.sleep(0.2)
-print(f"stack: {name} ready at {url.rsplit('/', 1)[0]}", file=sys.stderr)
+print(f"stack: {name} ready ({url.split('/')[2]})", file=sys.stderr)
 PY
 }
 
@@ -87,6 +87,9 @@ pids+=($!)
 pids+=($!)
 wait_ready "http://127.0.0.1:${prometheus_port}/-/ready" Prometheus
 wait_ready "http://127.0.0.1:${alertmanager_port}/-/ready" Alertmanager
+# an alert fired before Prometheus has found its Alertmanager is only re-sent a minute later
+wait_ready "http://127.0.0.1:${prometheus_port}/api/v1/alertmanagers" "alert delivery" \
+    "127.0.0.1:${alertmanager_port}"
 
 ROOMTEMP_STORAGE="prometheus://127.0.0.1:${prometheus_port}" ROOMTEMP_SPOOL_DIR="$dir/spool" \
     "$roomtemp" serve --host 127.0.0.1 --port "$api_port" >"$dir/api.log" 2>&1 &

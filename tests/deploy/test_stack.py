@@ -1,0 +1,152 @@
+"""`make stack` end to end: it comes up, readings reach Prometheus, a room too hot fires an alert.
+
+Everything runs on 127.0.0.1 free ports in a temporary directory and is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.deploy.tools import ROOT, free_port, tool, wait_until
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        importlib.util.find_spec("roomtemp.storage.prometheus") is None,
+        reason="needs the prometheus:// storage backend (roomtemp.storage.prometheus)",
+    ),
+]
+
+FEEDER_ROOMS = 4
+HOT_BAND = {"min_celsius": 18.0, "max_celsius": 24.0}
+
+
+@dataclass
+class Stack:
+    api: httpx.Client
+    prometheus: httpx.Client
+    alertmanager: httpx.Client
+
+    def instant(self, expr: str, at: float) -> list[dict[str, Any]]:
+        answer = self.prometheus.get("/api/v1/query", params={"query": expr, "time": at})
+        assert answer.status_code == 200, answer.text
+        result: list[dict[str, Any]] = answer.json()["data"]["result"]
+        return result
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the whole process group (make, the script, every server), then SIGKILL."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    tool("prometheus")
+    tool("prometheus-alertmanager")
+    ports = {name: free_port() for name in ("API", "PROMETHEUS", "ALERTMANAGER")}
+    env = {
+        **os.environ,
+        "STACK_DIR": str(tmp_path / "stack"),
+        "STACK_EVALUATION_INTERVAL": "1s",
+        "STACK_FEED_INTERVAL": "1",
+        **{f"STACK_{name}_PORT": str(port) for name, port in ports.items()},
+    }
+    log = (tmp_path / "make-stack.log").open("wb")
+    process = subprocess.Popen(
+        ["make", "-s", "stack"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    clients = {
+        name: httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+        for name, port in ports.items()
+    }
+    try:
+        wait_until(
+            "the stack's API to be ready",
+            lambda: process.poll() is None and clients["API"].get("/readyz").status_code == 200,
+            timeout=60,
+        )
+        yield Stack(clients["API"], clients["PROMETHEUS"], clients["ALERTMANAGER"])
+    finally:
+        for client in clients.values():
+            client.close()
+        stop(process)
+        log.close()
+        print((tmp_path / "make-stack.log").read_text())
+
+
+def firing(stack: Stack, alertname: str) -> dict[str, dict[str, Any]]:
+    """Alertmanager's active alerts of that name, by room."""
+    answer = stack.alertmanager.get(
+        "/api/v2/alerts", params={"filter": f'alertname="{alertname}"', "active": "true"}
+    )
+    answer.raise_for_status()
+    return {alert["labels"]["room"]: alert for alert in answer.json()}
+
+
+def test_stack_stores_readings_and_fires_an_alert_for_a_room_out_of_its_band(
+    stack: Stack,
+) -> None:
+    rooms_fed = wait_until(
+        "the feeder's readings in Prometheus",
+        lambda: (
+            len(stack.instant("count by (room) (room_temperature_celsius)", time.time()))
+            >= FEEDER_ROOMS
+        ),
+        timeout=30,
+    )
+    assert rooms_fed
+
+    now = int(time.time()) - 1  # whole seconds, never ahead of the clock Prometheus evaluates at
+    # 30.5 down to 29.5: the lowest, the newest, stays in the alert's 10-minute window
+    hot = [{"value": 30.5 - i / 10, "timestamp": now - 600 + 60 * i} for i in range(11)]
+    fine = [{"value": 21.0, "timestamp": now - 600 + 60 * i} for i in range(11)]
+    for room, readings in (("e2e-hot", hot), ("e2e-ok", fine)):
+        meta = {"name": f"E2E {room}", "building": "test", "floor": "3", "comfort": HOT_BAND}
+        assert stack.api.put(f"/api/v1/rooms/{room}", json=meta).status_code in (200, 201)
+        answer = stack.api.post(f"/api/v1/rooms/{room}/readings", json=readings)
+        assert answer.status_code == 201, answer.text
+        assert answer.json() == {"accepted": 11, "duplicates": 0}
+
+    stored = stack.instant('room_temperature_celsius{room="e2e-hot"}[11m]', now + 1)
+    assert [(float(t), float(v)) for t, v in stored[0]["values"]] == [
+        (r["timestamp"], r["value"]) for r in hot
+    ]
+
+    alerts = wait_until(
+        "RoomAboveComfortBand for e2e-hot in Alertmanager",
+        lambda: (
+            firing(stack, "RoomAboveComfortBand").get("e2e-hot")
+            and firing(stack, "RoomAboveComfortBand")
+        ),
+        timeout=45,
+    )
+    alert = alerts["e2e-hot"]
+    assert alert["labels"]["name"] == "E2E e2e-hot"
+    assert alert["labels"]["building"] == "test"
+    assert alert["labels"]["floor"] == "3"
+    assert "the lowest was 29.5 °C" in alert["annotations"]["description"]
+    assert "e2e-ok" not in alerts
+    assert "e2e-ok" not in firing(stack, "RoomBelowComfortBand")
