@@ -4,9 +4,10 @@
 #   minikube: builds the image locally and loads it with `minikube image load` (no registry).
 #   others:   the overlay names an image already pushed by CI; the current kubectl context (or
 #             KUBECTL_CONTEXT) is used.
-# Secrets are never in git. roomtemp-tokens is created from the file ROOMTEMP_TOKENS_FILE names
-# (made with `roomtemp token create`) when that is set, and must exist otherwise; grafana-admin
-# gets a random password when it does not exist yet.
+# Secrets are never in git. With ROOMTEMP_TOKENS_FILE set (a tokens file made with `roomtemp token
+# create`), a read-scope token for Prometheus to scrape /metrics is added to it once (Secret
+# prometheus-scrape-token) and the file becomes Secret roomtemp-tokens; without it, both Secrets
+# must exist already. grafana-admin gets a random password when it does not exist yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,17 +36,24 @@ namespace=$(sed -n '/^kind: Namespace$/,/^---$/s/^  name: \(.*\)$/\1/p' "$manife
 
 "${kubectl[@]}" apply -f "$manifests"
 
+has_secret() { "${kubectl[@]}" -n "$namespace" get secret "$1" >/dev/null 2>&1; }
 if [[ -n "${ROOMTEMP_TOKENS_FILE:-}" ]]; then
+    if ! has_secret prometheus-scrape-token; then
+        scrape_token=$("${ROOMTEMP:-.venv/bin/roomtemp}" token create --scope read \
+            --name "prometheus-scrape-${namespace}" --file "$ROOMTEMP_TOKENS_FILE")
+        "${kubectl[@]}" -n "$namespace" create secret generic prometheus-scrape-token \
+            --from-literal=scrape-token="$scrape_token"
+    fi
     "${kubectl[@]}" -n "$namespace" create secret generic roomtemp-tokens \
         --from-file=tokens="$ROOMTEMP_TOKENS_FILE" --dry-run=client -o yaml \
         | "${kubectl[@]}" apply -f -
-elif ! "${kubectl[@]}" -n "$namespace" get secret roomtemp-tokens >/dev/null 2>&1; then
-    echo "secret roomtemp-tokens is missing in ${namespace}: create tokens with" >&2
+elif ! has_secret roomtemp-tokens || ! has_secret prometheus-scrape-token; then
+    echo "secrets roomtemp-tokens and prometheus-scrape-token are needed in ${namespace}:" >&2
     echo "  ROOMTEMP_TOKENS_FILE=deploy/.tokens roomtemp token create --scope admin --name ops" >&2
-    echo "and run again with ROOMTEMP_TOKENS_FILE=deploy/.tokens" >&2
+    echo "then run again with ROOMTEMP_TOKENS_FILE=deploy/.tokens" >&2
     exit 1
 fi
-if ! "${kubectl[@]}" -n "$namespace" get secret grafana-admin >/dev/null 2>&1; then
+if ! has_secret grafana-admin; then
     "${kubectl[@]}" -n "$namespace" create secret generic grafana-admin \
         --from-literal=password="$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')"
     echo "Grafana admin password: kubectl -n ${namespace} get secret grafana-admin" \

@@ -18,7 +18,7 @@ from tests.deploy.tools import (
 )
 
 # created by deploy/deploy.sh (or a secret manager), never rendered from git
-EXTERNAL_SECRETS = {"roomtemp-tokens", "grafana-admin"}
+EXTERNAL_SECRETS = {"roomtemp-tokens", "grafana-admin", "prometheus-scrape-token"}
 # overlays that follow main: the API image is the project version (dev: + the CI build's sha)
 TRACKS_MAIN = {"minikube", "dev"}
 

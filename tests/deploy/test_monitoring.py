@@ -22,6 +22,8 @@ STORED_SERIES = {
     "roomtemp_room_comfort_min_celsius",
     "roomtemp_room_comfort_max_celsius",
 }
+# keys of the Secrets that deploy.sh creates (never in git)
+SECRET_KEYS = {"prometheus-scrape-token": ["scrape-token"]}
 # what Grafana substitutes before a query reaches Prometheus
 GRAFANA_VARIABLES = {"$__rate_interval": "2m", "$__interval": "1m", "$room": "lab"}
 
@@ -32,15 +34,28 @@ def config_map(objects: list[Obj], name: str) -> dict[str, str]:
 
 
 def write_prometheus_dir(objects: list[Obj], into: Path) -> Path:
-    """Lay out /etc/prometheus as the Prometheus pod sees it, from the rendered ConfigMaps."""
-    for sub, name in (("", "prometheus-config"), ("rules", "prometheus-rules")):
-        (into / sub).mkdir(exist_ok=True)
-        for key, text in config_map(objects, name).items():
-            (into / sub / key).write_text(text)
-    targets = [o for o in objects if o["metadata"]["name"].startswith("prometheus-targets")]
-    (into / "targets").mkdir()
-    for key, text in (targets[0]["data"] if targets else {}).items():
-        (into / "targets" / key).write_text(text)
+    """Lay out /etc/prometheus as the Prometheus container sees it, from its volume mounts of the
+    rendered ConfigMaps (and of the Secrets deploy.sh makes, with a placeholder value)."""
+    pod = named(objects, "StatefulSet", "prometheus")["spec"]["template"]["spec"]
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    for mount in pod["containers"][0]["volumeMounts"]:
+        if not mount["mountPath"].startswith("/etc/prometheus/"):
+            continue
+        target = into / mount["mountPath"].removeprefix("/etc/prometheus/")
+        volume = volumes[mount["name"]]
+        if "secret" in volume:
+            files = dict.fromkeys(SECRET_KEYS[volume["secret"]["secretName"]], "placeholder")
+        else:
+            source = volume["configMap"]
+            found = [o for o in objects if o["metadata"]["name"] == source["name"]]
+            assert found or source.get("optional"), f"no ConfigMap {source['name']}"
+            files = found[0]["data"] if found else {}
+        if "subPath" in mount:
+            target.write_text(files[mount["subPath"]])
+            continue
+        target.mkdir(parents=True)
+        for key, text in files.items():
+            (target / key).write_text(text)
     return into / "prometheus.yml"
 
 
