@@ -48,12 +48,13 @@ def tool(name: str) -> str:
 
 
 def run(
-    *args: str | Path, cwd: Path = ROOT, timeout: float = 60
+    *args: str | Path, cwd: Path = ROOT, timeout: float = 60, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run a tool, bounded in time; the output is kept for the assertion message."""
     return subprocess.run(
         [str(a) for a in args],
         cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
