@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from typing import Any
 
 import kubernetes_validate
 import pytest
@@ -227,3 +228,73 @@ def test_overlays_live_in_their_own_namespace(rendered: dict[str, list[Obj]], ov
     namespace = next(o for o in rendered[overlay] if o["kind"] == "Namespace")["metadata"]["name"]
     expected = "roomtemp" if overlay in ("minikube", "production") else f"roomtemp-{overlay}"
     assert namespace == expected
+
+
+def allows(rule: Obj, direction: str, peer: dict[str, str] | None, port: int) -> bool:
+    """Whether one ingress/egress rule admits `peer` (pod labels in this namespace; None: a
+    client from outside) on `port`. Covers the forms the manifests use."""
+    ports = [p["port"] for p in rule.get("ports", [])]
+    if ports and port not in ports:
+        return False
+    peers = rule.get("from" if direction == "ingress" else "to")
+    if peers is None:
+        return True
+    return any(
+        "namespaceSelector" not in p
+        and peer is not None
+        and p["podSelector"].get("matchLabels", {}).items() <= peer.items()
+        for p in peers
+    )
+
+
+def admitted(
+    policies: list[Obj], pod: dict[str, str], direction: str, peer: Any, port: int
+) -> bool:
+    selecting = [
+        p["spec"]
+        for p in policies
+        if p["spec"]["podSelector"].get("matchLabels", {}).items() <= pod.items()
+        and direction.capitalize() in p["spec"]["policyTypes"]
+    ]
+    return any(
+        allows(rule, direction, peer, port) for s in selecting for rule in s.get(direction, [])
+    )
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_network_policies_let_only_what_must_talk_talk(
+    rendered: dict[str, list[Obj]], overlay: str
+) -> None:
+    objects = rendered[overlay]
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    pods = {
+        w["metadata"]["name"]: (w["spec"]["template"]["metadata"]["labels"], pod)
+        for w, pod in pod_templates(objects)
+    }
+    inside = {
+        (source, target, port)
+        for source, (source_labels, _) in pods.items()
+        for target, (target_labels, pod) in pods.items()
+        for port in {p["containerPort"] for c in pod["containers"] for p in c["ports"]}
+        if source != target
+        and admitted(policies, source_labels, "egress", target_labels, port)
+        and admitted(policies, target_labels, "ingress", source_labels, port)
+    }
+    expected = {
+        ("roomtemp-api", "prometheus", 9090),
+        ("prometheus", "roomtemp-api", 8000),
+        ("prometheus", "alertmanager", 9093),
+        ("grafana", "prometheus", 9090),
+    }
+    if "pushgateway" in pods:
+        expected.add(("prometheus", "pushgateway", 9091))
+    assert inside == expected
+    from_outside = {
+        (target, port)
+        for target, (labels, pod) in pods.items()
+        for port in {p["containerPort"] for c in pod["containers"] for p in c["ports"]}
+        if admitted(policies, labels, "ingress", None, port)
+    }
+    assert from_outside == {("roomtemp-api", 8000), ("grafana", 3000)} | (
+        {("pushgateway", 9091)} if "pushgateway" in pods else set()
+    )
