@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from pathlib import Path
 
@@ -30,8 +31,18 @@ def test_image_is_pinned_non_root_and_health_checked() -> None:
     assert base is not None
     assert re.fullmatch(r"python:\d+\.\d+\.\d+-slim-\w+", base[1]), base[1]
     assert re.search(r"^USER 10001:10001$", text, re.M)
-    assert re.search(r"^HEALTHCHECK .*\n.*/healthz", text, re.M)
     assert len(re.findall(r"^FROM ", text, re.M)) == 2
+    # exec forms are JSON; the health check's Python compiles and asks /healthz
+    health = re.search(r"^HEALTHCHECK .*\\\n\s+CMD (\[.*\])$", text, re.M)
+    assert health is not None
+    command = json.loads(health[1])
+    assert command[:2] == ["python", "-c"]
+    compile(command[2], "HEALTHCHECK", "exec")
+    assert "/healthz" in command[2]
+    for instruction in ("ENTRYPOINT", "CMD"):
+        found = re.search(rf"^{instruction} (.*)$", text, re.M)
+        assert found is not None
+        assert json.loads(found[1])
 
 
 def test_dockerignore_lets_in_exactly_what_the_dockerfile_copies() -> None:

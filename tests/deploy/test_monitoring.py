@@ -80,9 +80,13 @@ def dashboard_queries() -> list[str]:
     return out
 
 
-def rule_exprs() -> list[str]:
+def rules() -> list[dict[str, Any]]:
     groups = yaml.safe_load((PROMETHEUS / "rules" / "roomtemp.rules.yml").read_text())["groups"]
-    return [rule["expr"] for group in groups for rule in group["rules"]]
+    return [rule for group in groups for rule in group["rules"]]
+
+
+def rule_exprs() -> list[str]:
+    return [rule["expr"] for rule in rules()]
 
 
 def test_rules_pass_promtool_check() -> None:
@@ -194,8 +198,7 @@ def test_dashboard_and_rules_name_only_metrics_that_exist() -> None:
     used = set(re.findall(r"\b(?:roomtemp_\w+|room_\w+|up|ALERTS)\b(?=\s*[{\[)])", text))
     assert used, "no metric found: the pattern is wrong"
     assert used <= exported, used - exported
-    groups = yaml.safe_load((PROMETHEUS / "rules" / "roomtemp.rules.yml").read_text())["groups"]
-    alerts = {rule["alert"] for group in groups for rule in group["rules"]}
+    alerts = {rule["alert"] for rule in rules()}
     named_in_dashboard = set(re.findall(r'alertname=~?"([^"]+)"', text))
     for pattern in named_in_dashboard:
         assert all(name in alerts for name in pattern.split("|")), pattern
