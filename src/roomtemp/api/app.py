@@ -9,12 +9,11 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roomtemp import __version__
 from roomtemp.api import errors
-from roomtemp.api.routes import health, metrics, readings, rooms, stats
+from roomtemp.api.routes import dashboard, health, metrics, readings, rooms, stats
 from roomtemp.config import Settings
 from roomtemp.service import Clock, RoomService
 from roomtemp.storage import Storage, open_storage
@@ -62,12 +61,8 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = service_metrics
     errors.install(app)
-    for resource in (readings, rooms, stats, health, metrics):
+    for resource in (readings, rooms, stats, health, metrics, dashboard):
         app.include_router(resource.router)
-
-    @app.get("/", include_in_schema=False)
-    async def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
 
     app.add_middleware(RequestMetrics, metrics=service_metrics)
     return app
