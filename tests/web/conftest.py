@@ -13,7 +13,9 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
@@ -48,9 +50,17 @@ class LiveServer:
     stop: Callable[[], None]
 
 
+def api(live: LiveServer, path: str, **params: str) -> Any:
+    """The API's own answer, asked directly (not through the page)."""
+    answer = httpx.get(f"{live.base_url}/api/v1{path}", params=params, timeout=10)
+    answer.raise_for_status()
+    return answer.json()
+
+
 def start_server(tmp_dir: Path) -> LiveServer:
     clock = FakeClock(NOW_MS / 1000)
-    settings = Settings(storage=f"sqlite:///{tmp_dir / 'roomtemp.sqlite3'}")
+    # small pages, so that the CSV download has to follow Link: rel="next"
+    settings = Settings(storage=f"sqlite:///{tmp_dir / 'roomtemp.sqlite3'}", max_page=1000)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import httpx
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import PHONE, LiveServer, Session, open_session, screenshot
+from tests.web.conftest import PHONE, LiveServer, Session, api, open_session, screenshot
 from tests.web.seed import EN_DASH, MINUTE_MS, NOW_MS, Room, fahrenheit, shown
-
-
-def api(live: LiveServer, path: str, **params: str) -> dict:
-    answer = httpx.get(f"{live.base_url}/api/v1{path}", params=params, timeout=10)
-    answer.raise_for_status()
-    return answer.json()
 
 
 def expected_state(room: dict, temperature: dict | None, unit: str) -> str:

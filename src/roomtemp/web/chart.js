@@ -37,11 +37,16 @@ function timeTicks(startMs, endMs, most) {
   return { step, ticks };
 }
 
+// Runs of buckets drawn as one line: a gap well beyond the usual spacing (an outage) breaks it.
+// The usual spacing can exceed the step when sensors report less often than the step.
 function segments(buckets, stepMs) {
+  const gaps = buckets.slice(1).map((b, i) => b.startMs - buckets[i].startMs).sort((p, q) => p - q);
+  const usual = gaps.length ? gaps[Math.floor(gaps.length / 2)] : stepMs;
+  const longest = Math.max(stepMs, 2.5 * usual);
   const runs = [];
   for (const bucket of buckets) {
     const run = runs[runs.length - 1];
-    if (run && bucket.startMs - run[run.length - 1].startMs <= stepMs) run.push(bucket);
+    if (run && bucket.startMs - run[run.length - 1].startMs <= longest) run.push(bucket);
     else runs.push([bucket]);
   }
   return runs;

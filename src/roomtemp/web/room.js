@@ -59,7 +59,8 @@ function sensorsTable(temp, unit) {
     h("td", {}, s.stale ? "stale" : "current")));
   return h("table", { class: "sensors" },
     h("caption", {}, "Latest reading of each sensor"),
-    h("thead", {}, h("tr", {}, ...["Sensor", "Value", "Time", "State"].map((t) => h("th", { scope: "col" }, t)))),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Sensor"), h("th", { scope: "col", class: "n" }, "Value"),
+      h("th", { scope: "col" }, "Time"), h("th", { scope: "col" }, "State"))),
     h("tbody", {}, ...rows));
 }
 
@@ -69,7 +70,8 @@ function bucketTable(buckets, unit) {
     h("td", {}, fmt.when(b.start)), h("td", { class: "n" }, fmt.number(b.mean)), h("td", { class: "n" }, fmt.number(b.min)),
     h("td", { class: "n" }, fmt.number(b.max)), h("td", { class: "n" }, String(b.count))));
   return h("table", { class: "buckets" },
-    h("thead", {}, h("tr", {}, ...["From", `Mean ${u}`, `Min ${u}`, `Max ${u}`, "Readings"].map((t) => h("th", { scope: "col" }, t)))),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "From"),
+      ...[`Mean ${u}`, `Min ${u}`, `Max ${u}`, "Readings"].map((t) => h("th", { scope: "col", class: "n" }, t)))),
     h("tbody", {}, ...rows));
 }
 
