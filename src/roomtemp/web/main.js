@@ -87,11 +87,13 @@ function setupToken() {
     setToken(input.value.trim());
     input.value = "";
     show();
+    form.closest("details").open = false;
     refresh();
   });
   document.getElementById("token-clear").addEventListener("click", () => {
     setToken("");
     show();
+    form.closest("details").open = false;
     refresh();
   });
   show();

@@ -175,8 +175,9 @@ export function mountOverview(host, ctx) {
       fillTile(tile, entry, outdated);
       sections.get(title).append(tile.node);
     }
-    summary.textContent = summaryText(shown, entries.length);
-    const empty = entries.length ? "No room matches these filters." : "No rooms yet: push a reading to create one.";
+    summary.textContent = entries.length || !outdated ? summaryText(shown, entries.length) : "";
+    const empty = entries.length ? "No room matches these filters."
+      : outdated ? "The rooms could not be loaded." : "No rooms yet: push a reading to create one.";
     groups.replaceChildren(...[...sections].map(([title, grid]) =>
       h("section", { class: "group" }, h("h2", {}, title), grid)));
     if (!shown.length) groups.append(h("p", { class: "empty" }, empty));
