@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, Route, expect
 
-from tests.web.conftest import LiveServer, Session
+from tests.web.conftest import LiveServer, Session, screenshot
 
 TOKEN = "rt_s3cret-token"
 FAILED_LOAD = ("Failed to load resource",)  # Chromium's console note for each non-2xx answer
@@ -104,6 +104,9 @@ def test_failures_never_leave_a_number_looking_current(session: Session, live: L
         "Retrying (the server asks to wait 7 s)."
     )
     expect(page.locator('.tile[data-room="lab-1"] .tile-label')).to_have_text("last known ")
+    expect(page.locator('.tile[data-room="lab-1"] .tile-trend')).to_have_text("")
+    expect(page.locator(".summary")).to_contain_text("not current")
+    screenshot(page, "overview-server-failing")
 
     gate.mode = "open"
     refresh(page)

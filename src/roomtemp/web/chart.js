@@ -128,7 +128,7 @@ function valueAxis(low, high, y, left, right, unit) {
 
 function timeAxis(startMs, endMs, x, base, top, width) {
   const group = svg("g", { class: "axis" });
-  const { step, ticks } = timeTicks(startMs, endMs, Math.floor(width / 90));
+  const { step, ticks } = timeTicks(startMs, endMs, Math.max(4, Math.floor(width / 90)));
   for (const tick of ticks) {
     const label = step >= DAY || tick.midnight ? day(tick.at) : clock(tick.at);
     group.append(svg("line", { class: "grid", x1: x(tick.at), x2: x(tick.at), y1: top, y2: base }));

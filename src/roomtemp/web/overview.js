@@ -104,13 +104,14 @@ function fillTile(tile, entry, outdated) {
   tile.node.dataset.state = outdated ? "outdated" : state;
   p.name.textContent = room.name || room.room_id;
   p.where.textContent = place(room);
-  p.label.textContent = state === "stale" || outdated ? "last known " : "";
+  p.label.textContent = temp && (state === "stale" || outdated) ? "last known " : "";
   p.number.textContent = temp ? fmt.number(temp.value) : "–";
   p.unit.textContent = temp ? ` ${fmt.symbol(unit)}` : "";
   p.status.textContent = statusText(entry, state, outdated);
   const trend = entry.trend;
   const arrow = trend === undefined ? "" : trend > 0.05 ? "↗ " : trend < -0.05 ? "↘ " : "→ ";
-  p.trend.textContent = trend === undefined || state === "stale" ? "" : `${arrow}${fmt.signed(trend, unit)} in 1 h`;
+  const current = trend !== undefined && state !== "stale" && !outdated;
+  p.trend.textContent = current ? `${arrow}${fmt.signed(trend, unit)} in 1 h` : "";
   p.age.textContent = temp && state !== "stale" ? `at ${fmt.clock(temp.timestamp)}` : "";
   p.age.title = temp ? fmt.when(temp.timestamp) : "";
 }
@@ -175,7 +176,8 @@ export function mountOverview(host, ctx) {
       fillTile(tile, entry, outdated);
       sections.get(title).append(tile.node);
     }
-    summary.textContent = entries.length || !outdated ? summaryText(shown, entries.length) : "";
+    summary.textContent = !entries.length && outdated ? ""
+      : summaryText(shown, entries.length) + (outdated ? " · not current" : "");
     const empty = entries.length ? "No room matches these filters."
       : outdated ? "The rooms could not be loaded." : "No rooms yet: push a reading to create one.";
     groups.replaceChildren(...[...sections].map(([title, grid]) =>
