@@ -178,3 +178,11 @@ def test_csv_download_is_the_shown_range(session: Session, live: LiveServer) -> 
     assert text.startswith(first_page.text)
     assert sorted(float(line.rsplit(",", 1)[1]) for line in lines[1:]) == sorted(expected)
     session.watch.assert_clean()
+
+
+def test_unknown_room_says_so(session: Session, live: LiveServer) -> None:
+    page = session.page
+    page.goto(live.base_url + "/#/room/no-such-room")
+    expect(page.locator(".empty")).to_have_text("There is no room “no-such-room”.")
+    expect(page.locator("#message")).to_have_text("Not found (404): unknown room: 'no-such-room'.")
+    session.watch.assert_clean(allowed=("Failed to load resource",))

@@ -253,7 +253,12 @@ export function mountRoom(host, ctx, roomId, query) {
         ctx.ok();
       } catch (error) {
         ctx.report(error);
-        markOutdated(current);
+        if (error.status === 404) {
+          host.replaceChildren(h("a", { href: "#/", class: "back" }, "← All rooms"),
+            h("p", { class: "empty" }, `There is no room “${roomId}”.`));
+        } else {
+          markOutdated(current);
+        }
       }
     },
     unmount() {
