@@ -1,7 +1,7 @@
 // The room chart in plain SVG: mean line, min-max band, comfort band, local-time axis, a cursor.
 
 import { svg } from "./dom.js";
-import { clock, day, fromCelsius, number, symbol, when } from "./format.js";
+import { clock, count, day, fromCelsius, number, symbol, when } from "./format.js";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -66,9 +66,10 @@ function domain(buckets, comfort, unit) {
 /**
  * Draw `data` = {buckets: [{startMs, endMs, mean, min, max, count}], startMs, endMs, stepMs, unit,
  * comfort} into `host`, replacing what was there in one step (no flicker on refresh).
- * `readout` is an element that receives the text of the bucket under the cursor.
+ * `readout` is an element that receives the text of the bucket under the cursor; `cursor` is an
+ * object that remembers that bucket ({startMs}) from one drawing to the next.
  */
-export function drawChart(host, data, readout) {
+export function drawChart(host, data, readout, cursor) {
   const width = Math.max(host.clientWidth, 280);
   const height = width < 560 ? 220 : 300;
   const pad = { left: 48, right: 14, top: 14, bottom: 30 };
@@ -99,7 +100,7 @@ export function drawChart(host, data, readout) {
     chart.append(svg("line", { class: "whisker", x1: x(middle(b)), x2: x(middle(b)), y1: y(b.min), y2: y(b.max) }));
     chart.append(svg("circle", { class: "dot", cx: x(middle(b)), cy: y(b.mean), r: 3 }));
   }
-  if (buckets.length) addCursor(chart, buckets, { x, middle, top: pad.top, bottom: height - pad.bottom, y, unit }, readout);
+  if (buckets.length) addCursor(chart, buckets, { x, middle, top: pad.top, bottom: height - pad.bottom, y, unit }, readout, cursor);
   host.replaceChildren(chart);
 }
 
@@ -138,14 +139,16 @@ function timeAxis(startMs, endMs, x, base, top, width) {
   return group;
 }
 
-function addCursor(chart, buckets, scale, readout) {
+function addCursor(chart, buckets, scale, readout, cursor) {
   const marker = svg("line", { class: "cursor", y1: scale.top, y2: scale.bottom, visibility: "hidden" });
   const dot = svg("circle", { class: "cursor-dot", r: 4, visibility: "hidden" });
   chart.append(marker, dot);
-  let index = buckets.length - 1;
+  const kept = buckets.findIndex((b) => b.startMs === cursor.startMs);
+  let index = kept >= 0 ? kept : buckets.length - 1;
   const show = (i) => {
     index = Math.max(0, Math.min(buckets.length - 1, i));
     const b = buckets[index];
+    cursor.startMs = b.startMs;
     const at = scale.x(scale.middle(b));
     for (const [node, attrs] of [[marker, { x1: at, x2: at }], [dot, { cx: at, cy: scale.y(b.mean) }]]) {
       for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
@@ -153,7 +156,7 @@ function addCursor(chart, buckets, scale, readout) {
     }
     const u = symbol(scale.unit);
     readout.textContent = `${when(b.startMs)} – ${clock(b.endMs)}: mean ${number(b.mean)} ${u}, ` +
-      `min ${number(b.min)} ${u}, max ${number(b.max)} ${u}, ${b.count} readings`;
+      `min ${number(b.min)} ${u}, max ${number(b.max)} ${u}, ${count(b.count, "reading")}`;
   };
   chart.addEventListener("pointermove", (event) => {
     const box = chart.getBoundingClientRect();
@@ -172,4 +175,5 @@ function addCursor(chart, buckets, scale, readout) {
     }
   });
   chart.addEventListener("focus", () => show(index));
+  if (kept >= 0) show(kept);
 }

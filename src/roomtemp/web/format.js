@@ -27,6 +27,10 @@ export function number(value, digits = 1) {
   return value === null || value === undefined ? "–" : value.toFixed(digits);
 }
 
+export function count(n, noun) {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 export function temperature(value, unit) {
   return `${number(value)} ${symbol(unit)}`;
 }

@@ -79,7 +79,7 @@ function summaryLine(stats, unit) {
   const s = stats.summary;
   if (!s.count) return "No readings in this range.";
   const u = fmt.symbol(unit);
-  return `Mean ${fmt.number(s.mean)} ${u} · min ${fmt.number(s.min)} ${u} · max ${fmt.number(s.max)} ${u} · ${s.count} readings, per ${stats.step}`;
+  return `Mean ${fmt.number(s.mean)} ${u} · min ${fmt.number(s.min)} ${u} · max ${fmt.number(s.max)} ${u} · ${fmt.count(s.count, "reading")}, per ${stats.step}`;
 }
 
 function download(text, name) {
@@ -181,6 +181,7 @@ export function mountRoom(host, ctx, roomId, query) {
     edit.box);
 
   let shown = null; // what the chart shows: span, step, unit, data
+  const cursor = { startMs: null }; // the bucket under the chart's cursor, kept across redraws
   const pick = (next) => {
     range = next;
     history.replaceState(null, "", `#/room/${encodeURIComponent(roomId)}?${ranges.toQuery(range)}`);
@@ -234,7 +235,7 @@ export function mountRoom(host, ctx, roomId, query) {
       return;
     }
     drawChart(chartHost, { ...shown.span, buckets: shown.buckets, stepMs: ranges.stepFor(shown.span.startMs, shown.span.endMs) * 1000,
-      stepText: shown.query.step, unit: shown.unit, comfort: shown.comfort }, readout);
+      stepText: shown.query.step, unit: shown.unit, comfort: shown.comfort }, readout, cursor);
   };
   const resize = new ResizeObserver(() => drawChartNow());
   resize.observe(chartHost);
