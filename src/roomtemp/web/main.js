@@ -16,6 +16,7 @@ let again = false;
 
 const ctx = {
   unit: fmt.getUnit,
+  refresh: () => refresh(),
   report(error) {
     message.textContent = error.message;
     message.dataset.status = error.status === undefined ? "" : String(error.status);

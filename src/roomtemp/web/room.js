@@ -111,10 +111,10 @@ function editForm(roomId, ctx, onSaved) {
     ...low, ...high, h("button", { type: "submit" }, "Save"), note);
   const box = h("details", { class: "panel" }, h("summary", {}, "Edit room details"), form);
   let room = null;
-  const show = (latest) => {
-    room = latest;
-    if (box.open) return; // do not overwrite what someone is typing
-    const unit = ctx.unit();
+  let unit = ctx.unit(); // the unit the comfort fields were filled in, used again on saving
+  const fill = () => {
+    if (!room) return;
+    unit = ctx.unit();
     low[0].textContent = `Comfort minimum (${fmt.symbol(unit)})`;
     high[0].textContent = `Comfort maximum (${fmt.symbol(unit)})`;
     form.elements.name.value = room.name || "";
@@ -124,9 +124,15 @@ function editForm(roomId, ctx, onSaved) {
     form.elements.low.value = limit(room.comfort.min_celsius);
     form.elements.high.value = limit(room.comfort.max_celsius);
   };
+  const show = (latest) => {
+    room = latest;
+    if (!box.open) fill(); // never overwrite what someone is typing
+  };
+  box.addEventListener("toggle", () => {
+    if (box.open) fill();
+  });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const unit = ctx.unit();
     const text = (name) => form.elements[name].value.trim() || null;
     const limit = (name) => (text(name) === null ? null : Math.round(fmt.toCelsius(Number(text(name)), unit) * 100) / 100);
     const body = { name: text("name"), building: text("building"), floor: text("floor"), labels: room.labels,
@@ -170,7 +176,7 @@ export function mountRoom(host, ctx, roomId, query) {
   const summary = h("p", { class: "range-summary" });
   const csv = h("button", { type: "button", id: "csv" }, "Download CSV");
   const table = h("div", { class: "table-box" });
-  const edit = editForm(roomId, ctx, () => view.refresh());
+  const edit = editForm(roomId, ctx, () => ctx.refresh());
   host.replaceChildren(
     h("a", { href: "#/", class: "back" }, "← All rooms"), title, meta,
     h("div", { class: "room-top" }, current, sensors),
@@ -185,7 +191,7 @@ export function mountRoom(host, ctx, roomId, query) {
   const pick = (next) => {
     range = next;
     history.replaceState(null, "", `#/room/${encodeURIComponent(roomId)}?${ranges.toQuery(range)}`);
-    view.refresh();
+    ctx.refresh();
   };
   customForm.addEventListener("submit", (event) => {
     event.preventDefault();
