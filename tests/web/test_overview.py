@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.web.conftest import PHONE, LiveServer, Session, api, open_session, screenshot
 from tests.web.seed import EN_DASH, MINUTE_MS, NOW_MS, Room, fahrenheit, shown
@@ -114,10 +114,17 @@ def test_filters_and_search(session: Session, live: LiveServer) -> None:
     expect(tiles.first).to_have_attribute("data-room", "lab-1")
     page.locator("#search").fill("nothing like this")
     expect(page.locator(".empty")).to_have_text("No room matches these filters.")
+    page.locator("#search").fill("")
+    page.locator("#search").press("Tab")  # the filters, then the first tile
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.locator(".tile").first).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(live.base_url + "/#/room/empty")
     session.watch.assert_clean()
 
 
-def test_phone_overview_fits_the_screen(browser, live: LiveServer) -> None:  # type: ignore[no-untyped-def]
+def test_phone_overview_fits_the_screen(browser: Browser, live: LiveServer) -> None:
     phone = open_session(browser, live, PHONE)
     try:
         phone.page.clock.set_fixed_time(NOW_MS / 1000)

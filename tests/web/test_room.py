@@ -141,13 +141,21 @@ def test_custom_range_is_read_in_the_browser_zone(session: Session, live: LiveSe
     session.watch.assert_clean()
 
 
-def test_chart_cursor_works_with_the_keyboard(session: Session, live: LiveServer) -> None:
+def test_presets_and_chart_cursor_work_with_the_keyboard(
+    session: Session, live: LiveServer
+) -> None:
     page = session.page
     page.goto(live.base_url + "/#/room/lab-1?range=6h")
     expect(page.locator(".chart .mean")).to_be_visible()
     buckets = api(
         live, "/rooms/lab-1/stats", start=iso(NOW_MS - 6 * 3600_000), end=iso(NOW_MS), step="5m"
     )["buckets"]
+    page.locator('[data-preset="24h"]').focus()
+    page.keyboard.press("Enter")
+    expect(page.locator('[data-preset="24h"]')).to_have_attribute("aria-pressed", "true")
+    page.locator('[data-preset="6h"]').focus()
+    page.keyboard.press("Space")
+    expect(page.locator('[data-preset="6h"]')).to_have_attribute("aria-pressed", "true")
     page.locator(".chart").focus()
     page.keyboard.press("End")
     expect(page.locator(".readout")).to_contain_text(f"mean {shown(buckets[-1]['mean'])} °C")
