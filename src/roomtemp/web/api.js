@@ -97,7 +97,9 @@ function describe(status, detail, retryAfter) {
   if (status === 403) return sentence("Your access token is not allowed to do this (403)", detail);
   if (status === 404) return sentence("Not found (404)", detail);
   if (status >= 500) {
-    const again = retryAfter ? ` Retrying (the server asks to wait ${retryAfter} s).` : " Retrying.";
+    const again = retryAfter
+      ? ` Retrying (the server asks to wait ${retryAfter} s).`
+      : " Retrying.";
     return sentence(`The server could not answer (${status})`, detail) + again;
   }
   return sentence(`The request failed (${status})`, detail);

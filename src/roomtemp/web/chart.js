@@ -6,8 +6,18 @@ import { clock, count, day, fromCelsius, number, symbol, when } from "./format.j
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-const TIME_STEPS = [15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR,
-  DAY, 2 * DAY, 7 * DAY];
+const TIME_STEPS = [
+  15 * MINUTE,
+  30 * MINUTE,
+  HOUR,
+  2 * HOUR,
+  3 * HOUR,
+  6 * HOUR,
+  12 * HOUR,
+  DAY,
+  2 * DAY,
+  7 * DAY,
+];
 const VALUE_STEPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50];
 
 function valueTicks(low, high) {
@@ -40,7 +50,10 @@ function timeTicks(startMs, endMs, most) {
 // Runs of buckets drawn as one line: a gap well beyond the usual spacing (an outage) breaks it.
 // The usual spacing can exceed the step when sensors report less often than the step.
 function segments(buckets, stepMs) {
-  const gaps = buckets.slice(1).map((b, i) => b.startMs - buckets[i].startMs).sort((p, q) => p - q);
+  const gaps = buckets
+    .slice(1)
+    .map((b, i) => b.startMs - buckets[i].startMs)
+    .sort((p, q) => p - q);
   const usual = gaps.length ? gaps[Math.floor(gaps.length / 2)] : stepMs;
   const longest = Math.max(stepMs, 2.5 * usual);
   const runs = [];
@@ -80,7 +93,12 @@ export function drawChart(host, data, readout, cursor) {
   const middle = (b) => (Math.max(b.startMs, startMs) + Math.min(b.endMs, endMs)) / 2;
 
   const chart = svg("svg", {
-    class: "chart", width, height, viewBox: `0 0 ${width} ${height}`, role: "img", tabindex: 0,
+    class: "chart",
+    width,
+    height,
+    viewBox: `0 0 ${width} ${height}`,
+    role: "img",
+    tabindex: 0,
     "aria-label": `Mean, minimum and maximum per ${data.stepText}, ${when(startMs)} to ${when(endMs)}`,
   });
   chart.append(comfortBand(comfort, unit, x(startMs), x(endMs), y, low, high));
@@ -93,24 +111,45 @@ export function drawChart(host, data, readout, cursor) {
     return run.length > 1 ? `M${top.join("L")}L${bottom.join("L")}Z` : "";
   });
   chart.append(svg("path", { class: "band", d: band.join("") }));
-  const line = runs.map((run) => `M${run.map((b) => `${x(middle(b)).toFixed(1)},${y(b.mean).toFixed(1)}`).join("L")}`);
+  const line = runs.map(
+    (run) => `M${run.map((b) => `${x(middle(b)).toFixed(1)},${y(b.mean).toFixed(1)}`).join("L")}`,
+  );
   chart.append(svg("path", { class: "mean", d: line.join(""), "data-points": buckets.length }));
   for (const run of runs.filter((r) => r.length === 1)) {
     const [b] = run;
-    chart.append(svg("line", { class: "whisker", x1: x(middle(b)), x2: x(middle(b)), y1: y(b.min), y2: y(b.max) }));
+    chart.append(
+      svg("line", {
+        class: "whisker",
+        x1: x(middle(b)),
+        x2: x(middle(b)),
+        y1: y(b.min),
+        y2: y(b.max),
+      }),
+    );
     chart.append(svg("circle", { class: "dot", cx: x(middle(b)), cy: y(b.mean), r: 3 }));
   }
-  if (buckets.length) addCursor(chart, buckets, { x, middle, top: pad.top, bottom: height - pad.bottom, y, unit }, readout, cursor);
+  if (buckets.length)
+    addCursor(
+      chart,
+      buckets,
+      { x, middle, top: pad.top, bottom: height - pad.bottom, y, unit },
+      readout,
+      cursor,
+    );
   host.replaceChildren(chart);
 }
 
 function comfortBand(comfort, unit, left, right, y, low, high) {
   const group = svg("g", { class: "comfort" });
   if (comfort.min_celsius === null && comfort.max_celsius === null) return group;
-  const top = comfort.max_celsius === null ? high : Math.min(fromCelsius(comfort.max_celsius, unit), high);
-  const bottom = comfort.min_celsius === null ? low : Math.max(fromCelsius(comfort.min_celsius, unit), low);
+  const top =
+    comfort.max_celsius === null ? high : Math.min(fromCelsius(comfort.max_celsius, unit), high);
+  const bottom =
+    comfort.min_celsius === null ? low : Math.max(fromCelsius(comfort.min_celsius, unit), low);
   if (top > bottom) {
-    group.append(svg("rect", { x: left, width: right - left, y: y(top), height: y(bottom) - y(top) }));
+    group.append(
+      svg("rect", { x: left, width: right - left, y: y(top), height: y(bottom) - y(top) }),
+    );
   }
   return group;
 }
@@ -121,7 +160,9 @@ function valueAxis(low, high, y, left, right, unit) {
   const digits = step < 1 ? 1 : 0;
   for (const v of ticks) {
     group.append(svg("line", { class: "grid", x1: left, x2: right, y1: y(v), y2: y(v) }));
-    group.append(svg("text", { x: left - 6, y: y(v) + 4, "text-anchor": "end" }, number(v, digits)));
+    group.append(
+      svg("text", { x: left - 6, y: y(v) + 4, "text-anchor": "end" }, number(v, digits)),
+    );
   }
   group.append(svg("text", { x: 4, y: 12, class: "unit" }, symbol(unit)));
   return group;
@@ -135,12 +176,19 @@ function timeAxis(startMs, endMs, x, base, top, width) {
     group.append(svg("line", { class: "grid", x1: x(tick.at), x2: x(tick.at), y1: top, y2: base }));
     group.append(svg("text", { x: x(tick.at), y: base + 18, "text-anchor": "middle" }, label));
   }
-  group.append(svg("line", { class: "baseline", x1: x(startMs), x2: x(endMs), y1: base, y2: base }));
+  group.append(
+    svg("line", { class: "baseline", x1: x(startMs), x2: x(endMs), y1: base, y2: base }),
+  );
   return group;
 }
 
 function addCursor(chart, buckets, scale, readout, cursor) {
-  const marker = svg("line", { class: "cursor", y1: scale.top, y2: scale.bottom, visibility: "hidden" });
+  const marker = svg("line", {
+    class: "cursor",
+    y1: scale.top,
+    y2: scale.bottom,
+    visibility: "hidden",
+  });
   const dot = svg("circle", { class: "cursor-dot", r: 4, visibility: "hidden" });
   chart.append(marker, dot);
   const kept = buckets.findIndex((b) => b.startMs === cursor.startMs);
@@ -150,12 +198,16 @@ function addCursor(chart, buckets, scale, readout, cursor) {
     const b = buckets[index];
     cursor.startMs = b.startMs;
     const at = scale.x(scale.middle(b));
-    for (const [node, attrs] of [[marker, { x1: at, x2: at }], [dot, { cx: at, cy: scale.y(b.mean) }]]) {
+    for (const [node, attrs] of [
+      [marker, { x1: at, x2: at }],
+      [dot, { cx: at, cy: scale.y(b.mean) }],
+    ]) {
       for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
       node.setAttribute("visibility", "visible");
     }
     const u = symbol(scale.unit);
-    readout.textContent = `${when(b.startMs)} – ${clock(b.endMs)}: mean ${number(b.mean)} ${u}, ` +
+    readout.textContent =
+      `${when(b.startMs)} – ${clock(b.endMs)}: mean ${number(b.mean)} ${u}, ` +
       `min ${number(b.min)} ${u}, max ${number(b.max)} ${u}, ${count(b.count, "reading")}`;
   };
   chart.addEventListener("pointermove", (event) => {
@@ -163,7 +215,11 @@ function addCursor(chart, buckets, scale, readout, cursor) {
     const px = event.clientX - box.left;
     let best = 0;
     buckets.forEach((b, i) => {
-      if (Math.abs(scale.x(scale.middle(b)) - px) < Math.abs(scale.x(scale.middle(buckets[best])) - px)) best = i;
+      if (
+        Math.abs(scale.x(scale.middle(b)) - px) <
+        Math.abs(scale.x(scale.middle(buckets[best])) - px)
+      )
+        best = i;
     });
     show(best);
   });

@@ -64,7 +64,8 @@ function route() {
 function setupUnits() {
   const buttons = document.querySelectorAll("[data-unit]");
   const mark = () => {
-    for (const button of buttons) button.setAttribute("aria-pressed", String(button.dataset.unit === fmt.getUnit()));
+    for (const button of buttons)
+      button.setAttribute("aria-pressed", String(button.dataset.unit === fmt.getUnit()));
   };
   for (const button of buttons) {
     button.addEventListener("click", () => {

@@ -35,7 +35,10 @@ async function currentTemperature(room, unit) {
 async function trends(unit) {
   const iso = (ms) => new Date(ms).toISOString();
   const now = Date.now();
-  const windows = [[now - HOUR, now - HOUR + TREND_WINDOW], [now - TREND_WINDOW, now]];
+  const windows = [
+    [now - HOUR, now - HOUR + TREND_WINDOW],
+    [now - TREND_WINDOW, now],
+  ];
   const [early, late] = await Promise.all(
     windows.map(([start, end]) => getJson("/stats", { start: iso(start), end: iso(end), unit })),
   );
@@ -43,7 +46,8 @@ async function trends(unit) {
   const trend = new Map();
   for (const room of late.rooms) {
     const then = before.get(room.room_id);
-    if (room.mean !== null && then !== null && then !== undefined) trend.set(room.room_id, room.mean - then);
+    if (room.mean !== null && then !== null && then !== undefined)
+      trend.set(room.room_id, room.mean - then);
   }
   return trend;
 }
@@ -55,7 +59,11 @@ async function load(unit) {
   const byRoom = new Map(withReadings.map((room, i) => [room.room_id, temps[i]]));
   const fetchedAt = Date.now();
   return rooms.map((room) => ({
-    room, unit, fetchedAt, temp: byRoom.get(room.room_id) || null, trend: trend.get(room.room_id),
+    room,
+    unit,
+    fetchedAt,
+    temp: byRoom.get(room.room_id) || null,
+    trend: trend.get(room.room_id),
   }));
 }
 
@@ -83,8 +91,14 @@ function newTile(roomId) {
   const value = h("span", { class: "tile-value" }, parts.label, parts.number, parts.unit);
   const head = h("span", { class: "tile-head" }, parts.name, parts.where);
   const foot = h("span", { class: "tile-foot" }, parts.trend, parts.age);
-  const node = h("a", { class: "tile", href: `#/room/${encodeURIComponent(roomId)}`, "data-room": roomId },
-    head, value, parts.status, foot);
+  const node = h(
+    "a",
+    { class: "tile", href: `#/room/${encodeURIComponent(roomId)}`, "data-room": roomId },
+    head,
+    value,
+    parts.status,
+    foot,
+  );
   return { node, parts };
 }
 
@@ -122,7 +136,13 @@ function matches(entry, filters) {
   if (filters.floor && (room.floor || "") !== filters.floor) return false;
   const needle = filters.search.trim().toLowerCase();
   if (!needle) return true;
-  const haystack = [room.room_id, room.name, room.building, room.floor, ...Object.values(room.labels)];
+  const haystack = [
+    room.room_id,
+    room.name,
+    room.building,
+    room.floor,
+    ...Object.values(room.labels),
+  ];
   return haystack.some((text) => text && text.toLowerCase().includes(needle));
 }
 
@@ -132,41 +152,64 @@ function groupTitle(room) {
 
 function setOptions(select, values, allText) {
   const current = select.value;
-  select.replaceChildren(h("option", { value: "" }, allText), ...values.map((v) => h("option", { value: v }, v)));
+  select.replaceChildren(
+    h("option", { value: "" }, allText),
+    ...values.map((v) => h("option", { value: v }, v)),
+  );
   select.value = values.includes(current) ? current : "";
 }
 
 function summaryText(shown, total) {
   const count = (state) => shown.filter((e) => tileState(e) === state).length;
   const parts = [`${shown.length} of ${total} rooms`];
-  for (const [state, text] of [["hot", "too hot"], ["cold", "too cold"], ["stale", "stale"], ["empty", "without readings"]]) {
+  for (const [state, text] of [
+    ["hot", "too hot"],
+    ["cold", "too cold"],
+    ["stale", "stale"],
+    ["empty", "without readings"],
+  ]) {
     if (count(state)) parts.push(`${count(state)} ${text}`);
   }
   return parts.join(" · ");
 }
 
 export function mountOverview(host, ctx) {
-  const search = h("input", { type: "search", id: "search", placeholder: "Search rooms", "aria-label": "Search rooms" });
+  const search = h("input", {
+    type: "search",
+    id: "search",
+    placeholder: "Search rooms",
+    "aria-label": "Search rooms",
+  });
   const building = h("select", { id: "building", "aria-label": "Building" });
   const floor = h("select", { id: "floor", "aria-label": "Floor" });
   const summary = h("p", { class: "summary muted", "aria-live": "polite" });
   const groups = h("div", { class: "groups" });
-  host.replaceChildren(
-    h("div", { class: "filters" }, search, building, floor), summary, groups);
+  host.replaceChildren(h("div", { class: "filters" }, search, building, floor), summary, groups);
   const tiles = new Map();
   let entries = [];
   let outdated = false;
 
   const render = () => {
     const rooms = entries.map((e) => e.room);
-    setOptions(building, [...new Set(rooms.map((r) => r.building).filter(Boolean))].sort(collator.compare), "All buildings");
+    setOptions(
+      building,
+      [...new Set(rooms.map((r) => r.building).filter(Boolean))].sort(collator.compare),
+      "All buildings",
+    );
     const inBuilding = rooms.filter((r) => !building.value || r.building === building.value);
-    setOptions(floor, [...new Set(inBuilding.map((r) => r.floor).filter(Boolean))].sort(collator.compare), "All floors");
+    setOptions(
+      floor,
+      [...new Set(inBuilding.map((r) => r.floor).filter(Boolean))].sort(collator.compare),
+      "All floors",
+    );
     const filters = { building: building.value, floor: floor.value, search: search.value };
     const shown = entries.filter((e) => matches(e, filters));
-    shown.sort((a, b) => collator.compare(a.room.building || "\uffff", b.room.building || "\uffff")
-      || collator.compare(a.room.floor || "", b.room.floor || "")
-      || collator.compare(a.room.name || a.room.room_id, b.room.name || b.room.room_id));
+    shown.sort(
+      (a, b) =>
+        collator.compare(a.room.building || "\uffff", b.room.building || "\uffff") ||
+        collator.compare(a.room.floor || "", b.room.floor || "") ||
+        collator.compare(a.room.name || a.room.room_id, b.room.name || b.room.room_id),
+    );
     const sections = new Map();
     for (const entry of shown) {
       const title = groupTitle(entry.room);
@@ -176,12 +219,20 @@ export function mountOverview(host, ctx) {
       fillTile(tile, entry, outdated);
       sections.get(title).append(tile.node);
     }
-    summary.textContent = !entries.length && outdated ? ""
-      : summaryText(shown, entries.length) + (outdated ? " · not current" : "");
-    const empty = entries.length ? "No room matches these filters."
-      : outdated ? "The rooms could not be loaded." : "No rooms yet: push a reading to create one.";
-    groups.replaceChildren(...[...sections].map(([title, grid]) =>
-      h("section", { class: "group" }, h("h2", {}, title), grid)));
+    summary.textContent =
+      !entries.length && outdated
+        ? ""
+        : summaryText(shown, entries.length) + (outdated ? " · not current" : "");
+    const empty = entries.length
+      ? "No room matches these filters."
+      : outdated
+        ? "The rooms could not be loaded."
+        : "No rooms yet: push a reading to create one.";
+    groups.replaceChildren(
+      ...[...sections].map(([title, grid]) =>
+        h("section", { class: "group" }, h("h2", {}, title), grid),
+      ),
+    );
     if (!shown.length) groups.append(h("p", { class: "empty" }, empty));
   };
 

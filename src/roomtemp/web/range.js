@@ -2,8 +2,9 @@
 
 export const PRESETS = { "6h": 6 * 3600, "24h": 24 * 3600, "7d": 7 * 86400, "30d": 30 * 86400 };
 export const DEFAULT_PRESET = "24h";
-const STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800,
-  604800];
+const STEPS = [
+  60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800,
+];
 const MOST_POINTS = 150;
 
 // The smallest step that keeps the chart at or under MOST_POINTS buckets.
@@ -16,7 +17,8 @@ export function stepFor(startMs, endMs) {
 export function fromQuery(query) {
   const start = Date.parse(query.get("start") || "");
   const end = Date.parse(query.get("end") || "");
-  if (Number.isFinite(start) && Number.isFinite(end) && start < end) return { startMs: start, endMs: end };
+  if (Number.isFinite(start) && Number.isFinite(end) && start < end)
+    return { startMs: start, endMs: end };
   const preset = query.get("range");
   return { preset: preset in PRESETS ? preset : DEFAULT_PRESET };
 }
@@ -36,7 +38,8 @@ export function resolve(range, nowMs) {
 export function toLocalInput(ms) {
   const d = new Date(ms);
   const two = (n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}T${two(d.getHours())}:${two(d.getMinutes())}`;
+  const date = `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+  return `${date}T${two(d.getHours())}:${two(d.getMinutes())}`;
 }
 
 export function fromLocalInput(text) {

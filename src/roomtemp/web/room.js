@@ -35,51 +35,105 @@ function metaLine(room) {
 }
 
 function currentBlock(room, temp, unit, fetchedAt) {
-  if (!temp) return h("div", { class: "current", "data-state": "empty" }, h("p", { class: "big" }, "–"), h("p", {}, "No readings yet."));
+  if (!temp)
+    return h(
+      "div",
+      { class: "current", "data-state": "empty" },
+      h("p", { class: "big" }, "–"),
+      h("p", {}, "No readings yet."),
+    );
   const age = fmt.age(temp.age_seconds + (Date.now() - fetchedAt) / 1000);
   const state = temp.stale ? "stale" : fmt.comfortState(temp.value, room.comfort, unit) || "none";
   const status = temp.stale
     ? `Stale: last reading ${age}, not a current value`
-    : state === "none" ? `as of ${fmt.clock(temp.timestamp)} (${age})`
+    : state === "none"
+      ? `as of ${fmt.clock(temp.timestamp)} (${age})`
       : `${fmt.COMFORT_TEXT[state]} · as of ${fmt.clock(temp.timestamp)} (${age})`;
-  return h("div", { class: "current", "data-state": state },
-    h("p", { class: "big" },
+  return h(
+    "div",
+    { class: "current", "data-state": state },
+    h(
+      "p",
+      { class: "big" },
       temp.stale ? h("span", { class: "tile-label" }, "last known ") : null,
-      h("span", { class: "num" }, fmt.number(temp.value)), h("span", { class: "unit" }, ` ${fmt.symbol(unit)}`)),
+      h("span", { class: "num" }, fmt.number(temp.value)),
+      h("span", { class: "unit" }, ` ${fmt.symbol(unit)}`),
+    ),
     h("p", { class: "status" }, status),
-    h("p", { class: "muted" }, `Comfort band: ${fmt.bandText(room.comfort, unit)}`));
+    h("p", { class: "muted" }, `Comfort band: ${fmt.bandText(room.comfort, unit)}`),
+  );
 }
 
 function sensorsTable(temp, unit) {
   if (!temp) return h("p", { class: "muted" }, "No sensor has reported yet.");
-  const rows = temp.sensors.map((s) => h("tr", { "data-sensor": s.sensor_id || "" },
-    h("th", { scope: "row" }, s.sensor_id || "(unnamed)"),
-    h("td", { class: "n" }, fmt.temperature(s.value, unit)),
-    h("td", {}, fmt.when(s.timestamp)),
-    h("td", {}, s.stale ? "stale" : "current")));
-  return h("table", { class: "sensors" },
+  const rows = temp.sensors.map((s) =>
+    h(
+      "tr",
+      { "data-sensor": s.sensor_id || "" },
+      h("th", { scope: "row" }, s.sensor_id || "(unnamed)"),
+      h("td", { class: "n" }, fmt.temperature(s.value, unit)),
+      h("td", {}, fmt.when(s.timestamp)),
+      h("td", {}, s.stale ? "stale" : "current"),
+    ),
+  );
+  return h(
+    "table",
+    { class: "sensors" },
     h("caption", {}, "Latest reading of each sensor"),
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Sensor"), h("th", { scope: "col", class: "n" }, "Value"),
-      h("th", { scope: "col" }, "Time"), h("th", { scope: "col" }, "State"))),
-    h("tbody", {}, ...rows));
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        h("th", { scope: "col" }, "Sensor"),
+        h("th", { scope: "col", class: "n" }, "Value"),
+        h("th", { scope: "col" }, "Time"),
+        h("th", { scope: "col" }, "State"),
+      ),
+    ),
+    h("tbody", {}, ...rows),
+  );
 }
 
 function bucketTable(buckets, unit) {
   const u = fmt.symbol(unit);
-  const rows = buckets.map((b) => h("tr", {},
-    h("td", {}, fmt.when(b.start)), h("td", { class: "n" }, fmt.number(b.mean)), h("td", { class: "n" }, fmt.number(b.min)),
-    h("td", { class: "n" }, fmt.number(b.max)), h("td", { class: "n" }, String(b.count))));
-  return h("table", { class: "buckets" },
-    h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "From"),
-      ...[`Mean ${u}`, `Min ${u}`, `Max ${u}`, "Readings"].map((t) => h("th", { scope: "col", class: "n" }, t)))),
-    h("tbody", {}, ...rows));
+  const rows = buckets.map((b) =>
+    h(
+      "tr",
+      {},
+      h("td", {}, fmt.when(b.start)),
+      h("td", { class: "n" }, fmt.number(b.mean)),
+      h("td", { class: "n" }, fmt.number(b.min)),
+      h("td", { class: "n" }, fmt.number(b.max)),
+      h("td", { class: "n" }, String(b.count)),
+    ),
+  );
+  return h(
+    "table",
+    { class: "buckets" },
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        h("th", { scope: "col" }, "From"),
+        ...[`Mean ${u}`, `Min ${u}`, `Max ${u}`, "Readings"].map((t) =>
+          h("th", { scope: "col", class: "n" }, t),
+        ),
+      ),
+    ),
+    h("tbody", {}, ...rows),
+  );
 }
 
 function summaryLine(stats, unit) {
   const s = stats.summary;
   if (!s.count) return "No readings in this range.";
-  const u = fmt.symbol(unit);
-  return `Mean ${fmt.number(s.mean)} ${u} · min ${fmt.number(s.min)} ${u} · max ${fmt.number(s.max)} ${u} · ${fmt.count(s.count, "reading")}, per ${stats.step}`;
+  const t = (value) => fmt.temperature(value, unit);
+  const parts = [`Mean ${t(s.mean)}`, `min ${t(s.min)}`, `max ${t(s.max)}`];
+  return `${parts.join(" · ")} · ${fmt.count(s.count, "reading")}, per ${stats.step}`;
 }
 
 function download(text, name) {
@@ -93,22 +147,37 @@ function download(text, name) {
 
 function presetButtons(onPick) {
   const buttons = Object.keys(ranges.PRESETS).map((name) =>
-    h("button", { type: "button", "data-preset": name, "aria-pressed": "false" }, name));
-  for (const button of buttons) button.addEventListener("click", () => onPick(button.dataset.preset));
+    h("button", { type: "button", "data-preset": name, "aria-pressed": "false" }, name),
+  );
+  for (const button of buttons)
+    button.addEventListener("click", () => onPick(button.dataset.preset));
   return buttons;
 }
 
 function editForm(roomId, ctx, onSaved) {
   const field = (label, name, type = "text") => {
-    const input = h("input", { name, id: `edit-${name}`, type, step: type === "number" ? "0.1" : null });
+    const input = h("input", {
+      name,
+      id: `edit-${name}`,
+      type,
+      step: type === "number" ? "0.1" : null,
+    });
     return [h("label", { for: `edit-${name}` }, label), input];
   };
   const low = field("Comfort minimum", "low", "number");
   const high = field("Comfort maximum", "high", "number");
   const note = h("p", { class: "form-note", role: "status" });
-  const form = h("form", { class: "edit" },
-    ...field("Name", "name"), ...field("Building", "building"), ...field("Floor", "floor"),
-    ...low, ...high, h("button", { type: "submit" }, "Save"), note);
+  const form = h(
+    "form",
+    { class: "edit" },
+    ...field("Name", "name"),
+    ...field("Building", "building"),
+    ...field("Floor", "floor"),
+    ...low,
+    ...high,
+    h("button", { type: "submit" }, "Save"),
+    note,
+  );
   const box = h("details", { class: "panel" }, h("summary", {}, "Edit room details"), form);
   let room = null;
   let unit = ctx.unit(); // the unit the comfort fields were filled in, used again on saving
@@ -120,7 +189,8 @@ function editForm(roomId, ctx, onSaved) {
     form.elements.name.value = room.name || "";
     form.elements.building.value = room.building || "";
     form.elements.floor.value = room.floor || "";
-    const limit = (v) => (v === null ? "" : String(Math.round(fmt.fromCelsius(v, unit) * 100) / 100));
+    const limit = (v) =>
+      v === null ? "" : String(Math.round(fmt.fromCelsius(v, unit) * 100) / 100);
     form.elements.low.value = limit(room.comfort.min_celsius);
     form.elements.high.value = limit(room.comfort.max_celsius);
   };
@@ -134,9 +204,15 @@ function editForm(roomId, ctx, onSaved) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const text = (name) => form.elements[name].value.trim() || null;
-    const limit = (name) => (text(name) === null ? null : Math.round(fmt.toCelsius(Number(text(name)), unit) * 100) / 100);
-    const body = { name: text("name"), building: text("building"), floor: text("floor"), labels: room.labels,
-      comfort: { min_celsius: limit("low"), max_celsius: limit("high") } };
+    const limit = (name) =>
+      text(name) === null ? null : Math.round(fmt.toCelsius(Number(text(name)), unit) * 100) / 100;
+    const body = {
+      name: text("name"),
+      building: text("building"),
+      floor: text("floor"),
+      labels: room.labels,
+      comfort: { min_celsius: limit("low"), max_celsius: limit("high") },
+    };
     try {
       await putJson(`/rooms/${encodeURIComponent(roomId)}`, body);
       note.textContent = "Saved.";
@@ -167,24 +243,53 @@ export function mountRoom(host, ctx, roomId, query) {
   const presets = presetButtons((name) => pick({ preset: name }));
   const startInput = h("input", { type: "datetime-local", id: "range-start" });
   const endInput = h("input", { type: "datetime-local", id: "range-end" });
-  const customForm = h("form", { class: "custom" },
-    h("label", { for: "range-start" }, "From"), startInput, h("label", { for: "range-end" }, "To"), endInput,
-    h("button", { type: "submit" }, "Show"));
-  const custom = h("details", { class: "custom-box" }, h("summary", {}, "Custom range"), customForm);
+  const customForm = h(
+    "form",
+    { class: "custom" },
+    h("label", { for: "range-start" }, "From"),
+    startInput,
+    h("label", { for: "range-end" }, "To"),
+    endInput,
+    h("button", { type: "submit" }, "Show"),
+  );
+  const custom = h(
+    "details",
+    { class: "custom-box" },
+    h("summary", {}, "Custom range"),
+    customForm,
+  );
   const chartHost = h("div", { class: "chart-host" });
-  const readout = h("p", { class: "readout muted", "aria-live": "polite" }, "Move over the chart, or focus it and use the arrow keys.");
+  const readout = h(
+    "p",
+    { class: "readout muted", "aria-live": "polite" },
+    "Move over the chart, or focus it and use the arrow keys.",
+  );
   const summary = h("p", { class: "range-summary" });
   const csv = h("button", { type: "button", id: "csv" }, "Download CSV");
   const table = h("div", { class: "table-box" });
   const edit = editForm(roomId, ctx, () => ctx.refresh());
   host.replaceChildren(
-    h("a", { href: "#/", class: "back" }, "← All rooms"), title, meta,
+    h("a", { href: "#/", class: "back" }, "← All rooms"),
+    title,
+    meta,
     h("div", { class: "room-top" }, current, sensors),
-    h("section", { class: "history", "aria-label": "History" },
-      h("div", { class: "range-bar" }, h("div", { class: "presets", role: "group", "aria-label": "Range" }, ...presets), custom, csv),
-      summary, chartHost, readout,
-      h("details", { class: "panel" }, h("summary", {}, "Data table"), table)),
-    edit.box);
+    h(
+      "section",
+      { class: "history", "aria-label": "History" },
+      h(
+        "div",
+        { class: "range-bar" },
+        h("div", { class: "presets", role: "group", "aria-label": "Range" }, ...presets),
+        custom,
+        csv,
+      ),
+      summary,
+      chartHost,
+      readout,
+      h("details", { class: "panel" }, h("summary", {}, "Data table"), table),
+    ),
+    edit.box,
+  );
 
   let shown = null; // what the chart shows: span, step, unit, data
   const cursor = { startMs: null }; // the bucket under the chart's cursor, kept across redraws
@@ -207,7 +312,12 @@ export function mountRoom(host, ctx, roomId, query) {
     if (!shown) return;
     try {
       const { start, end, unit } = shown.query;
-      const text = await getCsvPages(`/rooms/${encodeURIComponent(roomId)}/readings`, { start, end, unit, limit: 10000 });
+      const text = await getCsvPages(`/rooms/${encodeURIComponent(roomId)}/readings`, {
+        start,
+        end,
+        unit,
+        limit: 10000,
+      });
       download(text, `${roomId}_${start}_${end}.csv`.replaceAll(":", ""));
     } catch (error) {
       ctx.report(error);
@@ -221,14 +331,19 @@ export function mountRoom(host, ctx, roomId, query) {
     meta.textContent = metaLine(room);
     current.replaceChildren(currentBlock(room, temp, unit, fetchedAt));
     sensors.replaceChildren(sensorsTable(temp, unit));
-    for (const button of presets) button.setAttribute("aria-pressed", String(button.dataset.preset === range.preset));
+    for (const button of presets)
+      button.setAttribute("aria-pressed", String(button.dataset.preset === range.preset));
     custom.classList.toggle("active", !range.preset);
     if (!custom.open) {
       startInput.value = ranges.toLocalInput(span.startMs);
       endInput.value = ranges.toLocalInput(span.endMs);
     }
     summary.textContent = summaryLine(stats, unit);
-    const buckets = stats.buckets.map((b) => ({ ...b, startMs: Date.parse(b.start), endMs: Date.parse(b.end) }));
+    const buckets = stats.buckets.map((b) => ({
+      ...b,
+      startMs: Date.parse(b.start),
+      endMs: Date.parse(b.end),
+    }));
     shown = { span, query, buckets, unit, comfort: room.comfort };
     drawChartNow();
     table.replaceChildren(bucketTable(stats.buckets, unit));
@@ -240,8 +355,19 @@ export function mountRoom(host, ctx, roomId, query) {
       chartHost.replaceChildren(h("p", { class: "empty" }, "No readings in this range."));
       return;
     }
-    drawChart(chartHost, { ...shown.span, buckets: shown.buckets, stepMs: ranges.stepFor(shown.span.startMs, shown.span.endMs) * 1000,
-      stepText: shown.query.step, unit: shown.unit, comfort: shown.comfort }, readout, cursor);
+    drawChart(
+      chartHost,
+      {
+        ...shown.span,
+        buckets: shown.buckets,
+        stepMs: ranges.stepFor(shown.span.startMs, shown.span.endMs) * 1000,
+        stepText: shown.query.step,
+        unit: shown.unit,
+        comfort: shown.comfort,
+      },
+      readout,
+      cursor,
+    );
   };
   const resize = new ResizeObserver(() => drawChartNow());
   resize.observe(chartHost);
@@ -255,14 +381,19 @@ export function mountRoom(host, ctx, roomId, query) {
       const path = `/rooms/${encodeURIComponent(roomId)}`;
       try {
         const [room, temp, stats] = await Promise.all([
-          getJson(path, { unit }), orNull(getJson(`${path}/temperature`, { unit })), getJson(`${path}/stats`, query)]);
+          getJson(path, { unit }),
+          orNull(getJson(`${path}/temperature`, { unit })),
+          getJson(`${path}/stats`, query),
+        ]);
         render(room, temp, stats, Date.now(), span, query);
         ctx.ok();
       } catch (error) {
         ctx.report(error);
         if (error.status === 404) {
-          host.replaceChildren(h("a", { href: "#/", class: "back" }, "← All rooms"),
-            h("p", { class: "empty" }, `There is no room “${roomId}”.`));
+          host.replaceChildren(
+            h("a", { href: "#/", class: "back" }, "← All rooms"),
+            h("p", { class: "empty" }, `There is no room “${roomId}”.`),
+          );
         } else {
           markOutdated(current);
         }
