@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, Route, expect
 
-from tests.web.conftest import LiveServer, Session, screenshot
+from tests.web.conftest import LiveServer, Session, api, screenshot
 
 TOKEN = "rt_s3cret-token"
 FAILED_LOAD = ("Failed to load resource",)  # Chromium's console note for each non-2xx answer
@@ -119,4 +119,26 @@ def test_failures_never_leave_a_number_looking_current(session: Session, live: L
     refresh(page)
     expect(page.locator(".current")).to_have_attribute("data-state", "outdated")
     expect(page.locator(".current .status")).to_have_text("Not current: the last refresh failed")
+    session.watch.assert_clean(allowed=FAILED_LOAD)
+
+
+def test_editing_without_the_admin_scope_is_explained(session: Session, live: LiveServer) -> None:
+    page = session.page
+
+    def refuse_writes(route: Route) -> None:
+        if route.request.method == "PUT":
+            route.fulfill(status=403, json={"detail": "the token lacks the admin scope"})
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/**", refuse_writes)
+    page.goto(live.base_url + "/#/room/cellar")
+    expect(page.locator("h1")).to_have_text("Cellar")
+    page.locator(".panel > summary", has_text="Edit room details").click()
+    page.locator("#edit-name").fill("Wine cellar")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".form-note")).to_have_text(
+        "Your access token is not allowed to do this (403): the token lacks the admin scope."
+    )
+    assert api(live, "/rooms/cellar")["name"] == "Cellar"
     session.watch.assert_clean(allowed=FAILED_LOAD)
