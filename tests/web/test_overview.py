@@ -121,6 +121,9 @@ def test_filters_and_search(session: Session, live: LiveServer) -> None:
     expect(page.locator(".tile").first).to_be_focused()
     page.keyboard.press("Enter")
     expect(page).to_have_url(live.base_url + "/#/room/empty")
+    expect(page.locator("h1")).to_have_text("Empty office")
+    expect(page.locator(".current")).to_have_attribute("data-state", "empty")
+    expect(page.locator(".range-summary")).to_have_text("No readings in this range.")
     session.watch.assert_clean()
 
 
