@@ -50,16 +50,8 @@ def reference_buckets(
     for low, high in zip(edges, edges[1:], strict=False):
         values = [v for t, v in points if low <= t < high and start_ms <= t < end_ms]
         if values:
-            out.append(
-                RefBucket(
-                    low,
-                    high,
-                    math.fsum(values) / len(values),
-                    min(values),
-                    max(values),
-                    len(values),
-                )
-            )
+            out.append(RefBucket(low, high, math.fsum(values) / len(values), min(values),
+                                 max(values), len(values)))
     return out
 
 
