@@ -278,3 +278,5 @@ class CrossRoomStatsOut(BaseModel):
 class HealthOut(BaseModel):
     status: str
     detail: str | None = None
+    engine_up: bool | None = Field(None, description="remote engine answers (Prometheus backend)")
+    spooled_readings: int | None = Field(None, description="readings waiting in the outage spool")

@@ -102,8 +102,9 @@ class PromqlReader:
     async def _run_stats(self, series: str, run: Sequence[Bucket]) -> list[Series]:
         length = run[0].clip_end_ms - run[0].clip_start_ms
         range_ms = self.window.range_for_length(length)
-        if range_ms <= 0:  # a 1 ms bucket on a closed-range engine: count it from raw samples
-            return await self._raw_stats(series, run[0])
+        if range_ms <= 0:  # 1 ms buckets on a closed-range engine: count them from raw samples
+            found = await asyncio.gather(*(self._raw_stats(series, bucket) for bucket in run))
+            return list(itertools.chain.from_iterable(found))
         first, last = run[0].clip_end_ms - 1, run[-1].clip_end_ms - 1
         return await self.client.range_query(
             stats_expression(series, range_ms), first, last, max(length, 1)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from roomtemp.api.deps import Service
 from roomtemp.errors import StorageError
 from roomtemp.models import HealthOut
+from roomtemp.service import RoomService
+from roomtemp.storage.base import ReportsStatus
 
 router = APIRouter(tags=["health"])
 
@@ -21,12 +25,24 @@ async def healthz() -> HealthOut:
     "/readyz",
     response_model=HealthOut,
     responses={503: {"model": HealthOut, "description": "storage unreachable"}},
-    summary="The storage answers",
+    summary="Writes can be taken: the storage answers (or, for an engine, its spool has room)",
 )
 async def readyz(service: Service) -> JSONResponse:
     try:
         await service.storage.check()
     except StorageError as exc:
-        body = HealthOut(status="unavailable", detail=str(exc)).model_dump()
+        body = HealthOut(status="unavailable", detail=str(exc), **_status(service)).model_dump()
         return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
-    return JSONResponse(HealthOut(status="ok").model_dump())
+    extra = _status(service)
+    if extra.get("engine_up") is False:
+        detail = "engine unreachable: writes go to the outage spool, reads fail"
+        return JSONResponse(HealthOut(status="degraded", detail=detail, **extra).model_dump())
+    return JSONResponse(HealthOut(status="ok", **extra).model_dump())
+
+
+def _status(service: RoomService) -> dict[str, Any]:
+    """Engine reachability and spool depth, for backends that have them."""
+    if not isinstance(service.storage, ReportsStatus):
+        return {}
+    status = service.storage.status()
+    return {"engine_up": status.engine_up, "spooled_readings": status.spooled_readings}
