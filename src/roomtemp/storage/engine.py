@@ -20,6 +20,11 @@ Sample = tuple[int, float]
 Series = tuple[dict[str, str], list[Sample]]
 
 
+_REFUSALS_SENT_AS_500 = ("too old sample",)
+"""Prometheus 2.42 answers 500 for a sample behind its out-of-order window: retrying would
+block the spool forever, so it is a refusal like a 4xx."""
+
+
 class EngineUnavailable(StorageUnavailable):
     """The engine cannot be reached, or answered 5xx or 429."""
 
@@ -124,6 +129,8 @@ class EngineClient:
         except httpx.HTTPError as exc:
             raise EngineUnavailable(f"engine at {url} unreachable: {exc!r}") from exc
         status = response.status_code
+        if status >= 500 and any(text in response.text for text in _REFUSALS_SENT_AS_500):
+            raise EngineRejected(f"engine at {url} refused the data: {response.text[:300]}", status)
         if status == 429 or status >= 500:
             retry = response.headers.get("Retry-After", "")
             raise EngineUnavailable(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,9 @@ log = logging.getLogger("roomtemp.storage.prometheus")
 Key = tuple[str, str | None, int]
 _PROBE = "count_over_time(vector(1)[10s:5s])"
 _MAX_BACKOFF_SECONDS = 30.0
+SAME_VALUE_TOLERANCE = 1e-12
+"""A re-sent reading is the same when its value is this close (relative): VictoriaMetrics keeps
+about 15 significant digits, so 21.999999999999996 (71.6 °F) comes back as 22.0."""
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,7 @@ class PrometheusStorage:
             value = stored.get((reading.room_id, reading.sensor_id, reading.timestamp_ms))
             if value is None:
                 fresh.append(reading)
-            elif value != reading.value:
+            elif not math.isclose(value, reading.value, rel_tol=SAME_VALUE_TOLERANCE):
                 if strict:
                     raise ConflictingReading(
                         reading.room_id,

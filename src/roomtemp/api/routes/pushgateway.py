@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from roomtemp.api.deps import Service
 from roomtemp.errors import InvalidInput, TooLarge
 from roomtemp.models import ReadingIn, WriteOut
+from roomtemp.validation import check_id
 
 router = APIRouter(tags=["readings"])
 
@@ -62,7 +63,7 @@ async def push(job: str, grouping: str, request: Request, service: Service) -> J
 
 def grouping_labels(path: str) -> dict[str, str]:
     """`room/kitchen/sensor/window` (or `room@base64/a2l0Y2hlbg`) to a label map."""
-    parts = path.strip("/").split("/")
+    parts = path.strip("/").split("/") if path.strip("/") else []
     if len(parts) % 2:
         raise InvalidInput.single(("path",), "grouping key must be label/value pairs")
     labels = {}
@@ -72,6 +73,10 @@ def grouping_labels(path: str) -> dict[str, str]:
         labels[name] = value
     if "room" not in labels:
         raise InvalidInput.single(("path",), "the grouping key needs a room: .../room/<room_id>")
+    try:
+        check_id(labels["room"], "room_id")
+    except ValueError as exc:
+        raise InvalidInput.single(("path", "room"), str(exc)) from None
     return labels
 
 
