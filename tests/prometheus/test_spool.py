@@ -122,6 +122,6 @@ def test_spool_is_bounded_and_slots_are_per_process(tmp_path: Path) -> None:
         taken += 10
     assert 0 < first.readings == taken < 1000
     with pytest.raises(StorageFull, match="spool is full"):
-        first.append(_readings(taken, 1))
+        first.append(_readings(taken, 10))
     first.close()
     second.close()
