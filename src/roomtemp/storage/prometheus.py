@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from roomtemp.domain import (
     Aggregate,
     Reading,
@@ -62,9 +64,11 @@ class PrometheusOptions:
 class PrometheusStorage:
     """Storage in a Prometheus-compatible engine (`prometheus://host:port`)."""
 
-    def __init__(self, options: PrometheusOptions) -> None:
+    def __init__(
+        self, options: PrometheusOptions, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self.options = options
-        self.client = EngineClient(options.engine)
+        self.client = EngineClient(options.engine, transport)
         self.spool = Spool(options.spool_dir, options.spool_max_bytes)
         self.rooms = RoomRegistry(self.client, options.meta_window_ms, options.horizon_ms)
         self._reader: PromqlReader | None = None
