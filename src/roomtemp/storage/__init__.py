@@ -10,7 +10,11 @@ from roomtemp.storage.base import Storage
 
 __all__ = ["Storage", "open_storage"]
 
-SCHEMES = ("sqlite", "prometheus", "prometheus+https")
+EXAMPLES = (
+    "sqlite:///./data/roomtemp.sqlite3",
+    "prometheus://127.0.0.1:9090",
+    "prometheus+https://HOST",
+)
 
 
 async def open_storage(url: str, settings: Settings | None = None) -> Storage:
@@ -29,7 +33,7 @@ async def open_storage(url: str, settings: Settings | None = None) -> Storage:
         return storage
     raise ConfigurationError(
         f"unknown storage scheme {scheme!r} in ROOMTEMP_STORAGE={url!r}; "
-        f"supported: {', '.join(s + '://' for s in SCHEMES)}"
+        f"use one of: {', '.join(EXAMPLES)}"
     )
 
 
