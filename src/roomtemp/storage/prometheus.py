@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import time
@@ -273,9 +274,16 @@ class PrometheusStorage:
         return round(self.options.wall_clock() * 1000)
 
 
+@functools.lru_cache(maxsize=65536)
+def _reading_labels(room_id: str, sensor_id: str | None) -> Labels:
+    """The labels of a room sensor's series (cached: every write needs them)."""
+    return series_labels(READINGS_METRIC, room=room_id, sensor=sensor_id)
+
+
 def _readings_series(readings: Sequence[Reading]) -> list[tuple[Labels, list[Sample]]]:
     series: dict[Labels, list[Sample]] = {}
     for r in readings:
-        labels = series_labels(READINGS_METRIC, room=r.room_id, sensor=r.sensor_id)
-        series.setdefault(labels, []).append((r.timestamp_ms, r.value))
+        series.setdefault(_reading_labels(r.room_id, r.sensor_id), []).append(
+            (r.timestamp_ms, r.value)
+        )
     return list(series.items())

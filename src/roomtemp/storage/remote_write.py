@@ -82,13 +82,15 @@ WriteRequest = _build_write_request()
 
 def encode(series: Iterable[tuple[Labels, Sequence[Sample]]]) -> bytes:
     """A snappy-compressed WriteRequest holding each series with its samples in time order."""
-    request = WriteRequest()
-    for labels, samples in series:
-        timeseries = request.timeseries.add()
-        for name, text in labels:
-            timeseries.labels.add(name=name, value=text)
-        for timestamp_ms, value in sorted(samples):
-            timeseries.samples.add(value=value, timestamp=timestamp_ms)
+    request = WriteRequest(
+        timeseries=[
+            {
+                "labels": [{"name": name, "value": text} for name, text in labels],
+                "samples": [{"value": value, "timestamp": ts} for ts, value in sorted(samples)],
+            }
+            for labels, samples in series
+        ]
+    )
     return bytes(cramjam.snappy.compress_raw(request.SerializeToString()))
 
 
