@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -36,18 +37,25 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-@router.api_route(
-    "/metrics/job/{job}/{grouping:path}",
-    methods=["PUT", "POST"],
-    response_model=WriteOut,
-    responses=_RESPONSES,
-    summary="Pushgateway-compatible push: text exposition format, grouping key in the path",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"text/plain": {"schema": {"type": "string"}}},
-        }
+_ROUTE: dict[str, Any] = {
+    "path": "/metrics/job/{job}/{grouping:path}",
+    "response_model": WriteOut,
+    "responses": _RESPONSES,
+    "openapi_extra": {
+        "requestBody": {"required": True, "content": {"text/plain": {"schema": {"type": "string"}}}}
     },
+}
+
+
+@router.put(
+    **_ROUTE,
+    operation_id="pushgateway_put",
+    summary="Pushgateway-compatible push (PUT): text exposition format, grouping key in the path",
+)
+@router.post(
+    **_ROUTE,
+    operation_id="pushgateway_post",
+    summary="Pushgateway-compatible push (POST): same as PUT; readings are never replaced",
 )
 async def push(job: str, grouping: str, request: Request, service: Service) -> JSONResponse:
     labels = grouping_labels(grouping)
