@@ -50,6 +50,7 @@ class Engine:
     data_dir: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    admin_api: bool = True
 
     @property
     def url(self) -> str:
@@ -70,9 +71,9 @@ class Engine:
                 f"--storage.tsdb.path={self.data_dir / 'tsdb'}",
                 f"--web.listen-address={address}",
                 "--web.enable-remote-write-receiver",
-                "--web.enable-admin-api",
                 "--storage.tsdb.retention.time=100y",
                 "--log.level=warn",
+                *(["--web.enable-admin-api"] if self.admin_api else []),
             ]
         return [
             require_binary("victoria-metrics"),

@@ -64,6 +64,9 @@ def test_engine_stopped_mid_ingest(engine: Engine, engine_client: ClientFactory)
         codes = [client.post("/api/v1/rooms/lab/readings", json=b).status_code for b in sent[8:16]]
         assert codes == [202] * 8
         assert client.get("/readyz").json()["spooled_readings"] == 8 * 25
+        down = client.get("/api/v1/rooms/lab/temperature")
+        assert down.status_code == 503
+        assert int(down.headers["Retry-After"]) > 0
         engine.start()
         codes = [client.post("/api/v1/rooms/lab/readings", json=b).status_code for b in sent[16:]]
         assert set(codes) <= {201, 202}

@@ -125,3 +125,34 @@ def test_spool_is_bounded_and_slots_are_per_process(tmp_path: Path) -> None:
         first.append(_readings(taken, 10))
     first.close()
     second.close()
+
+
+def test_spooled_conflicts_are_kept_aside_not_stored(
+    engine: Engine, engine_client: ClientFactory, tmp_path: Path
+) -> None:
+    first = {"value": 20.0, "timestamp": "2024-02-29T12:00:00Z"}
+    clash = {"value": 25.0, "timestamp": "2024-02-29T12:00:00Z"}
+    with engine_client(engine) as client:
+        assert client.post("/api/v1/rooms/lab/readings", json=first).status_code == 201
+        engine.stop()
+        assert client.post("/api/v1/rooms/lab/readings", json=clash).status_code == 202
+        engine.start()
+        wait_drained(client.get)
+        assert "roomtemp_spool_set_aside_readings 1.0" in client.get("/metrics").text
+        stored = client.get("/api/v1/rooms/lab/readings?start=0").json()["readings"]
+    assert [r["value"] for r in stored] == [20.0]
+    assert "another value is stored" in (tmp_path / "spool/slot-0/set-aside.jsonl").read_text()
+
+
+def test_delete_says_clearly_when_the_engine_cannot(
+    tmp_path: Path, engine_client: ClientFactory
+) -> None:
+    engine = Engine("prometheus", tmp_path / "engine", admin_api=False).start()
+    try:
+        with engine_client(engine) as client:
+            client.post("/api/v1/rooms/lab/readings", json={"value": 20.0, "timestamp": 1e9})
+            answer = client.delete("/api/v1/rooms/lab")
+    finally:
+        engine.stop()
+    assert answer.status_code == 503
+    assert "--web.enable-admin-api" in answer.json()["detail"]

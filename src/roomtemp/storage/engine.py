@@ -20,9 +20,9 @@ Sample = tuple[int, float]
 Series = tuple[dict[str, str], list[Sample]]
 
 
-_REFUSALS_SENT_AS_500 = ("too old sample",)
-"""Prometheus 2.42 answers 500 for a sample behind its out-of-order window: retrying would
-block the spool forever, so it is a refusal like a 4xx."""
+_REFUSALS_SENT_AS_500 = ("too old sample", "admin APIs disabled")
+"""Prometheus 2.42 answers 500 for a sample behind its out-of-order window (retrying would block
+the spool forever) and for a delete without --web.enable-admin-api: refusals, like a 4xx."""
 
 
 class EngineUnavailable(StorageUnavailable):
