@@ -179,10 +179,11 @@ async def query_latencies(
     return found
 
 
-def start_api(engine: Engine, spool: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_api(engine: Engine, spool: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {
         **os.environ,
+        "ROOMTEMP_WORKERS": str(workers),
         "ROOMTEMP_STORAGE": engine.url.replace("http://", "prometheus://"),
         "ROOMTEMP_PORT": str(port),
         "ROOMTEMP_SPOOL_DIR": str(spool),
@@ -199,14 +200,17 @@ def start_api(engine: Engine, spool: Path) -> tuple[subprocess.Popen[bytes], str
     raise RuntimeError("the API did not start")
 
 
-async def bench_engine(kind: str, readings: int, workdir: Path) -> None:
+async def bench_engine(kind: str, readings: int, workers: int, workdir: Path) -> None:
     engine = Engine(kind, workdir / kind).start()
-    process, api = start_api(engine, workdir / f"{kind}-spool")
+    process, api = start_api(engine, workdir / f"{kind}-spool", workers)
     try:
         end_ms = (round(time.time() * 1000) // 60_000) * 60_000
         direct = await ingest_direct(engine, make_batches(readings, "d", end_ms))
         through = await ingest_api(api, make_batches(readings, "r", end_ms))
-        print(f"\n{kind}: ingest of {readings} readings, {BATCH} a request, {CONCURRENCY} at once")
+        print(
+            f"\n{kind}: ingest of {readings} readings, {BATCH} a request, {CONCURRENCY} at once, "
+            f"{workers} API worker(s)"
+        )
         print(f"  engine remote write  {readings / direct:10.0f} readings/s")
         print(
             f"  through the API      {readings / through:10.0f} readings/s"
@@ -230,10 +234,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readings", type=int, default=100_000)
     parser.add_argument("--engines", default="prometheus,victoriametrics")
+    parser.add_argument("--workers", type=int, default=1, help="API worker processes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="roomtemp-bench-") as workdir:
         for kind in args.engines.split(","):
-            asyncio.run(bench_engine(kind, args.readings, Path(workdir)))
+            asyncio.run(bench_engine(kind, args.readings, args.workers, Path(workdir)))
 
 
 if __name__ == "__main__":

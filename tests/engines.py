@@ -87,9 +87,9 @@ class Engine:
 
     def start(self, timeout: float = 30.0) -> Engine:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = (self.data_dir / f"{self.kind}.log").open("ab")
-        self.process = subprocess.Popen(self.command(), stdout=log, stderr=log)
-        log.close()
+        command = self.command()
+        with (self.data_dir / f"{self.kind}.log").open("ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=log)
         ready = "/-/ready" if self.kind == "prometheus" else "/health"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
