@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Iterable, Sequence
+from typing import TypeVar
 
 from roomtemp.domain import Aggregate, Reading, SensorLatest
 from roomtemp.errors import StorageError
@@ -19,11 +20,14 @@ from roomtemp.storage.engine import EngineClient, Series
 from roomtemp.storage.promql import READINGS_METRIC, Window, duration, selector, stats_expression
 from roomtemp.timeparse import Bucket
 
+T = TypeVar("T")
 SeriesKey = tuple[str, str]
 """(room id, sensor id), the anonymous sensor being the empty string."""
 
 DAY_MS = 86_400_000
 LATEST_WINDOWS_MS = (3_600_000, DAY_MS, 7 * DAY_MS, 31 * DAY_MS, 92 * DAY_MS, 366 * DAY_MS)
+FAN_OUT = 8
+"""Engine queries one read may have in flight at once."""
 MAX_POINTS = 10_000
 """Points per range query; Prometheus refuses more than 11,000."""
 
@@ -61,7 +65,7 @@ class PromqlReader:
             recent = await self.raw(room_ids, now_ms - LATEST_WINDOWS_MS[0], horizon[1])
             found = {(r.room_id, r.sensor_id or ""): _latest(r) for r in recent}
         missing = [key for key in wanted if key not in found]
-        older = await asyncio.gather(*(self._latest_of(key, *horizon) for key in missing))
+        older = await _bounded(self._latest_of(key, *horizon) for key in missing)
         found.update((key, latest) for key, latest in zip(missing, older, strict=True) if latest)
         by_room: dict[str, list[SensorLatest]] = defaultdict(list)
         for (room_id, _), latest in sorted(found.items()):
@@ -90,7 +94,7 @@ class PromqlReader:
         series = selector(READINGS_METRIC, room=_rooms(room_ids))
         by_end = {b.clip_end_ms - 1: index for index, b in enumerate(buckets)}
         runs = list(_runs(buckets))
-        answers = await asyncio.gather(*(self._run_stats(series, run) for run in runs))
+        answers = await _bounded(self._run_stats(series, run) for run in runs)
         stats: dict[str, dict[int, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
         for labels, samples in itertools.chain.from_iterable(answers):
             for ts, value in samples:
@@ -103,7 +107,7 @@ class PromqlReader:
         length = run[0].clip_end_ms - run[0].clip_start_ms
         range_ms = self.window.range_for_length(length)
         if range_ms <= 0:  # 1 ms buckets on a closed-range engine: count them from raw samples
-            found = await asyncio.gather(*(self._raw_stats(series, bucket) for bucket in run))
+            found = await _bounded(self._raw_stats(series, bucket) for bucket in run)
             return list(itertools.chain.from_iterable(found))
         first, last = run[0].clip_end_ms - 1, run[-1].clip_end_ms - 1
         return await self.client.range_query(
@@ -127,6 +131,17 @@ class PromqlReader:
                 ("max", max(values)),
             )
         ]
+
+
+async def _bounded(calls: Iterable[Awaitable[T]]) -> list[T]:
+    """Run the calls concurrently, at most FAN_OUT at a time, results in order."""
+    slots = asyncio.Semaphore(FAN_OUT)
+
+    async def limited(call: Awaitable[T]) -> T:
+        async with slots:
+            return await call
+
+    return list(await asyncio.gather(*(limited(call) for call in calls)))
 
 
 def _rooms(room_ids: Sequence[str]) -> str | Sequence[str] | None:
