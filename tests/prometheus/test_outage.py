@@ -87,16 +87,13 @@ def api_process(engine: Engine, spool: Path) -> Iterator[tuple[subprocess.Popen[
         "ROOMTEMP_STORAGE": engine.url.replace("http://", "prometheus://"),
         "ROOMTEMP_PORT": str(port),
         "ROOMTEMP_SPOOL_DIR": str(spool),
-        "ROOMTEMP_PROMETHEUS_TIMEOUT": "2",
     }
     if engine.flush_url:
         env["ROOMTEMP_PROMETHEUS_FLUSH_URL"] = engine.flush_url
-    process = subprocess.Popen(
-        [sys.executable, "-m", "roomtemp", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with (spool.parent / "api.log").open("ab") as log:  # read it when a test fails here
+        process = subprocess.Popen(
+            [sys.executable, "-m", "roomtemp", "serve"], env=env, stdout=log, stderr=log
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

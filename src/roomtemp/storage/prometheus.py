@@ -75,6 +75,7 @@ class PrometheusStorage:
         self._reader: PromqlReader | None = None
         self._engine_up = True
         self._wake = asyncio.Event()
+        self._engine_answered = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
     async def open(self) -> None:
@@ -99,6 +100,7 @@ class PrometheusStorage:
         try:
             await self.client.instant("vector(1)", self._now_ms())
             self._engine_up = True
+            self._engine_answered.set()  # cut a replay backoff short
         except StorageError as exc:
             self._engine_up = False
             if self.spool.full:
@@ -230,18 +232,20 @@ class PrometheusStorage:
     async def _replay_forever(self) -> None:
         delay = 0.2
         while True:
+            self._wake.clear()
             batch = self.spool.peek()
             if batch is None:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.options.idle_probe_seconds)
+                await _wait(self._wake, self.options.idle_probe_seconds)
                 continue
             try:
                 await self._replay(batch.readings)
-            except StorageError as exc:
+            except Exception as exc:  # the replay task must outlive any failure
+                if not isinstance(exc, StorageError):
+                    log.exception("spool replay failed unexpectedly")
                 log.warning("spool replay waits %.1f s: %s", delay, exc)
                 self._engine_up = False
-                await asyncio.sleep(delay)
+                self._engine_answered.clear()
+                await _wait(self._engine_answered, delay)
                 delay = min(delay * 2, _MAX_BACKOFF_SECONDS)
                 continue
             await asyncio.to_thread(self.spool.done, batch)
@@ -266,12 +270,18 @@ class PrometheusStorage:
             try:
                 await self.rooms.reassert(self._now_ms(), long_look=long_look)
                 long_look = False
-            except StorageError as exc:
-                log.warning("could not re-assert room metadata: %s", exc)
+            except Exception:  # the refresh task must outlive any failure
+                log.exception("could not re-assert room metadata")
             await asyncio.sleep(self.options.meta_refresh_seconds)
 
     def _now_ms(self) -> int:
         return round(self.options.wall_clock() * 1000)
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> None:
+    """Until the event is set or the time is up."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), seconds)
 
 
 @functools.lru_cache(maxsize=65536)
