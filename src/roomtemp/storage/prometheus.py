@@ -270,6 +270,8 @@ class PrometheusStorage:
             try:
                 await self.rooms.reassert(self._now_ms(), long_look=long_look)
                 long_look = False
+            except StorageError as exc:
+                log.warning("could not re-assert room metadata: %s", exc)
             except Exception:  # the refresh task must outlive any failure
                 log.exception("could not re-assert room metadata")
             await asyncio.sleep(self.options.meta_refresh_seconds)
