@@ -10,13 +10,20 @@ from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
-from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roomtemp import __version__
 from roomtemp.api import errors
-from roomtemp.api.routes import docs, health, metrics, pushgateway, readings, rooms, stats
+from roomtemp.api.routes import (
+    dashboard,
+    docs,
+    health,
+    metrics,
+    pushgateway,
+    readings,
+    rooms,
+    stats,
+)
 from roomtemp.config import Settings
 from roomtemp.service import Clock, RoomService
 from roomtemp.storage import Storage, open_storage
@@ -67,13 +74,8 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = service_metrics
     errors.install(app)
-    for resource in (readings, rooms, stats, health, metrics, pushgateway, docs):
+    for resource in (readings, rooms, stats, health, metrics, pushgateway, dashboard, docs):
         app.include_router(resource.router)
-    app.mount("/static", StaticFiles(directory=str(docs.WEB)), name="static")
-
-    @app.get("/", include_in_schema=False)
-    async def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
 
     app.add_middleware(RequestMetrics, metrics=service_metrics)
     return app
