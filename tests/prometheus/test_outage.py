@@ -63,7 +63,10 @@ def test_engine_stopped_mid_ingest(engine: Engine, engine_client: ClientFactory)
         engine.stop()
         codes = [client.post("/api/v1/rooms/lab/readings", json=b).status_code for b in sent[8:16]]
         assert codes == [202] * 8
-        assert client.get("/readyz").json()["spooled_readings"] == 8 * 25
+        ready = client.get("/readyz")
+        assert ready.status_code == 200
+        assert (ready.json()["status"], ready.json()["engine_up"]) == ("degraded", False)
+        assert ready.json()["spooled_readings"] == 8 * 25
         down = client.get("/api/v1/rooms/lab/temperature")
         assert down.status_code == 503
         assert int(down.headers["Retry-After"]) > 0
