@@ -16,6 +16,8 @@ from roomtemp import __version__
 from roomtemp.api import errors
 from roomtemp.api.routes import health, metrics, readings, rooms, stats
 from roomtemp.config import Settings
+from roomtemp.security.access import GUARD, PUBLIC
+from roomtemp.security.install import install_security
 from roomtemp.service import Clock, RoomService
 from roomtemp.storage import Storage, open_storage
 from roomtemp.telemetry import ServiceMetrics
@@ -58,14 +60,16 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[GUARD],
     )
+    install_security(app, settings, clock)
     app.state.settings = settings
     app.state.metrics = service_metrics
     errors.install(app)
     for resource in (readings, rooms, stats, health, metrics):
         app.include_router(resource.router)
 
-    @app.get("/", include_in_schema=False)
+    @app.get("/", include_in_schema=False, dependencies=[PUBLIC])
     async def home() -> RedirectResponse:
         return RedirectResponse("/docs")
 

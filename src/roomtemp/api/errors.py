@@ -9,7 +9,10 @@ from fastapi.responses import JSONResponse
 
 from roomtemp.errors import (
     ConflictingReading,
+    Forbidden,
     InvalidInput,
+    NotAuthenticated,
+    RateLimited,
     RoomNotFound,
     StorageError,
     StorageUnavailable,
@@ -54,6 +57,21 @@ async def _storage_failed(request: Request, exc: Exception) -> JSONResponse:
     return _detail(503, f"storage failed: {exc}", {"Retry-After": "5"})
 
 
+async def _not_authenticated(request: Request, exc: Exception) -> JSONResponse:
+    challenge = 'Bearer error="invalid_token"' if "authorization" in request.headers else "Bearer"
+    return _detail(401, str(exc), {"WWW-Authenticate": challenge})
+
+
+async def _forbidden(request: Request, exc: Exception) -> JSONResponse:
+    _count_rejected(request, "forbidden")
+    return _detail(403, str(exc))
+
+
+async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RateLimited)
+    return _detail(429, str(exc), {"Retry-After": str(exc.retry_after_seconds)})
+
+
 def _count_rejected(request: Request, reason: str) -> None:
     if request.method == "POST" and "readings" in request.url.path:
         request.app.state.metrics.rejected.labels(reason).inc()
@@ -65,5 +83,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RoomNotFound, _not_found)
     app.add_exception_handler(ConflictingReading, _conflict)
     app.add_exception_handler(TooLarge, _too_large)
+    app.add_exception_handler(NotAuthenticated, _not_authenticated)
+    app.add_exception_handler(Forbidden, _forbidden)
+    app.add_exception_handler(RateLimited, _rate_limited)
     app.add_exception_handler(StorageUnavailable, _unavailable)
     app.add_exception_handler(StorageError, _storage_failed)

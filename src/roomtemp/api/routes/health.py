@@ -8,8 +8,9 @@ from fastapi.responses import JSONResponse
 from roomtemp.api.deps import Service
 from roomtemp.errors import StorageError
 from roomtemp.models import HealthOut
+from roomtemp.security.access import PUBLIC
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], dependencies=[PUBLIC])
 
 
 @router.get("/healthz", response_model=HealthOut, summary="The process is alive")

@@ -1,0 +1,71 @@
+"""Deciding whether a request may go on: who the token is, its rate, its scope and its rooms."""
+
+from __future__ import annotations
+
+from roomtemp.errors import Forbidden, NotAuthenticated, RateLimited
+from roomtemp.security.ratelimit import RateLimiter
+from roomtemp.security.scopes import Caller, Scope
+from roomtemp.security.store import TokenStore
+
+_WHAT = {Scope.READ: "read", Scope.WRITE: "push readings", Scope.ADMIN: "change or delete rooms"}
+
+
+class Gatekeeper:
+    """Admits callers: by token when a tokens file is configured, everyone otherwise."""
+
+    def __init__(self, store: TokenStore | None, limiter: RateLimiter | None = None) -> None:
+        self.store = store
+        self.limiter = limiter
+
+    @property
+    def open(self) -> bool:
+        """True when no tokens file is configured: every caller may do everything."""
+        return self.store is None
+
+    def identify(self, token: str | None) -> Caller:
+        """The caller behind a bearer token; NotAuthenticated when missing or unknown."""
+        if self.store is None:
+            return Caller.open_access()
+        if token is None:
+            raise NotAuthenticated(
+                "this endpoint needs a bearer token: send 'Authorization: Bearer <token>'"
+            )
+        caller = self.store.authenticate(token)
+        if caller is None:
+            raise NotAuthenticated("the bearer token is not valid (unknown or revoked)")
+        return caller
+
+    def admit(self, token: str | None, scope: Scope, room_id: str | None) -> Caller:
+        """Identify, count against the rate limit, then check scope and room; raise if refused."""
+        caller = self.identify(token)
+        self.count(caller)
+        if not caller.has(scope):
+            held = ", ".join(sorted(caller.scopes))
+            raise Forbidden(
+                f"token {caller.name!r} lacks the {scope.value!r} scope needed to "
+                f"{_WHAT[scope]} (it has: {held})"
+            )
+        if room_id is not None:
+            check_room(caller, room_id)
+        return caller
+
+    def count(self, caller: Caller) -> None:
+        if self.limiter is None:
+            return
+        wait = self.limiter.retry_after(caller.name)
+        if wait is not None:
+            rate = self.limiter.rate
+            raise RateLimited(
+                f"token {caller.name!r} sent more than {rate.count} requests in "
+                f"{rate.period_seconds:g} s; retry after {wait} s",
+                wait,
+            )
+
+
+def check_room(caller: Caller, room_id: str) -> None:
+    """Forbidden unless the caller's room globs cover `room_id`."""
+    if not caller.sees(room_id):
+        raise Forbidden(
+            f"token {caller.name!r} is limited to {caller.describe_rooms()}; "
+            f"room {room_id!r} is not one of them"
+        )

@@ -1,0 +1,97 @@
+"""Request body limits enforced while reading: size (413) and total upload time (408).
+
+A declared Content-Length above the limit is refused before a byte of the body is read; a body
+that grows past it (chunked, or lying about its length) is cut off as soon as it does. A body
+that trickles in slower than the timeout allows is cut off too, so a slow client cannot hold a
+worker forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class BodyTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body is larger than the limit of {limit} bytes")
+
+
+class BodyTooSlow(HTTPException):
+    def __init__(self, timeout: float) -> None:
+        super().__init__(408, f"request body took longer than {timeout:g} s to arrive")
+
+
+class BodyLimit:
+    """ASGI middleware: refuses bodies above `max_bytes` or slower than `timeout_seconds`."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout_seconds: float) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.timeout_seconds = timeout_seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if _declared_length(scope) > self.max_bytes:
+            await _refuse(send, BodyTooLarge(self.max_bytes))
+            return
+        started = False
+
+        async def watch_start(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, self._limited(receive), watch_start)
+        except (BodyTooLarge, BodyTooSlow) as exc:
+            if started:
+                raise
+            await _refuse(send, exc)
+
+    def _limited(self, receive: Receive) -> Receive:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout_seconds
+        state = {"received": 0, "done": False}
+
+        async def limited_receive() -> Message:
+            if state["done"]:
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+            except TimeoutError:
+                raise BodyTooSlow(self.timeout_seconds) from None
+            if message["type"] == "http.request":
+                state["received"] += len(message.get("body", b""))
+                state["done"] = not message.get("more_body", False)
+                if state["received"] > self.max_bytes:
+                    raise BodyTooLarge(self.max_bytes)
+            return message
+
+        return limited_receive
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return 0
+    return 0
+
+
+async def _refuse(send: Send, exc: HTTPException) -> None:
+    body = orjson.dumps({"detail": exc.detail})
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": exc.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
