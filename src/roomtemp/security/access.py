@@ -21,7 +21,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Security
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.routing import BaseRoute
 
@@ -93,6 +93,27 @@ def declare_public(app: FastAPI, *paths: str | None) -> None:
 
 def public_paths(app: FastAPI) -> frozenset[str]:
     return frozenset(getattr(app.state, "public_paths", frozenset()))
+
+
+@dataclass(frozen=True)
+class RouteEntry:
+    """One route as served: its full path and methods, and the route object that declares access."""
+
+    path: str
+    methods: frozenset[str]
+    route: BaseRoute
+    include_in_schema: bool
+
+
+def route_entries(app: FastAPI) -> list[RouteEntry]:
+    """Every route of the app, routes of included routers too, with their full paths."""
+    entries = []
+    for context in iter_route_contexts(app.routes):
+        path = context.path_format or context.path or ""
+        methods = frozenset(context.methods or ())
+        shown = bool(getattr(context, "include_in_schema", True))
+        entries.append(RouteEntry(path, methods, context.original_route, shown))
+    return entries
 
 
 def access_of(app: FastAPI, route: BaseRoute) -> Access | None:

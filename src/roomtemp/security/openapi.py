@@ -6,9 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
-from roomtemp.security.access import Access, access_of
+from roomtemp.security.access import Access, access_of, route_entries
 
 _ERROR = {
     "type": "object",
@@ -37,12 +36,10 @@ def document_access(app: FastAPI) -> None:
 
 def annotate(schema: dict[str, Any], app: FastAPI) -> None:
     """Add scope notes, `x-required-scope` and 401/403/429 answers to every operation."""
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or not route.include_in_schema:
-            continue
-        access = access_of(app, route)
-        for method in route.methods or ():
-            operation = schema["paths"].get(route.path_format, {}).get(method.lower())
+    for entry in route_entries(app):
+        access = access_of(app, entry.route)
+        for method in entry.methods if entry.include_in_schema else ():
+            operation = schema["paths"].get(entry.path, {}).get(method.lower())
             if operation is not None and access is not None:
                 _describe(operation, access)
 

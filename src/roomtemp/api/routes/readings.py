@@ -103,7 +103,10 @@ async def push_readings(request: Request, service: Service, caller: CurrentCalle
     "/rooms/{room}/readings",
     response_model=ReadingsOut,
     summary="Raw readings in [start, end), oldest first, paginated by cursor",
-    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        404: {"description": "unknown room"},
+    },
     dependencies=[requires(Scope.READ)],
 )
 async def get_readings(
