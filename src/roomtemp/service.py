@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from roomtemp.config import Settings
 from roomtemp.domain import Aggregate, ReadingsPage, RoomMeta, SensorLatest, WriteResult
 from roomtemp.errors import InvalidInput, RoomNotFound
-from roomtemp.models import ReadingIn
 from roomtemp.storage.base import Storage
 from roomtemp.timeparse import (
     MS_PER_DAY,
@@ -82,9 +82,9 @@ class RoomService:
         return round(self.clock() * 1000)
 
     async def ingest(
-        self, items: Sequence[ReadingIn], room_id: str | None, *, indexed: bool = True
+        self, items: Sequence[Any], room_id: str | None, *, indexed: bool = True
     ) -> WriteResult:
-        """Validate a batch and store it atomically."""
+        """Validate a batch of raw items (parsed JSON, CSV or NDJSON) and store it atomically."""
         batch = validate_batch(
             items, room_id=room_id, now_ms=self.now_ms(), limits=self.limits, indexed=indexed
         )
