@@ -134,7 +134,7 @@ def test_rates_parse(text: str, rate: Rate) -> None:
 
 @pytest.mark.parametrize("text", ["", "10", "0/s", "-1/s", "x/s", "10/", "10/fortnight"])
 def test_bad_rates_are_refused(text: str) -> None:
-    with pytest.raises(ValueError, match="rate|duration"):
+    with pytest.raises(ValueError, match=r"rate|duration"):
         parse_rate(text)
 
 

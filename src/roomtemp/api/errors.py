@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from roomtemp.errors import (
@@ -30,6 +32,25 @@ async def _invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InvalidInput)
     _count_rejected(request, "invalid")
     return _detail(422, [{"loc": list(p.loc), "msg": p.msg, "type": p.type} for p in exc.problems])
+
+
+class _AsciiJSONResponse(JSONResponse):
+    """JSON with every non-ASCII character escaped: a lone surrogate sent in a body and named in
+    an error's location cannot be encoded as UTF-8, but can be escaped."""
+
+    def render(self, content: object) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+async def _request_invalid(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own validation errors, in the shape of ours: loc, msg, type (input not echoed)."""
+    assert isinstance(exc, RequestValidationError)
+    _count_rejected(request, "invalid")
+    problems = [
+        {"loc": list(error["loc"]), "msg": str(error["msg"]), "type": str(error["type"])}
+        for error in exc.errors()
+    ]
+    return _AsciiJSONResponse({"detail": problems}, status_code=422)
 
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:
@@ -80,6 +101,7 @@ def _count_rejected(request: Request, reason: str) -> None:
 def install(app: FastAPI) -> None:
     """Register the translation of every domain error."""
     app.add_exception_handler(InvalidInput, _invalid)
+    app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_exception_handler(RoomNotFound, _not_found)
     app.add_exception_handler(ConflictingReading, _conflict)
     app.add_exception_handler(TooLarge, _too_large)

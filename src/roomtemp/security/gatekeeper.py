@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from roomtemp.errors import Forbidden, NotAuthenticated, RateLimited
 from roomtemp.security.ratelimit import RateLimiter
 from roomtemp.security.scopes import Caller, Scope
@@ -69,3 +71,15 @@ def check_room(caller: Caller, room_id: str) -> None:
             f"token {caller.name!r} is limited to {caller.describe_rooms()}; "
             f"room {room_id!r} is not one of them"
         )
+
+
+def check_batch_rooms(caller: Caller, items: Iterable[object]) -> None:
+    """Forbidden unless every `room_id` named in a parsed batch is one the caller may write.
+
+    Items without a string `room_id` are left to validation, which refuses them.
+    """
+    if caller.rooms is None:
+        return
+    named = {item.get("room_id") for item in items if isinstance(item, dict)}
+    for room_id in sorted(room for room in named if isinstance(room, str)):
+        check_room(caller, room_id)

@@ -16,7 +16,7 @@ from roomtemp.errors import InvalidInput
 from roomtemp.ingest_formats import parse_body
 from roomtemp.models import ReadingIn, ReadingsOut, WriteOut
 from roomtemp.security.access import CurrentCaller, requires
-from roomtemp.security.gatekeeper import check_room
+from roomtemp.security.gatekeeper import check_batch_rooms
 from roomtemp.security.scopes import Caller, Scope
 from roomtemp.timeparse import format_timestamp
 from roomtemp.units import Unit, from_celsius
@@ -57,8 +57,7 @@ async def _ingest(
     items, is_list = parse_body(
         await request.body(), request.headers.get("content-type", ""), settings.max_batch
     )
-    for item_room in {item.room_id for item in items if item.room_id is not None}:
-        check_room(caller, item_room)
+    check_batch_rooms(caller, items)
     result = await service.ingest(items, room_id, indexed=is_list)
     metrics = request.app.state.metrics
     metrics.ingested.inc(result.accepted)
