@@ -12,7 +12,7 @@ from roomtemp.security.access import declare_public
 from roomtemp.security.exposure import check_exposure, open_warning
 from roomtemp.security.gatekeeper import Gatekeeper
 from roomtemp.security.headers import SecurityHeaders
-from roomtemp.security.limits import BodyLimit
+from roomtemp.security.limits import RequestLimits
 from roomtemp.security.openapi import document_access
 from roomtemp.security.ratelimit import RateLimiter, parse_rate
 from roomtemp.security.store import Clock, TokenStore
@@ -34,7 +34,10 @@ def install_security(app: FastAPI, settings: Settings, clock: Clock) -> None:
     docs = (app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
     declare_public(app, *docs)
     app.add_middleware(
-        BodyLimit, max_bytes=settings.max_body_bytes, timeout_seconds=settings.body_timeout
+        RequestLimits,
+        max_bytes=settings.max_body_bytes,
+        timeout_seconds=settings.body_timeout,
+        max_header_bytes=settings.max_header_bytes,
     )
     origins = settings.cors_origin_list()
     if origins:

@@ -1,9 +1,10 @@
-"""Request body limits enforced while reading: size (413) and total upload time (408).
+"""Request limits enforced while reading: header size (431), body size (413), upload time (408).
 
 A declared Content-Length above the limit is refused before a byte of the body is read; a body
 that grows past it (chunked, or lying about its length) is cut off as soon as it does. A body
 that trickles in slower than the timeout allows is cut off too, so a slow client cannot hold a
-worker forever.
+worker forever. The server (h11) already caps a request head that arrives in pieces; a head that
+arrives whole is measured here.
 """
 
 from __future__ import annotations
@@ -25,17 +26,30 @@ class BodyTooSlow(HTTPException):
         super().__init__(408, f"request body took longer than {timeout:g} s to arrive")
 
 
-class BodyLimit:
-    """ASGI middleware: refuses bodies above `max_bytes` or slower than `timeout_seconds`."""
+class HeadersTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(431, f"request headers are larger than the limit of {limit} bytes")
 
-    def __init__(self, app: ASGIApp, max_bytes: int, timeout_seconds: float) -> None:
+
+class RequestLimits:
+    """ASGI middleware: refuses heads above `max_header_bytes`, bodies above `max_bytes` or
+    slower than `timeout_seconds`."""
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, timeout_seconds: float, max_header_bytes: int
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.timeout_seconds = timeout_seconds
+        self.max_header_bytes = max_header_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        head_bytes = sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+        if head_bytes > self.max_header_bytes:
+            await _refuse(send, HeadersTooLarge(self.max_header_bytes))
             return
         if _declared_length(scope) > self.max_bytes:
             await _refuse(send, BodyTooLarge(self.max_bytes))
