@@ -13,6 +13,7 @@ from roomtemp.config import Settings
 from roomtemp.errors import ConfigurationError
 from roomtemp.security.exposure import check_exposure
 from roomtemp.security.token_cli import token_app
+from roomtemp.security.tokens import load_tokens
 
 app = typer.Typer(
     help="roomtemp: a room temperature service. Settings come from ROOMTEMP_* variables; "
@@ -70,6 +71,8 @@ def serve(
     settings = Settings()
     try:
         check_exposure(settings)
+        if settings.tokens_file is not None:
+            load_tokens(settings.tokens_file)
     except ConfigurationError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

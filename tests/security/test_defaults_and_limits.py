@@ -12,15 +12,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import Response
 from fastapi.testclient import TestClient
 
 from roomtemp.api.app import create_app
 from roomtemp.config import Settings
 from roomtemp.errors import ConfigurationError
+from roomtemp.security.access import PUBLIC
 from roomtemp.security.exposure import check_exposure, is_loopback
 from roomtemp.security.ratelimit import Rate, parse_rate
 from tests.conftest import NOW_MS
-from tests.security.conftest import Secured, secured_app
+from tests.security.conftest import Secured, make_tokens, secured_app
 from tests.support import FakeClock
 
 
@@ -65,15 +67,32 @@ def test_serve_refuses_a_public_address_without_tokens(tmp_path: Path) -> None:
     assert "refusing to serve on 192.0.2.1 without authentication" in done.stderr
 
 
+def test_serve_refuses_a_missing_tokens_file(tmp_path: Path) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "ROOMTEMP_STORAGE": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "ROOMTEMP_TOKENS_FILE": str(tmp_path / "absent.json"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "roomtemp", "serve", "--host", "192.0.2.1", "--port", "8"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "cannot read tokens file" in done.stderr
+
+
 def test_open_mode_says_so_loudly(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="roomtemp.security"):
         create_app(Settings(storage=f"sqlite:///{tmp_path / 'db.sqlite3'}"))
     assert "NO AUTHENTICATION" in caplog.text
     caplog.clear()
+    make_tokens(tmp_path / "tokens.json")
     with caplog.at_level(logging.WARNING, logger="roomtemp.security"):
-        secured = secured_app(tmp_path, FakeClock(NOW_MS / 1000))
-        next(secured)
-        secured.close()
+        create_app(Settings(storage="sqlite:///x.sqlite3", tokens_file=tmp_path / "tokens.json"))
     assert "NO AUTHENTICATION" not in caplog.text
 
 
@@ -153,13 +172,35 @@ def test_rate_limit_answers_429_with_retry_after_per_token(limited: Secured) -> 
     refused = limited.client.get("/api/v1/rooms", headers=read)
     assert refused.status_code == 429
     assert refused.headers["retry-after"] == "20"
-    assert "'read'" in refused.json()["detail"]
+    assert refused.json()["detail"].startswith("token 'read' sent more than 3 requests in 60 s")
     assert limited.client.get("/api/v1/rooms", headers=limited.auth("admin")).status_code == 200
     assert limited.client.get("/healthz").status_code == 200
     limited.clock.advance(19)
     assert limited.client.get("/api/v1/rooms", headers=read).status_code == 429
     limited.clock.advance(1)
     assert limited.client.get("/api/v1/rooms", headers=read).status_code == 200
+
+
+def test_without_tokens_the_rate_limit_counts_per_client_address(tmp_path: Path) -> None:
+    settings = Settings(storage=f"sqlite:///{tmp_path / 'db.sqlite3'}", rate_limit="2/h")
+    app = create_app(settings, clock=FakeClock(NOW_MS / 1000))
+    with TestClient(app) as first, TestClient(app, client=("10.0.0.2", 5000)) as second:
+        assert [first.get("/api/v1/rooms").status_code for _ in range(3)] == [200, 200, 429]
+        assert "client testclient" in first.get("/api/v1/rooms").json()["detail"]
+        assert second.get("/api/v1/rooms").status_code == 200
+
+
+def test_a_route_may_set_its_own_content_security_policy(tmp_path: Path) -> None:
+    app = create_app(Settings(storage=f"sqlite:///{tmp_path / 'db.sqlite3'}"))
+
+    @app.get("/own-policy", dependencies=[PUBLIC])
+    async def own_policy() -> Response:
+        return Response("ok", headers={"Content-Security-Policy": "default-src 'none'"})
+
+    with TestClient(app) as client:
+        answer = client.get("/own-policy")
+    assert answer.headers["content-security-policy"] == "default-src 'none'"
+    assert answer.headers["x-content-type-options"] == "nosniff"
 
 
 def test_no_rate_limit_by_default(secured: Secured) -> None:

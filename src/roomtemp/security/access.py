@@ -55,7 +55,8 @@ class ScopeCheck:
     async def __call__(self, request: Request, credentials: Credentials) -> Caller:
         gatekeeper: Gatekeeper = request.app.state.gatekeeper
         token = credentials.credentials if credentials is not None else None
-        caller = gatekeeper.admit(token, self.scope, request.path_params.get("room"))
+        client = request.client.host if request.client is not None else "unknown"
+        caller = gatekeeper.admit(token, self.scope, request.path_params.get("room"), client)
         request.state.caller = caller
         return caller
 

@@ -37,10 +37,15 @@ class Gatekeeper:
             raise NotAuthenticated("the bearer token is not valid (unknown or revoked)")
         return caller
 
-    def admit(self, token: str | None, scope: Scope, room_id: str | None) -> Caller:
-        """Identify, count against the rate limit, then check scope and room; raise if refused."""
+    def admit(
+        self, token: str | None, scope: Scope, room_id: str | None, client: str = "unknown"
+    ) -> Caller:
+        """Identify, count against the rate limit, then check scope and room; raise if refused.
+
+        The rate limit counts per token, or per client address when no tokens are configured.
+        """
         caller = self.identify(token)
-        self.count(caller)
+        self.count(f"token {caller.name!r}" if self.store is not None else f"client {client}")
         if not caller.has(scope):
             held = ", ".join(sorted(caller.scopes))
             raise Forbidden(
@@ -51,14 +56,15 @@ class Gatekeeper:
             check_room(caller, room_id)
         return caller
 
-    def count(self, caller: Caller) -> None:
+    def count(self, who: str) -> None:
+        """RateLimited when `who` has used up its requests."""
         if self.limiter is None:
             return
-        wait = self.limiter.retry_after(caller.name)
+        wait = self.limiter.retry_after(who)
         if wait is not None:
             rate = self.limiter.rate
             raise RateLimited(
-                f"token {caller.name!r} sent more than {rate.count} requests in "
+                f"{who} sent more than {rate.count} requests in "
                 f"{rate.period_seconds:g} s; retry after {wait} s",
                 wait,
             )
