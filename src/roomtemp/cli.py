@@ -60,6 +60,8 @@ def serve(
     """Serve the HTTP API (and /docs, /metrics) until interrupted."""
     import uvicorn
 
+    from roomtemp.security.server import PROTOCOL as SERVER_PROTOCOL
+
     _override_environment(
         host=host,
         port=port,
@@ -93,9 +95,9 @@ def serve(
         log_level=settings.log_level.lower(),
         access_log=False,
         timeout_graceful_shutdown=10,
-        # Limits enforced before the app sees a request. h11 is the parser that can cap the
-        # size of a request head (httptools cannot); the body is limited in the app.
-        http="h11",
+        # Limits enforced before the app sees a request: h11 (which, unlike httptools, caps
+        # the size of a request head) with a deadline on heads; bodies are limited in the app.
+        http=SERVER_PROTOCOL,
         h11_max_incomplete_event_size=settings.max_header_bytes,
         timeout_keep_alive=settings.keep_alive_timeout,
         limit_concurrency=settings.max_connections,

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     body_timeout: float = Field(
         30.0, gt=0, description="seconds (or 30s) a request body may take to arrive (408 after)"
     )
+    head_timeout: float = Field(
+        10.0, gt=0, description="seconds (or 10s) a client may take to send a request's headers"
+    )
     max_header_bytes: int = Field(
         16 * 1024, ge=1024, description="largest request head (request line and headers), bytes"
     )
@@ -71,7 +74,7 @@ class Settings(BaseSettings):
     def cors_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
-    @field_validator("clock_skew", "stale_after", "body_timeout", mode="before")
+    @field_validator("clock_skew", "stale_after", "body_timeout", "head_timeout", mode="before")
     @classmethod
     def _duration(cls, value: object) -> object:
         if isinstance(value, str):

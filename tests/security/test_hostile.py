@@ -25,6 +25,7 @@ from tests.security.conftest import bearer, make_tokens
 pytestmark = pytest.mark.slow
 
 BODY_TIMEOUT_S = 2
+HEAD_TIMEOUT_S = 2
 MAX_BODY = 8 * 1024 * 1024
 HUNDRED_MB = 100 * 1024 * 1024
 MEMORY_GROWTH_LIMIT = 150 * 1024 * 1024
@@ -69,6 +70,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "ROOMTEMP_HOST": "127.0.0.1",
         "ROOMTEMP_TOKENS_FILE": str(directory / "tokens.json"),
         "ROOMTEMP_BODY_TIMEOUT": str(BODY_TIMEOUT_S),
+        "ROOMTEMP_HEAD_TIMEOUT": str(HEAD_TIMEOUT_S),
         "ROOMTEMP_LOG_LEVEL": "debug",
     }
     log = directory / "server.log"
@@ -113,6 +115,22 @@ def _status_of(sock: socket.socket) -> int:
             break
         received += chunk
     return int(received.split(b" ", 2)[1]) if received.startswith(b"HTTP/1.1 ") else 0
+
+
+def _whole_answer(sock: socket.socket) -> bytes:
+    """Read one complete answer (head and Content-Length body) from a kept-alive connection."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        received += sock.recv(4096)
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.lower().split(b"\r\n")
+        if line.startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += sock.recv(4096)
+    return received
 
 
 def _answered(sock: socket.socket) -> bool:
@@ -203,6 +221,53 @@ def test_oversized_request_headers_are_refused(
     assert status in refusals
     assert server.peak_memory() - before < MEMORY_GROWTH_LIMIT
     assert httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200
+
+
+def _closed_after(sock: socket.socket, drip: bytes, pause: float) -> float:
+    """Send `drip` a byte at a time; seconds until the server closed the connection."""
+    started = time.monotonic()
+    for byte in drip:
+        if _answered(sock):
+            break
+        try:
+            sock.sendall(bytes([byte]))
+        except (BrokenPipeError, ConnectionResetError):
+            break
+        time.sleep(pause)
+    assert _status_of(sock) == 0, "the server answered instead of closing"
+    return time.monotonic() - started
+
+
+def test_a_slowly_dripped_request_head_is_cut_off(server: Server) -> None:
+    drip = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 100
+    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
+        elapsed = _closed_after(sock, drip, 0.1)
+    assert HEAD_TIMEOUT_S - 0.2 <= elapsed < HEAD_TIMEOUT_S + 2
+
+
+def test_a_silent_connection_is_closed(server: Server) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
+        started = time.monotonic()
+        assert sock.recv(1) == b""
+        assert time.monotonic() - started < HEAD_TIMEOUT_S + 2
+
+
+def test_a_dripped_head_after_a_keep_alive_request_is_cut_off(server: Server) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert _whole_answer(sock).startswith(b"HTTP/1.1 200 ")
+        time.sleep(0.2)
+        elapsed = _closed_after(sock, b"GET /healthz HTTP/1.1\r\nX-Slow: " + b"a" * 100, 0.1)
+    assert elapsed < HEAD_TIMEOUT_S + 2
+
+
+def test_a_head_sent_in_pieces_within_the_deadline_is_served(server: Server) -> None:
+    head = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
+        for start in range(0, len(head), 10):
+            sock.sendall(head[start : start + 10])
+            time.sleep(0.1)
+        assert _status_of(sock) == 200
 
 
 NESTED = b"[" * 200_000 + b"]" * 200_000
