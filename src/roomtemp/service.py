@@ -106,7 +106,8 @@ class RoomService:
 
     async def rooms(self, building: str | None = None, floor: str | None = None) -> list[RoomView]:
         metas = _filtered(await self.storage.list_rooms(), building, floor)
-        latest = await self.storage.latest(None if len(metas) > 50 else [m.room_id for m in metas])
+        filtered = building is not None or floor is not None
+        latest = await self.storage.latest([m.room_id for m in metas] if filtered else None)
         return [self._view(meta, latest.get(meta.room_id, [])) for meta in metas]
 
     async def sensors_by_room(self) -> list[tuple[RoomMeta, list[SensorLatest]]]:

@@ -35,6 +35,8 @@ def epoch_seconds_to_ms(seconds: float) -> int:
     """Epoch seconds (fractions allowed) to whole milliseconds, rounding to the nearest."""
     if not math.isfinite(seconds):
         raise ValueError("timestamp must be a finite number of epoch seconds")
+    if abs(seconds) > 1e15:  # far outside years 1..9999; larger values overflow when scaled
+        raise ValueError("timestamp is out of range (years 1 to 9999)")
     ms = round(seconds * MS_PER_SECOND)
     if not MIN_MS <= ms <= MAX_MS:
         raise ValueError("timestamp is out of range (years 1 to 9999)")

@@ -57,8 +57,9 @@ def test_steps_and_ranges_beyond_representable_times_are_422(
         ({"value": 20, "timestamp": False}, "timestamp"),
         ({"value": 20, "timestamp": "0001-01-01T00:00:00+14:00"}, "timestamp"),
         ({"value": 20, "timestamp": "9999-12-31T23:59:59-14:00"}, "timestamp"),
+        ({"value": 20, "timestamp": 1e307}, "timestamp"),
     ],
-    ids=["bool-value", "bool-timestamp", "before-year-1", "after-year-9999"],
+    ids=["bool-value", "bool-timestamp", "before-year-1", "after-year-9999", "epoch-1e307"],
 )
 def test_booleans_and_unrepresentable_instants_are_not_stored(
     lab: TestClient, body: dict[str, object], field: str
@@ -90,3 +91,10 @@ def test_room_metadata_that_cannot_be_stored_is_422(
     assert answer.json()["detail"][0]["loc"] == loc
     assert "input" not in answer.json()["detail"][0]
     assert client.get("/api/v1/rooms/lab").status_code == 404
+
+
+@pytest.mark.parametrize("name", ["start", "end"])
+def test_epoch_seconds_too_large_to_scale_are_422(lab: TestClient, name: str) -> None:
+    answer = lab.get("/api/v1/rooms/lab/readings", params={name: "1e307"})
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["query", name]

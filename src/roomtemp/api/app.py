@@ -10,13 +10,14 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roomtemp import __version__
 from roomtemp.api import errors
-from roomtemp.api.routes import health, metrics, readings, rooms, stats
+from roomtemp.api.routes import docs, health, metrics, readings, rooms, stats
 from roomtemp.config import Settings
-from roomtemp.security.access import GUARD, PUBLIC
+from roomtemp.security.access import GUARD, PUBLIC, declare_public
 from roomtemp.security.install import install_security
 from roomtemp.service import Clock, RoomService
 from roomtemp.storage import Storage, open_storage
@@ -61,13 +62,17 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
         dependencies=[GUARD],
+        docs_url=None,
+        redoc_url=None,
     )
     install_security(app, settings, clock)
     app.state.settings = settings
     app.state.metrics = service_metrics
     errors.install(app)
-    for resource in (readings, rooms, stats, health, metrics):
+    for resource in (readings, rooms, stats, health, metrics, docs):
         app.include_router(resource.router)
+    app.mount("/static", StaticFiles(directory=str(docs.WEB)), name="static")
+    declare_public(app, "/static")
 
     @app.get("/", include_in_schema=False, dependencies=[PUBLIC])
     async def home() -> RedirectResponse:

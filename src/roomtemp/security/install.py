@@ -31,8 +31,7 @@ def install_security(app: FastAPI, settings: Settings, clock: Clock) -> None:
     """Call before adding routes' middleware; routes declare access with requires()/PUBLIC."""
     check_exposure(settings)
     app.state.gatekeeper = build_gatekeeper(settings, clock)
-    docs = (app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
-    declare_public(app, *docs)
+    declare_public(app, app.openapi_url, app.docs_url, app.redoc_url)
     app.add_middleware(
         RequestLimits,
         max_bytes=settings.max_body_bytes,
@@ -48,7 +47,7 @@ def install_security(app: FastAPI, settings: Settings, clock: Clock) -> None:
             allow_headers=["Authorization", "Content-Type"],
             expose_headers=["Link", "Retry-After"],
         )
-    app.add_middleware(SecurityHeaders, docs_paths=frozenset(p for p in docs[1:] if p))
+    app.add_middleware(SecurityHeaders)
     document_access(app)
     warning = open_warning(settings)
     if warning is not None:

@@ -10,6 +10,7 @@ import asyncio
 import bisect
 import heapq
 import json
+import logging
 import math
 import sqlite3
 import threading
@@ -34,6 +35,7 @@ from roomtemp.storage.sqlite_schema import HOUR_MS, migrate
 from roomtemp.storage.sqlite_writer import GroupCommitWriter
 from roomtemp.timeparse import Bucket
 
+log = logging.getLogger("roomtemp.storage.sqlite")
 T = TypeVar("T")
 SeriesKey = tuple[str, str]
 Row = tuple[int, int, float]
@@ -77,9 +79,12 @@ class SqliteStorage:
             conn = self._connect()
             try:
                 conn.execute("PRAGMA journal_mode = WAL")
-                migrate(conn)
+                version = migrate(conn)
             finally:
                 conn.close()
+            log.info(
+                "SQLite database %s ready (schema version %d, WAL)", self.path.resolve(), version
+            )
         except (OSError, sqlite3.Error) as exc:
             raise StorageUnavailable(
                 f"cannot open SQLite database {self.path}: {exc}; check the path and permissions "
