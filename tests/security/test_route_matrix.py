@@ -36,6 +36,8 @@ class Call:
     """A request that succeeds for a caller allowed to make it."""
 
     json: Any = None
+    content: bytes | None = None
+    content_type: str | None = None
     params: dict[str, str] = field(default_factory=dict)
     url: str | None = None  # for routes whose path parameters need real values
 
@@ -46,6 +48,16 @@ EXAMPLES: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/readings"): Call(json=[{**READING, "room_id": ROOM}]),
     ("PUT", "/api/v1/rooms/{room}"): Call(json={"name": "Kitchen", "floor": "0"}),
     ("GET", "/static/{path}"): Call(url="/static/docs.js"),
+    # Routes being added on other branches: the dashboard's files, the Pushgateway-style ingest.
+    ("GET", "/web/{name}"): Call(url="/web/index.html"),
+    **{
+        (method, "/metrics/job/{job}/{grouping}"): Call(
+            url=f"/metrics/job/matrix/room/{ROOM}",
+            content=b"room_temperature_celsius 21.5\n",
+            content_type="text/plain",
+        )
+        for method in ("PUT", "POST")
+    },
 }
 
 
@@ -130,8 +142,15 @@ def test_route_answers_the_caller_as_its_access_says(
     seed(client, matrix_app.auth("admin"))
     headers = headers_of(matrix_app, caller)
     call = EXAMPLES.get((method, path), Call())
+    if call.content_type is not None:
+        headers = {**headers, "Content-Type": call.content_type}
     answer = client.request(
-        method, call.url or concrete(path), json=call.json, params=call.params, headers=headers
+        method,
+        call.url or concrete(path),
+        json=call.json,
+        content=call.content,
+        params=call.params,
+        headers=headers,
     )
     want = expected(access, caller)
     got = "2xx" if 200 <= answer.status_code < 300 else str(answer.status_code)
