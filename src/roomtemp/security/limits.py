@@ -62,32 +62,40 @@ class RequestLimits:
             await send(message)
 
         try:
-            await self.app(scope, self._limited(receive), watch_start)
+            body = _LimitedBody(receive, self.max_bytes, self.timeout_seconds)
+            await self.app(scope, body, watch_start)
         except (BodyTooLarge, BodyTooSlow) as exc:
             if started:
                 raise
             await _refuse(send, exc)
 
-    def _limited(self, receive: Receive) -> Receive:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout_seconds
-        state = {"received": 0, "done": False}
 
-        async def limited_receive() -> Message:
-            if state["done"]:
-                return await receive()
-            try:
-                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
-            except TimeoutError:
-                raise BodyTooSlow(self.timeout_seconds) from None
-            if message["type"] == "http.request":
-                state["received"] += len(message.get("body", b""))
-                state["done"] = not message.get("more_body", False)
-                if state["received"] > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
-            return message
+class _LimitedBody:
+    """A `receive` that counts body bytes and enforces the upload deadline until the body ends."""
 
-        return limited_receive
+    def __init__(self, receive: Receive, max_bytes: int, timeout_seconds: float) -> None:
+        self.receive = receive
+        self.max_bytes = max_bytes
+        self.timeout_seconds = timeout_seconds
+        self.loop = asyncio.get_running_loop()
+        self.deadline = self.loop.time() + timeout_seconds
+        self.received = 0
+        self.done = False
+
+    async def __call__(self) -> Message:
+        if self.done:
+            return await self.receive()
+        try:
+            remaining = max(0.0, self.deadline - self.loop.time())
+            message = await asyncio.wait_for(self.receive(), remaining)
+        except TimeoutError:
+            raise BodyTooSlow(self.timeout_seconds) from None
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            self.done = not message.get("more_body", False)
+            if self.received > self.max_bytes:
+                raise BodyTooLarge(self.max_bytes)
+        return message
 
 
 def _declared_length(scope: Scope) -> int:
