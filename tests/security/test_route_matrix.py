@@ -47,9 +47,8 @@ EXAMPLES: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/rooms/{room}/readings"): Call(json=READING),
     ("POST", "/api/v1/readings"): Call(json=[{**READING, "room_id": ROOM}]),
     ("PUT", "/api/v1/rooms/{room}"): Call(json={"name": "Kitchen", "floor": "0"}),
-    ("GET", "/static/{path}"): Call(url="/static/docs.js"),
-    # Routes being added on other branches: the dashboard's files, the Pushgateway-style ingest.
-    ("GET", "/web/{name}"): Call(url="/web/index.html"),
+    ("GET", "/web/{name}"): Call(url="/web/docs.js"),
+    # Routes being added on another branch: the Pushgateway-style ingest.
     **{
         (method, "/metrics/job/{job}/{grouping}"): Call(
             url=f"/metrics/job/matrix/room/{ROOM}",

@@ -9,15 +9,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
-from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roomtemp import __version__
 from roomtemp.api import errors
-from roomtemp.api.routes import docs, health, metrics, readings, rooms, stats
+from roomtemp.api.routes import dashboard, docs, health, metrics, readings, rooms, stats
 from roomtemp.config import Settings
-from roomtemp.security.access import GUARD, PUBLIC, declare_public
+from roomtemp.security.access import GUARD
 from roomtemp.security.install import install_security
 from roomtemp.service import Clock, RoomService
 from roomtemp.storage import Storage, open_storage
@@ -69,14 +67,8 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = service_metrics
     errors.install(app)
-    for resource in (readings, rooms, stats, health, metrics, docs):
+    for resource in (readings, rooms, stats, health, metrics, dashboard, docs):
         app.include_router(resource.router)
-    app.mount("/static", StaticFiles(directory=str(docs.WEB)), name="static")
-    declare_public(app, "/static")
-
-    @app.get("/", include_in_schema=False, dependencies=[PUBLIC])
-    async def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
 
     app.add_middleware(RequestMetrics, metrics=service_metrics)
     return app
