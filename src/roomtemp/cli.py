@@ -1,4 +1,4 @@
-"""The `roomtemp` command: serve, simulate, import, export."""
+"""The `roomtemp` command: serve, simulate, import, export, token."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ import typer
 
 from roomtemp import __version__
 from roomtemp.config import Settings
+from roomtemp.errors import ConfigurationError
+from roomtemp.security.exposure import check_exposure
+from roomtemp.security.token_cli import token_app
+from roomtemp.security.tokens import load_tokens
 
 app = typer.Typer(
     help="roomtemp: a room temperature service. Settings come from ROOMTEMP_* variables; "
@@ -17,6 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(token_app, name="token")
 
 
 @app.callback()
@@ -44,14 +49,35 @@ def serve(
     ] = None,
     workers: Annotated[int | None, typer.Option(help="worker processes [ROOMTEMP_WORKERS]")] = None,
     log_level: Annotated[str | None, typer.Option(help="debug, info, warning, error")] = None,
+    insecure_no_auth: Annotated[
+        bool | None,
+        typer.Option(
+            "--insecure-no-auth",
+            help="serve without tokens on a non-loopback address [ROOMTEMP_INSECURE_NO_AUTH]",
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (and /docs, /metrics) until interrupted."""
     import uvicorn
 
+    from roomtemp.security.server import PROTOCOL as SERVER_PROTOCOL
+
     _override_environment(
-        host=host, port=port, storage=storage, workers=workers, log_level=log_level
+        host=host,
+        port=port,
+        storage=storage,
+        workers=workers,
+        log_level=log_level,
+        insecure_no_auth=insecure_no_auth or None,
     )
     settings = Settings()
+    try:
+        check_exposure(settings)
+        if settings.tokens_file is not None:
+            load_tokens(settings.tokens_file)
+    except ConfigurationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -69,6 +95,13 @@ def serve(
         log_level=settings.log_level.lower(),
         access_log=False,
         timeout_graceful_shutdown=10,
+        # Limits enforced before the app sees a request: h11 (which, unlike httptools, caps
+        # the size of a request head) with a deadline on heads; bodies are limited in the app.
+        http=SERVER_PROTOCOL,
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        timeout_keep_alive=settings.keep_alive_timeout,
+        limit_concurrency=settings.max_connections,
+        server_header=False,
     )
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from roomtemp.security.ratelimit import parse_rate
 from roomtemp.timeparse import parse_duration
 
 DEFAULT_STORAGE = "sqlite:///./data/roomtemp.sqlite3"
@@ -33,6 +36,34 @@ class Settings(BaseSettings):
     max_page: int = Field(10_000, ge=1, description="most readings in one page of raw readings")
     max_buckets: int = Field(11_000, ge=1, description="most buckets in one stats answer")
     log_level: str = Field("info", description="debug, info, warning or error")
+    tokens_file: Path | None = Field(
+        None, description="the tokens file; unset: no authentication (loopback only)"
+    )
+    insecure_no_auth: bool = Field(
+        False, description="serve without tokens on a non-loopback address (not recommended)"
+    )
+    cors_origins: str = Field("", description="comma-separated origins allowed by CORS; '': none")
+    max_body_bytes: int = Field(
+        8 * 1024 * 1024, ge=1024, description="largest request body in bytes (413 above)"
+    )
+    body_timeout: float = Field(
+        30.0, gt=0, description="seconds (or 30s) a request body may take to arrive (408 after)"
+    )
+    head_timeout: float = Field(
+        10.0, gt=0, description="seconds (or 10s) a client may take to send a request's headers"
+    )
+    max_header_bytes: int = Field(
+        16 * 1024, ge=1024, description="largest request head (request line and headers), bytes"
+    )
+    keep_alive_timeout: int = Field(
+        5, ge=1, description="seconds an idle keep-alive connection stays open"
+    )
+    max_connections: int = Field(
+        1000, ge=1, description="concurrent connections per worker; more get 503"
+    )
+    rate_limit: str | None = Field(
+        None, description="per-token request rate like 600/m or 20/s; unset: no limit"
+    )
 
     # Prometheus-compatible backend (ROOMTEMP_STORAGE=prometheus://host:port)
     prometheus_write_url: str | None = Field(
@@ -63,9 +94,22 @@ class Settings(BaseSettings):
     spool_dir: str = Field("./data/spool", description="outage spool directory")
     spool_max_bytes: int = Field(256 * 1024 * 1024, ge=4096, description="outage spool bound")
 
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            parse_rate(value)
+            return value
+        return None
+
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
     @field_validator(
         "clock_skew",
         "stale_after",
+        "body_timeout",
+        "head_timeout",
         "prometheus_timeout",
         "prometheus_horizon",
         "prometheus_meta_refresh",

@@ -5,6 +5,9 @@ RoomtempError
  ├── RoomNotFound          404: the room does not exist (or has no readings where one is needed)
  ├── ConflictingReading    409: same (room, sensor, timestamp) with another value
  ├── TooLarge              413: a batch above the configured limit
+ ├── NotAuthenticated      401: no bearer token, or one the server does not know
+ ├── Forbidden             403: the token lacks the scope, or the room is outside its globs
+ ├── RateLimited           429 + Retry-After: the token sent more requests than its rate allows
  ├── ConfigurationError    a setting is wrong; raised at start-up, never during a request
  └── StorageError
       ├── StorageUnavailable  503 + Retry-After: the backend cannot be reached right now
@@ -65,6 +68,22 @@ class ConflictingReading(RoomtempError):
 
 class TooLarge(RoomtempError):
     """The request carries more than the configured limit."""
+
+
+class NotAuthenticated(RoomtempError):
+    """No bearer token was sent, or the server does not know it."""
+
+
+class Forbidden(RoomtempError):
+    """The caller is known but may not do this here; the message says what is missing."""
+
+
+class RateLimited(RoomtempError):
+    """Too many requests from one caller; retry after `retry_after_seconds`."""
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
 
 
 class ConfigurationError(RoomtempError):

@@ -40,6 +40,13 @@ class ReadingIn(BaseModel):
     sensor_id: str | None = Field(None, description="which sensor of the room; absent: anonymous")
     room_id: str | None = Field(None, description="required in cross-room batches")
 
+    @field_validator("value", "timestamp", mode="before")
+    @classmethod
+    def _not_boolean(cls, value: object) -> object:
+        if isinstance(value, bool):
+            raise ValueError("must be a number, not true or false")
+        return value
+
 
 class ComfortModel(BaseModel):
     """The band a room should stay in, in degrees Celsius; either side may be open."""
@@ -85,6 +92,17 @@ class RoomMetaIn(BaseModel):
     @classmethod
     def _floor_text(cls, value: object) -> object:
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("labels")
+    @classmethod
+    def _encodable_labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        for text in (*labels, *labels.values()):
+            if not text.isascii():
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise ValueError("labels must be Unicode text (no lone surrogates)") from None
+        return labels
 
 
 class WriteOut(BaseModel):

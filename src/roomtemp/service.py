@@ -13,6 +13,8 @@ from roomtemp.domain import Aggregate, ReadingsPage, RoomMeta, SensorLatest, Wri
 from roomtemp.errors import InvalidInput, RoomNotFound
 from roomtemp.storage.base import Storage
 from roomtemp.timeparse import (
+    MAX_MS,
+    MIN_MS,
     MS_PER_DAY,
     Bucket,
     count_epoch_buckets,
@@ -185,9 +187,20 @@ class RoomService:
                 f"the range holds {count} buckets of this step, more than the limit of "
                 f"{self.settings.max_buckets}; use a longer step or a shorter range",
             )
-        if local_days and query.zone is not None:
-            return local_day_buckets(start, end, step // MS_PER_DAY, query.zone)
-        return epoch_buckets(start, end, step)
+        try:
+            if local_days and query.zone is not None:
+                found = local_day_buckets(start, end, step // MS_PER_DAY, query.zone)
+            else:
+                found = epoch_buckets(start, end, step)
+        except OverflowError:
+            found = None
+        if found is None or (found and (found[0].start_ms < MIN_MS or found[-1].end_ms > MAX_MS)):
+            raise InvalidInput.single(
+                ("query", "step"),
+                "buckets of this step would start or end outside years 1 to 9999 (UTC); "
+                "use a shorter step or a range further from those years",
+            )
+        return found
 
     async def _require(self, room_id: str) -> RoomMeta:
         meta = await self.storage.get_room(room_id)

@@ -15,6 +15,7 @@ MS_PER_DAY = 86_400_000
 # Bounds that keep every timestamp representable as a datetime (years 1..9999).
 MIN_MS = -62_135_596_800_000
 MAX_MS = 253_402_300_799_999
+MAX_DURATION_MS = MAX_MS - MIN_MS
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _DURATION_PART = re.compile(r"(\d+)(ms|y|w|d|h|m|s)")
@@ -34,6 +35,8 @@ def epoch_seconds_to_ms(seconds: float) -> int:
     """Epoch seconds (fractions allowed) to whole milliseconds, rounding to the nearest."""
     if not math.isfinite(seconds):
         raise ValueError("timestamp must be a finite number of epoch seconds")
+    if abs(seconds) > 1e15:  # far outside years 1..9999; larger values overflow when scaled
+        raise ValueError("timestamp is out of range (years 1 to 9999)")
     ms = round(seconds * MS_PER_SECOND)
     if not MIN_MS <= ms <= MAX_MS:
         raise ValueError("timestamp is out of range (years 1 to 9999)")
@@ -62,7 +65,10 @@ def parse_timestamp(value: str | float | int) -> int:
         raise ValueError(
             f"timestamp {value!r} has no UTC offset; add 'Z' or '+01:00' so it names one instant"
         )
-    return datetime_to_ms(parsed)
+    ms = datetime_to_ms(parsed)
+    if not MIN_MS <= ms <= MAX_MS:
+        raise ValueError("timestamp is out of range (years 1 to 9999 in UTC)")
+    return ms
 
 
 def datetime_to_ms(moment: datetime) -> int:
@@ -79,7 +85,10 @@ def format_timestamp(ms: int) -> str:
 
 
 def parse_duration(text: str | float | int) -> int:
-    """A Prometheus-style duration (`30s`, `5m`, `1h30m`, `1d`) or plain seconds -> positive ms."""
+    """A Prometheus-style duration (`30s`, `5m`, `1h30m`, `1d`) or plain seconds -> positive ms.
+
+    At most MAX_DURATION_MS: no longer than the span of representable timestamps.
+    """
     if isinstance(text, int | float) and not isinstance(text, bool):
         seconds = float(text)
     else:
@@ -88,7 +97,7 @@ def parse_duration(text: str | float | int) -> int:
             total = sum(int(n) * _UNIT_MS[u] for n, u in _DURATION_PART.findall(raw))
             if total <= 0:
                 raise ValueError(f"duration {text!r} must be positive")
-            return total
+            return _bounded_duration(text, total)
         if not _NUMBER.match(raw):
             raise ValueError(
                 f"duration {text!r} is not valid: use seconds or units like 30s, 5m, 1h30m, 1d"
@@ -96,9 +105,17 @@ def parse_duration(text: str | float | int) -> int:
         seconds = float(raw)
     if not math.isfinite(seconds) or seconds <= 0:
         raise ValueError(f"duration {text!r} must be a positive number of seconds")
+    if seconds * MS_PER_SECOND > MAX_DURATION_MS:
+        return _bounded_duration(text, MAX_DURATION_MS + 1)
     ms = round(seconds * MS_PER_SECOND)
     if ms <= 0:
         raise ValueError(f"duration {text!r} is shorter than one millisecond")
+    return ms
+
+
+def _bounded_duration(text: object, ms: int) -> int:
+    if ms > MAX_DURATION_MS:
+        raise ValueError(f"duration {text!r} is longer than the 10,000 years timestamps can span")
     return ms
 
 

@@ -25,6 +25,8 @@ from roomtemp.api.routes import (
     stats,
 )
 from roomtemp.config import Settings
+from roomtemp.security.access import GUARD
+from roomtemp.security.install import install_security
 from roomtemp.service import Clock, RoomService
 from roomtemp.storage import Storage, open_storage
 from roomtemp.telemetry import ServiceMetrics
@@ -68,9 +70,11 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[GUARD],
         docs_url=None,
         redoc_url=None,
     )
+    install_security(app, settings, clock)
     app.state.settings = settings
     app.state.metrics = service_metrics
     errors.install(app)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from roomtemp.errors import (
     ConflictingReading,
+    Forbidden,
     InvalidInput,
+    NotAuthenticated,
+    RateLimited,
     RoomNotFound,
     StorageError,
     StorageUnavailable,
@@ -27,6 +32,25 @@ async def _invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InvalidInput)
     _count_rejected(request, "invalid")
     return _detail(422, [{"loc": list(p.loc), "msg": p.msg, "type": p.type} for p in exc.problems])
+
+
+class _AsciiJSONResponse(JSONResponse):
+    """JSON with every non-ASCII character escaped: a lone surrogate sent in a body and named in
+    an error's location cannot be encoded as UTF-8, but can be escaped."""
+
+    def render(self, content: object) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+async def _request_invalid(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own validation errors, in the shape of ours: loc, msg, type (input not echoed)."""
+    assert isinstance(exc, RequestValidationError)
+    _count_rejected(request, "invalid")
+    problems = [
+        {"loc": list(error["loc"]), "msg": str(error["msg"]), "type": str(error["type"])}
+        for error in exc.errors()
+    ]
+    return _AsciiJSONResponse({"detail": problems}, status_code=422)
 
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:
@@ -54,6 +78,21 @@ async def _storage_failed(request: Request, exc: Exception) -> JSONResponse:
     return _detail(503, f"storage failed: {exc}", {"Retry-After": "5"})
 
 
+async def _not_authenticated(request: Request, exc: Exception) -> JSONResponse:
+    challenge = 'Bearer error="invalid_token"' if "authorization" in request.headers else "Bearer"
+    return _detail(401, str(exc), {"WWW-Authenticate": challenge})
+
+
+async def _forbidden(request: Request, exc: Exception) -> JSONResponse:
+    _count_rejected(request, "forbidden")
+    return _detail(403, str(exc))
+
+
+async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RateLimited)
+    return _detail(429, str(exc), {"Retry-After": str(exc.retry_after_seconds)})
+
+
 def _count_rejected(request: Request, reason: str) -> None:
     if request.method == "POST" and "readings" in request.url.path:
         request.app.state.metrics.rejected.labels(reason).inc()
@@ -62,8 +101,12 @@ def _count_rejected(request: Request, reason: str) -> None:
 def install(app: FastAPI) -> None:
     """Register the translation of every domain error."""
     app.add_exception_handler(InvalidInput, _invalid)
+    app.add_exception_handler(RequestValidationError, _request_invalid)
     app.add_exception_handler(RoomNotFound, _not_found)
     app.add_exception_handler(ConflictingReading, _conflict)
     app.add_exception_handler(TooLarge, _too_large)
+    app.add_exception_handler(NotAuthenticated, _not_authenticated)
+    app.add_exception_handler(Forbidden, _forbidden)
+    app.add_exception_handler(RateLimited, _rate_limited)
     app.add_exception_handler(StorageUnavailable, _unavailable)
     app.add_exception_handler(StorageError, _storage_failed)

@@ -8,7 +8,9 @@ from importlib import resources
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import Response
 
-router = APIRouter(include_in_schema=False)
+from roomtemp.security.access import PUBLIC
+
+router = APIRouter(include_in_schema=False, dependencies=[PUBLIC])
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (

@@ -6,8 +6,9 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from roomtemp.api.routes.dashboard import CONTENT_SECURITY_POLICY, serve
+from roomtemp.security.access import PUBLIC
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[PUBLIC])
 
 # Swagger UI draws its icons from data: URLs; everything else stays as strict as the dashboard.
 DOCS_POLICY = CONTENT_SECURITY_POLICY.replace("img-src 'self'", "img-src 'self' data:")

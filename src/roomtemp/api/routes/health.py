@@ -10,10 +10,11 @@ from fastapi.responses import JSONResponse
 from roomtemp.api.deps import Service
 from roomtemp.errors import StorageError
 from roomtemp.models import HealthOut, ReadyOut
+from roomtemp.security.access import PUBLIC
 from roomtemp.service import RoomService
 from roomtemp.storage.base import ReportsStatus
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], dependencies=[PUBLIC])
 
 
 @router.get("/healthz", response_model=HealthOut, summary="The process is alive")

@@ -12,6 +12,8 @@ from prometheus_client.registry import Collector
 from roomtemp.api.deps import Service
 from roomtemp.domain import RoomMeta, SensorLatest
 from roomtemp.errors import StorageUnavailable
+from roomtemp.security.access import CurrentCaller, requires
+from roomtemp.security.scopes import Scope
 from roomtemp.storage.base import ReportsStatus
 
 router = APIRouter(tags=["health"])
@@ -39,12 +41,14 @@ class _RoomGauges(Collector):
     response_class=Response,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     summary="Prometheus text format: room gauges and the service's own metrics",
+    dependencies=[requires(Scope.READ)],
 )
-async def metrics(request: Request, service: Service) -> Response:
+async def metrics(request: Request, service: Service, caller: CurrentCaller) -> Response:
     if isinstance(service.storage, ReportsStatus):
         request.app.state.metrics.observe_storage(service.storage.status())
+    visible = [room for room in await _sensors_by_room(service) if caller.sees(room[0].room_id)]
     rooms = CollectorRegistry()
-    rooms.register(_RoomGauges(await _sensors_by_room(service)))
+    rooms.register(_RoomGauges(visible))
     body = generate_latest(rooms) + generate_latest(request.app.state.metrics.registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 

@@ -19,6 +19,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from roomtemp.api.deps import Service
 from roomtemp.errors import InvalidInput, TooLarge
 from roomtemp.models import ReadingIn, WriteOut
+from roomtemp.security.access import CurrentCaller, requires
+from roomtemp.security.gatekeeper import check_room
+from roomtemp.security.scopes import Scope
 from roomtemp.validation import check_id
 
 router = APIRouter(tags=["readings"])
@@ -41,6 +44,7 @@ _ROUTE: dict[str, Any] = {
     "path": "/metrics/job/{job}/{grouping:path}",
     "response_model": WriteOut,
     "responses": _RESPONSES,
+    "dependencies": [requires(Scope.WRITE)],
     "openapi_extra": {
         "requestBody": {"required": True, "content": {"text/plain": {"schema": {"type": "string"}}}}
     },
@@ -57,8 +61,11 @@ _ROUTE: dict[str, Any] = {
     operation_id="pushgateway_post",
     summary="Pushgateway-compatible push (POST): same as PUT; readings are never replaced",
 )
-async def push(job: str, grouping: str, request: Request, service: Service) -> JSONResponse:
+async def push(
+    job: str, grouping: str, request: Request, service: Service, caller: CurrentCaller
+) -> JSONResponse:
     labels = grouping_labels(grouping)
+    check_room(caller, labels["room"])
     text = _text(await request.body())
     items = readings_from_text(text, labels.get("sensor"), service.settings.max_batch)
     result = await service.ingest(items, labels.get("room"), indexed=True)

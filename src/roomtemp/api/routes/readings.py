@@ -15,6 +15,9 @@ from roomtemp.domain import ReadingsPage
 from roomtemp.errors import InvalidInput
 from roomtemp.ingest_formats import parse_body
 from roomtemp.models import ReadingIn, ReadingsOut, WriteOut
+from roomtemp.security.access import CurrentCaller, requires
+from roomtemp.security.gatekeeper import check_batch_rooms
+from roomtemp.security.scopes import Caller, Scope
 from roomtemp.timeparse import format_timestamp
 from roomtemp.units import Unit, from_celsius
 from roomtemp.validation import ID_RULE, check_id
@@ -47,11 +50,14 @@ def _body_schema(item: dict[str, Any], csv_example: str) -> dict[str, Any]:
 _ITEM = ReadingIn.model_json_schema()
 
 
-async def _ingest(request: Request, service: Service, room_id: str | None) -> JSONResponse:
+async def _ingest(
+    request: Request, service: Service, room_id: str | None, caller: Caller
+) -> JSONResponse:
     settings = service.settings
     items, is_list = parse_body(
         await request.body(), request.headers.get("content-type", ""), settings.max_batch
     )
+    check_batch_rooms(caller, items)
     result = await service.ingest(items, room_id, indexed=is_list)
     metrics = request.app.state.metrics
     metrics.ingested.inc(result.accepted)
@@ -69,9 +75,12 @@ async def _ingest(request: Request, service: Service, room_id: str | None) -> JS
     openapi_extra=_body_schema(
         _ITEM, "value,timestamp,unit,sensor_id\n21.5,2024-03-01T12:00:00Z,,\n"
     ),
+    dependencies=[requires(Scope.WRITE)],
 )
-async def push_room_readings(room: RoomId, request: Request, service: Service) -> JSONResponse:
-    return await _ingest(request, service, room)
+async def push_room_readings(
+    room: RoomId, request: Request, service: Service, caller: CurrentCaller
+) -> JSONResponse:
+    return await _ingest(request, service, room, caller)
 
 
 @router.post(
@@ -83,16 +92,21 @@ async def push_room_readings(room: RoomId, request: Request, service: Service) -
     openapi_extra=_body_schema(
         _ITEM, "room_id,value,timestamp,unit,sensor_id\nkitchen,21.5,2024-03-01T12:00:00Z,C,\n"
     ),
+    dependencies=[requires(Scope.WRITE)],
 )
-async def push_readings(request: Request, service: Service) -> JSONResponse:
-    return await _ingest(request, service, None)
+async def push_readings(request: Request, service: Service, caller: CurrentCaller) -> JSONResponse:
+    return await _ingest(request, service, None, caller)
 
 
 @router.get(
     "/rooms/{room}/readings",
     response_model=ReadingsOut,
     summary="Raw readings in [start, end), oldest first, paginated by cursor",
-    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+        404: {"description": "unknown room"},
+    },
+    dependencies=[requires(Scope.READ)],
 )
 async def get_readings(
     room: RoomId,

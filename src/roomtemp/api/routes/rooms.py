@@ -11,23 +11,42 @@ from roomtemp.api.deps import OutUnit, RoomId, Service
 from roomtemp.api.present import room_out, temperature_out
 from roomtemp.domain import Comfort, RoomMeta
 from roomtemp.models import RoomMetaIn, RoomOut, RoomsOut, TemperatureOut
+from roomtemp.security.access import CurrentCaller, requires
+from roomtemp.security.scopes import Scope
 
 router = APIRouter(prefix="/api/v1", tags=["rooms"])
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "unknown room"}}
 Building = Annotated[str | None, Query(description="only rooms of this building")]
 Floor = Annotated[str | None, Query(description="only rooms on this floor")]
+READ = [requires(Scope.READ)]
+ADMIN = [requires(Scope.ADMIN)]
 
 
-@router.get("/rooms", response_model=RoomsOut, summary="Every room with its newest reading")
+@router.get(
+    "/rooms",
+    response_model=RoomsOut,
+    summary="Every room with its newest reading",
+    dependencies=READ,
+)
 async def list_rooms(
-    service: Service, unit: OutUnit, building: Building = None, floor: Floor = None
+    service: Service,
+    unit: OutUnit,
+    caller: CurrentCaller,
+    building: Building = None,
+    floor: Floor = None,
 ) -> RoomsOut:
     views = await service.rooms(building, floor)
-    return RoomsOut(rooms=[room_out(view, unit) for view in views])
+    return RoomsOut(rooms=[room_out(v, unit) for v in views if caller.sees(v.meta.room_id)])
 
 
-@router.get("/rooms/{room}", response_model=RoomOut, responses=_NOT_FOUND, summary="One room")
+@router.get(
+    "/rooms/{room}",
+    response_model=RoomOut,
+    responses=_NOT_FOUND,
+    summary="One room",
+    dependencies=READ,
+)
 async def get_room(room: RoomId, service: Service, unit: OutUnit) -> RoomOut:
     return room_out(await service.room(room), unit)
 
@@ -37,6 +56,7 @@ async def get_room(room: RoomId, service: Service, unit: OutUnit) -> RoomOut:
     response_model=RoomOut,
     responses={201: {"model": RoomOut, "description": "room created"}},
     summary="Create a room or replace its metadata",
+    dependencies=ADMIN,
 )
 async def put_room(room: RoomId, meta: RoomMetaIn, service: Service) -> JSONResponse:
     view, created = await service.put_room(
@@ -53,7 +73,11 @@ async def put_room(room: RoomId, meta: RoomMetaIn, service: Service) -> JSONResp
 
 
 @router.delete(
-    "/rooms/{room}", status_code=204, responses=_NOT_FOUND, summary="Delete a room and its readings"
+    "/rooms/{room}",
+    status_code=204,
+    responses=_NOT_FOUND,
+    summary="Delete a room and its readings",
+    dependencies=ADMIN,
 )
 async def delete_room(room: RoomId, service: Service) -> Response:
     await service.delete_room(room)
@@ -65,6 +89,7 @@ async def delete_room(room: RoomId, service: Service) -> Response:
     response_model=TemperatureOut,
     responses={404: {"description": "unknown room, or a room without readings"}},
     summary="Current temperature: mean of each sensor's latest non-stale reading",
+    dependencies=READ,
 )
 async def temperature(room: RoomId, service: Service, unit: OutUnit) -> TemperatureOut:
     return temperature_out(await service.temperature(room), unit)

@@ -9,9 +9,11 @@ from fastapi import APIRouter, Query
 from roomtemp.api.deps import OutUnit, Range, RoomId, Service, StatsParams
 from roomtemp.api.present import bucket_out, summary_out
 from roomtemp.models import CrossRoomStatsOut, RoomSummaryOut, StatsOut
+from roomtemp.security.access import CurrentCaller, requires
+from roomtemp.security.scopes import Scope
 from roomtemp.timeparse import format_duration, format_timestamp
 
-router = APIRouter(prefix="/api/v1", tags=["stats"])
+router = APIRouter(prefix="/api/v1", tags=["stats"], dependencies=[requires(Scope.READ)])
 
 
 @router.get(
@@ -43,6 +45,7 @@ async def cross_room_stats(
     span: Range,
     unit: OutUnit,
     service: Service,
+    caller: CurrentCaller,
     building: Annotated[str | None, Query(description="only rooms of this building")] = None,
     floor: Annotated[str | None, Query(description="only rooms on this floor")] = None,
 ) -> CrossRoomStatsOut:
@@ -51,5 +54,6 @@ async def cross_room_stats(
         rooms=[
             RoomSummaryOut(room_id=room_id, **summary_out(summary, unit).model_dump())
             for room_id, summary in found
+            if caller.sees(room_id)
         ]
     )
