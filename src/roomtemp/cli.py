@@ -163,21 +163,23 @@ def export(
     sensor: Annotated[str | None, typer.Option(help="only this sensor")] = None,
     url: Url = DEFAULT_URL,
     token: Token = None,
+    page_size: Annotated[
+        int, typer.Option(min=1, max=10_000, help="readings fetched per request")
+    ] = 10_000,
 ) -> None:
     """Export a room's readings in [start, end) as CSV or NDJSON (the import formats)."""
     from roomtemp import commands
     from roomtemp.transfer import ExportQuery
 
     _log_to_stderr()
-    query = ExportQuery(room, start, end, sensor, unit)
+    query = ExportQuery(room, start, end, sensor, unit, page_size)
     commands.export(query, file_format, output, ApiClient(url, token=token))
 
 
 def _log_to_stderr() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from roomtemp.commands import log_to_stderr
+
+    log_to_stderr()
 
 
 def main() -> None:

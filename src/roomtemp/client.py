@@ -43,9 +43,12 @@ class ApiClient:
         max_backoff_seconds: float = 30.0,
         timeout_seconds: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.Client(base_url=url, headers=headers, timeout=timeout_seconds)
+        self._http = httpx.Client(
+            base_url=url, headers=headers, timeout=timeout_seconds, transport=transport
+        )
         self.url = url
         self.retries = retries
         self.backoff_seconds = backoff_seconds

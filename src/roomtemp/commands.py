@@ -16,6 +16,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.logging import RichHandler
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -40,6 +41,15 @@ from roomtemp.transfer import export as export_readings
 from roomtemp.transfer import import_file as import_readings
 
 log = logging.getLogger("roomtemp.cli")
+_console = Console(stderr=True)
+
+
+def log_to_stderr() -> None:
+    """Show roomtemp's INFO logs on stderr, above the progress bars (once per process)."""
+    logger = logging.getLogger("roomtemp")
+    logger.setLevel(logging.INFO)
+    if not any(isinstance(handler, RichHandler) for handler in logger.handlers):
+        logger.addHandler(RichHandler(console=_console, show_path=False, log_time_format="%X"))
 
 
 @dataclass(frozen=True)
@@ -182,7 +192,7 @@ def _progress() -> Iterator[Progress]:
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True)) as progress:
+    with Progress(*columns, console=_console) as progress:
         yield progress
 
 

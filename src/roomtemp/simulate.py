@@ -28,6 +28,8 @@ OUTAGE_PROBABILITY = 0.0005
 """Chance per step that a sensor goes silent for a while (a flat battery, a lost radio link)."""
 HYSTERESIS = 0.3
 """Half-width of the thermostat's dead band, in °C."""
+PEOPLE_RISE = 2.0
+"""How far people at work (09:00-18:00) would lift a room above the outdoor temperature, in °C."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,11 @@ class SimReading:
 
 @dataclass(frozen=True)
 class RoomProfile:
-    """The fixed traits of one simulated room, drawn from the seed."""
+    """The fixed traits of one simulated room, drawn from the seed.
+
+    The room relaxes towards an equilibrium at `loss_per_hour` (1/h); each heat source moves that
+    equilibrium: the heater lifts it `heater_rise` °C above the outdoor temperature, and so on.
+    """
 
     room_id: str
     name: str
@@ -51,12 +57,12 @@ class RoomProfile:
     sensors: tuple[str, ...]
     sensor_bias: tuple[float, ...]
     loss_per_hour: float
-    heater_per_hour: float
-    cooler_per_hour: float
+    heater_rise: float
+    cooler_drop: float
     day_setpoint: float
     night_setpoint: float
     cooling_setpoint: float | None
-    solar_per_hour: float
+    solar_rise: float
     comfort: tuple[float, float]
 
     def metadata(self) -> dict[str, object]:
@@ -91,12 +97,12 @@ def make_profile(seed: int, room_id: str, index: int) -> RoomProfile:
         sensors=SENSOR_NAMES[:sensor_count],
         sensor_bias=tuple(round(rng.uniform(-0.4, 0.4), 2) for _ in range(sensor_count)),
         loss_per_hour=rng.uniform(0.05, 0.2),
-        heater_per_hour=rng.uniform(2.5, 5.0),
-        cooler_per_hour=rng.uniform(2.0, 4.0) if cools else 0.0,
+        heater_rise=rng.uniform(30.0, 40.0),
+        cooler_drop=rng.uniform(10.0, 15.0) if cools else 0.0,
         day_setpoint=day_setpoint,
         night_setpoint=round(day_setpoint - rng.uniform(2.0, 4.0), 1),
         cooling_setpoint=round(rng.uniform(24.0, 26.0), 1) if cools else None,
-        solar_per_hour=rng.uniform(0.0, 1.5),
+        solar_rise=rng.uniform(0.0, 4.0),
         comfort=(round(day_setpoint - 2.0, 1), round(day_setpoint + 3.0, 1)),
     )
 
@@ -139,6 +145,7 @@ class RoomDay:
         return self._sense(now)
 
     def _advance(self, now: int) -> None:
+        """Move the room's temperature one step towards where its heat sources would take it."""
         profile = self.profile
         hour = (now % DAY_MS) / HOUR_MS
         daytime = 7.0 <= hour < 22.0
@@ -154,15 +161,15 @@ class RoomDay:
             elif self._temperature < cooling_setpoint - HYSTERESIS:
                 self._cooling = False
         sun = max(0.0, math.sin(math.pi * (hour - 6.0) / 12.0)) if 6.0 <= hour < 18.0 else 0.0
-        people = 0.4 if 9.0 <= hour < 18.0 else 0.0
-        gain = (
-            profile.heater_per_hour * self._heating
-            - profile.cooler_per_hour * self._cooling
-            + profile.solar_per_hour * sun
+        people = PEOPLE_RISE if 9.0 <= hour < 18.0 else 0.0
+        rise = (
+            profile.heater_rise * self._heating
+            - profile.cooler_drop * self._cooling
+            + profile.solar_rise * sun
             + people
         )
         loss = profile.loss_per_hour
-        equilibrium = outdoor_celsius(now, self._weather) + gain / loss
+        equilibrium = outdoor_celsius(now, self._weather) + rise
         decay = math.exp(-loss * self.step_ms / HOUR_MS)
         self._temperature = equilibrium + (self._temperature - equilibrium) * decay
 
