@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -45,13 +46,21 @@ class RefBucket:
 def reference_buckets(
     points: Iterable[tuple[int, float]], start_ms: int, end_ms: int, edges: list[int]
 ) -> list[RefBucket]:
-    """Plain-Python aggregation: `edges` are bucket boundaries; only points in [start, end) count."""
+    """Plain-Python aggregation: buckets between `edges`; only points in [start, end) count."""
     out = []
-    for low, high in zip(edges, edges[1:], strict=False):
+    for low, high in itertools.pairwise(edges):
         values = [v for t, v in points if low <= t < high and start_ms <= t < end_ms]
         if values:
-            out.append(RefBucket(low, high, math.fsum(values) / len(values), min(values),
-                                 max(values), len(values)))
+            out.append(
+                RefBucket(
+                    low,
+                    high,
+                    math.fsum(values) / len(values),
+                    min(values),
+                    max(values),
+                    len(values),
+                )
+            )
     return out
 
 

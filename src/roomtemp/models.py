@@ -102,7 +102,7 @@ class LatestOut(BaseModel):
     sensor_id: str | None
 
 
-class RoomOut(RoomMetaIn):
+class RoomOut(BaseModel):
     """A room, its newest reading and whether that reading is stale."""
 
     model_config = ConfigDict(
@@ -127,6 +127,11 @@ class RoomOut(RoomMetaIn):
     )
 
     room_id: str
+    name: str | None
+    building: str | None
+    floor: str | None
+    labels: dict[str, str]
+    comfort: ComfortModel
     latest: LatestOut | None
     stale: bool = Field(description="true when there is no reading newer than the stale limit")
 
@@ -214,12 +219,13 @@ class SummaryOut(BaseModel):
     count: int
 
 
-class BucketOut(SummaryOut):
+class BucketOut(BaseModel):
     start: str
     end: str
     mean: float
     min: float
     max: float
+    count: int
 
 
 class StatsOut(BaseModel):
@@ -257,8 +263,12 @@ class StatsOut(BaseModel):
     summary: SummaryOut
 
 
-class RoomSummaryOut(SummaryOut):
+class RoomSummaryOut(BaseModel):
     room_id: str
+    mean: float | None
+    min: float | None
+    max: float | None
+    count: int
 
 
 class CrossRoomStatsOut(BaseModel):

@@ -74,8 +74,8 @@ def datetime_to_ms(moment: datetime) -> int:
 
 def format_timestamp(ms: int) -> str:
     """Epoch ms -> RFC 3339 in UTC with a `Z` suffix and millisecond precision."""
-    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    moment = datetime(1970, 1, 1) + timedelta(milliseconds=ms)
+    return moment.isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_duration(text: str | float | int) -> int:

@@ -81,19 +81,27 @@ async def test_delete_room_removes_readings(storage: Storage) -> None:
 
 
 async def test_latest_per_sensor(storage: Storage) -> None:
-    await storage.write([
-        r("lab", T0, 20.0, "a"), r("lab", T0 + 2 * MINUTE, 21.0, "a"),
-        r("lab", T0 + MINUTE, 22.0), r("hall", T0, 18.0, "x"),
-    ])
+    await storage.write(
+        [
+            r("lab", T0, 20.0, "a"),
+            r("lab", T0 + 2 * MINUTE, 21.0, "a"),
+            r("lab", T0 + MINUTE, 22.0),
+            r("hall", T0, 18.0, "x"),
+        ]
+    )
     latest = await storage.latest()
     assert {(s.sensor_id, s.timestamp_ms, s.value) for s in latest["lab"]} == {
-        ("a", T0 + 2 * MINUTE, 21.0), (None, T0 + MINUTE, 22.0)}
+        ("a", T0 + 2 * MINUTE, 21.0),
+        (None, T0 + MINUTE, 22.0),
+    }
     only = await storage.latest(["hall"])
     assert list(only) == ["hall"]
 
 
 async def test_readings_are_ordered_and_paginate_across_sensors(storage: Storage) -> None:
-    readings = [r("lab", T0 + (i // 2) * MINUTE, float(i), "b" if i % 2 else "a") for i in range(25)]
+    readings = [
+        r("lab", T0 + (i // 2) * MINUTE, float(i), "b" if i % 2 else "a") for i in range(25)
+    ]
     await storage.write(readings)
     seen = []
     after = None
@@ -107,15 +115,18 @@ async def test_readings_are_ordered_and_paginate_across_sensors(storage: Storage
 
 
 async def test_readings_respect_range_and_sensor(storage: Storage) -> None:
-    await storage.write([r("lab", T0 + i * MINUTE, float(i), "a" if i % 2 else None)
-                         for i in range(10)])
+    await storage.write(
+        [r("lab", T0 + i * MINUTE, float(i), "a" if i % 2 else None) for i in range(10)]
+    )
     page = await storage.readings("lab", T0 + 2 * MINUTE, T0 + 6 * MINUTE, sensor_id="a")
     assert [x.value for x in page.readings] == [3.0, 5.0]
     page = await storage.readings("lab", T0 + 2 * MINUTE, T0 + 6 * MINUTE, sensor_id="")
     assert [x.value for x in page.readings] == [2.0, 4.0]
 
 
-async def _random_room(storage: Storage, seed: int, start: int, span: int) -> list[tuple[int, float]]:
+async def _random_room(
+    storage: Storage, seed: int, start: int, span: int
+) -> list[tuple[int, float]]:
     rng = random.Random(seed)
     points = {}
     for _ in range(400):
@@ -128,9 +139,12 @@ async def _random_room(storage: Storage, seed: int, start: int, span: int) -> li
 
 def _check(found: list, expected: list) -> None:
     assert [(a.start_ms, a.end_ms, a.count) for a in found] == [
-        (b.start_ms, b.end_ms, b.count) for b in expected]
+        (b.start_ms, b.end_ms, b.count) for b in expected
+    ]
     for a, b in zip(found, expected, strict=True):
-        assert close(a.mean, b.mean) and a.minimum == b.minimum and a.maximum == b.maximum
+        assert close(a.mean, b.mean)
+        assert a.minimum == b.minimum
+        assert a.maximum == b.maximum
 
 
 @pytest.mark.parametrize("step", [MINUTE * 7, HOUR, HOUR * 5, 86_400_000])
@@ -148,8 +162,13 @@ async def test_aggregate_local_days_across_dst(storage: Storage) -> None:
     start, end = ms("2024-03-29T12:00:00Z"), ms("2024-04-02T00:00:00Z")
     points = await _random_room(storage, 7, start - HOUR, end - start + 2 * HOUR)
     buckets = local_day_buckets(start, end, 1, paris)
-    assert [b.end_ms - b.start_ms for b in buckets] == [24 * HOUR, 24 * HOUR, 23 * HOUR, 24 * HOUR,
-                                                          24 * HOUR]
+    assert [b.end_ms - b.start_ms for b in buckets] == [
+        24 * HOUR,
+        24 * HOUR,
+        23 * HOUR,
+        24 * HOUR,
+        24 * HOUR,
+    ]
     found = (await storage.aggregate(["lab"], buckets))["lab"]
     edges = [b.start_ms for b in buckets] + [buckets[-1].end_ms]
     _check(found, reference_buckets(points, start, end, edges))

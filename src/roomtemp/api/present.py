@@ -5,6 +5,7 @@ from __future__ import annotations
 from roomtemp.domain import Aggregate, Reading
 from roomtemp.models import (
     BucketOut,
+    ComfortModel,
     LatestOut,
     ReadingOut,
     RoomOut,
@@ -29,7 +30,9 @@ def room_out(view: RoomView, unit: Unit = Unit.celsius) -> RoomOut:
         building=meta.building,
         floor=meta.floor,
         labels=meta.labels,
-        comfort={"min_celsius": meta.comfort.min_celsius, "max_celsius": meta.comfort.max_celsius},
+        comfort=ComfortModel(
+            min_celsius=meta.comfort.min_celsius, max_celsius=meta.comfort.max_celsius
+        ),
         latest=None
         if latest is None
         else LatestOut(

@@ -1,0 +1,67 @@
+"""Health, readiness, metrics, OpenAPI and docs."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok", "detail": None}
+    assert client.get("/readyz").json() == {"status": "ok", "detail": None}
+
+
+def test_metrics_expose_room_gauges_and_service_counters(client: TestClient) -> None:
+    client.put("/api/v1/rooms/lab", json={"building": "hq", "floor": "2"})
+    client.post(
+        "/api/v1/rooms/lab/readings",
+        json=[
+            {"value": 20.5, "timestamp": 1709280000, "sensor_id": "a"},
+            {"value": 21.5, "timestamp": 1709280060, "sensor_id": "a"},
+            {"value": 19.0, "timestamp": 1709280000},
+        ],
+    )
+    client.post("/api/v1/rooms/lab/readings", json={"value": 19.0, "timestamp": 1709280000})
+    client.post("/api/v1/rooms/lab/readings", json={"value": 500})
+    families = {f.name: f for f in text_string_to_metric_families(client.get("/metrics").text)}
+    gauges = {
+        (s.labels["room"], s.labels["sensor"], s.labels["building"], s.labels["floor"]): s.value
+        for s in families["room_temperature_celsius"].samples
+    }
+    assert gauges == {("lab", "a", "hq", "2"): 21.5, ("lab", "", "hq", "2"): 19.0}
+
+    def value(family: str, **labels: str) -> float:
+        return sum(
+            s.value
+            for s in families[family].samples
+            if s.name.endswith("_total") and labels.items() <= s.labels.items()
+        )
+
+    assert value("roomtemp_readings_ingested") == 3
+    assert value("roomtemp_readings_duplicate") == 1
+    assert value("roomtemp_readings_rejected", reason="invalid") == 1
+    assert value("roomtemp_http_requests", route="/api/v1/rooms/{room}/readings", code="201") == 2
+    assert value("roomtemp_http_requests", route="/api/v1/rooms/{room}/readings", code="422") == 1
+
+
+def test_openapi_describes_every_endpoint_with_examples(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    expected = {
+        ("post", "/api/v1/rooms/{room}/readings"),
+        ("post", "/api/v1/readings"),
+        ("get", "/api/v1/rooms"),
+        ("get", "/api/v1/rooms/{room}"),
+        ("put", "/api/v1/rooms/{room}"),
+        ("delete", "/api/v1/rooms/{room}"),
+        ("get", "/api/v1/rooms/{room}/temperature"),
+        ("get", "/api/v1/rooms/{room}/readings"),
+        ("get", "/api/v1/rooms/{room}/stats"),
+        ("get", "/api/v1/stats"),
+    }
+    found = {(m, p) for p, ops in schema["paths"].items() for m in ops}
+    assert expected <= found
+    body = schema["paths"]["/api/v1/readings"]["post"]["requestBody"]["content"]
+    assert {"application/json", "text/csv", "application/x-ndjson"} <= set(body)
+    for name in ("TemperatureOut", "StatsOut", "RoomOut", "ReadingsOut", "WriteOut"):
+        assert schema["components"]["schemas"][name]["examples"], name
+    assert "Swagger UI" in client.get("/docs").text
