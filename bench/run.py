@@ -162,13 +162,15 @@ def ingest_rows(
         with Meter(server) as meter:
             result = post_batches(server.url, bodies, sizes.clients)
         floor = insert_rate(folder / f"floor-{len(out)}.sqlite3", data)
+        floor_each = insert_rate(folder / f"floor-each-{len(out)}.sqlite3", data, sizes.batch)
         usage = meter.usage.describe(result.items, "readings")
         print(f"batch ingest {label}: {result.items_per_second:,.0f}/s; {usage}")
         out.append(
             Row(
                 f"batch ingest, {label}, {sizes.clients} clients (readings/s)",
                 f"{result.items_per_second:,.0f}",
-                f"{floor:,.0f} (executemany, 1 txn)",
+                f"{floor:,.0f} executemany in 1 txn; "
+                f"{floor_each:,.0f} with a commit every {sizes.batch}",
                 ">= 150,000",
                 result.items_per_second >= 150_000 and result.failures == 0,
                 f"{result.failures} failed; {usage}",
@@ -223,8 +225,11 @@ def read_rows(server: Server, sizes: Sizes) -> list[Row]:
     """Latency of the two read aims, then (server stopped) their floors and the size on disk."""
     end = YEAR_START + sizes.year_minutes * MINUTE
     params = {"start": str(YEAR_START / 1000), "end": str(end / 1000), "step": "1h"}
-    stats = latencies(server.url, "/api/v1/rooms/year/stats", params, sizes.latency_runs)
-    rooms = latencies(server.url, "/api/v1/rooms", {}, sizes.latency_runs)
+    with Meter(server) as stats_meter:
+        stats = latencies(server.url, "/api/v1/rooms/year/stats", params, sizes.latency_runs)
+    with Meter(server) as rooms_meter:
+        rooms = latencies(server.url, "/api/v1/rooms", {}, sizes.latency_runs)
+    runs = sizes.latency_runs + 1  # with the warm-up
     server.stop()
     stats_floor, rooms_floor = storage_latencies(
         server.database, "year", YEAR_START, end, HOUR, sizes.latency_runs
@@ -243,6 +248,7 @@ def read_rows(server: Server, sizes: Sizes) -> list[Row]:
             f"{_p50_p95(raw_sql)} SQL GROUP BY over raw readings",
             "< 50",
             percentile(stats, 0.95) < 50,
+            _cpu_note(stats_meter, runs),
         ),
         Row(
             f"GET /api/v1/rooms, {sizes.rooms:,}+ rooms (p50 / p95 ms)",
@@ -250,6 +256,7 @@ def read_rows(server: Server, sizes: Sizes) -> list[Row]:
             f"{_p50_p95(rooms_floor)} storage.list_rooms + latest",
             "< 50",
             percentile(rooms, 0.95) < 50,
+            _cpu_note(rooms_meter, runs),
         ),
         Row(
             f"bytes per reading on disk ({readings:,} readings)",
@@ -259,6 +266,11 @@ def read_rows(server: Server, sizes: Sizes) -> list[Row]:
             None,
         ),
     ]
+
+
+def _cpu_note(meter: Meter, runs: int) -> str:
+    """Server CPU per request: close to the latency on an idle core, whatever the machine's load."""
+    return f"{meter.usage.server_cpu / runs * 1000:.1f} ms server CPU per request"
 
 
 def _p50_p95(values: list[float]) -> str:

@@ -75,7 +75,7 @@ def serve(
 
 
 Url = Annotated[
-    str, typer.Option(envvar="ROOMTEMP_URL", help="the server's base URL [ROOMTEMP_URL]")
+    str, typer.Option(envvar="ROOMTEMP_URL", help="the server's base URL")
 ]
 Token = Annotated[
     str | None,
