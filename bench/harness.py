@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,3 +140,29 @@ class Meter:
             self.server.cpu_seconds() - self._server,
             own_cpu_seconds() - self._client,
         )
+
+
+def py_spy() -> str | None:
+    """py-spy from the virtual environment or PATH (`pip install py-spy`), if there is one."""
+    beside = Path(sys.executable).with_name("py-spy")
+    return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
+@contextmanager
+def profiled(server: Server, folder: Path | None, name: str) -> Iterator[None]:
+    """Sample the server (and its workers) with py-spy while the block runs; a flame graph SVG
+    lands in `folder`. Does nothing without a folder or without py-spy."""
+    tool = py_spy()
+    if folder is None or tool is None:
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    command = [tool, "record", "--pid", str(server.process.pid), "--subprocesses", "--rate", "200"]
+    command += ["--nonblocking", "--output", str(folder / f"{name}.svg")]
+    recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # let it attach
+    try:
+        yield
+    finally:
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(timeout=60)

@@ -5,7 +5,7 @@ layer, without HTTP) and the aim of issue 2. Load comes from this process (httpx
 before the clock starts) and from wrk (C, little CPU) when it is installed; the CPU that the server
 and the load generator used is printed per phase, so a starved server shows.
 
-    python bench/run.py [--quick] [--workers N] [--keep]
+    python bench/run.py [--quick] [--workers N] [--keep] [--profile DIR]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from floors import (
     sql_latencies,
     storage_latencies,
 )
-from harness import Meter, Server
+from harness import Meter, Server, profiled
 from loads import (
     SINGLE_READING_SCRIPT,
     latencies,
@@ -116,11 +116,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--profile", type=Path, help="write py-spy flame graphs of each phase to this folder"
+    )
     options = parser.parse_args()
     sizes = QUICK if options.quick else Sizes()
     folder = Path(tempfile.mkdtemp(prefix="roomtemp-bench-"))
     try:
-        rows = run(folder, sizes, options.workers)
+        rows = run(folder, sizes, options.workers, options.profile)
     finally:
         if not options.keep:
             shutil.rmtree(folder, ignore_errors=True)
@@ -129,7 +132,7 @@ def main() -> None:
     print_table(rows, sizes, options.workers)
 
 
-def run(folder: Path, sizes: Sizes, workers: int) -> list[Row]:
+def run(folder: Path, sizes: Sizes, workers: int, profile: Path | None) -> list[Row]:
     year = year_readings(sizes.year_minutes)
     rooms = room_readings(sizes.rooms, sizes.room_minutes)
     year_bodies, room_bodies = encode(year, sizes.batch), encode(rooms, sizes.batch)
@@ -137,9 +140,11 @@ def run(folder: Path, sizes: Sizes, workers: int) -> list[Row]:
     server = Server.start(folder, workers)
     results: list[Row] = []
     try:
-        results += ingest_rows(server, sizes, year, year_bodies, rooms, room_bodies, folder)
-        results += single_rows(server, sizes, folder)
-        results += read_rows(server, sizes)
+        results += ingest_rows(
+            server, sizes, year, year_bodies, rooms, room_bodies, folder, profile
+        )
+        results += single_rows(server, sizes, folder, profile)
+        results += read_rows(server, sizes, profile)
     finally:
         server.stop()
     return results
@@ -153,13 +158,14 @@ def ingest_rows(
     rooms: list[tuple[str, int, float]],
     room_bodies: list[tuple[int, bytes]],
     folder: Path,
+    profile: Path | None,
 ) -> list[Row]:
     out = []
-    for label, data, bodies in (
-        (f"1 room, {sizes.batch}/request", year, year_bodies),
-        (f"{sizes.rooms} rooms, {sizes.batch}/request", rooms, room_bodies),
+    for name, label, data, bodies in (
+        ("ingest-1-room", f"1 room, {sizes.batch}/request", year, year_bodies),
+        ("ingest-rooms", f"{sizes.rooms} rooms, {sizes.batch}/request", rooms, room_bodies),
     ):
-        with Meter(server) as meter:
+        with profiled(server, profile, name), Meter(server) as meter:
             result = post_batches(server.url, bodies, sizes.clients)
         floor = insert_rate(folder / f"floor-{len(out)}.sqlite3", data)
         floor_each = insert_rate(folder / f"floor-each-{len(out)}.sqlite3", data, sizes.batch)
@@ -179,10 +185,10 @@ def ingest_rows(
     return out
 
 
-def single_rows(server: Server, sizes: Sizes, folder: Path) -> list[Row]:
+def single_rows(server: Server, sizes: Sizes, folder: Path, profile: Path | None) -> list[Row]:
     base_ms = int(time.time() * 1000) - 2 * 86_400_000
     floor = commit_rate(folder / "floor-commit.sqlite3", 2000)
-    with Meter(server) as meter:
+    with profiled(server, profile, "single"), Meter(server) as meter:
         if wrk_available():
             result = run_wrk(
                 server.url,
@@ -221,13 +227,13 @@ def single_rows(server: Server, sizes: Sizes, folder: Path) -> list[Row]:
     ]
 
 
-def read_rows(server: Server, sizes: Sizes) -> list[Row]:
+def read_rows(server: Server, sizes: Sizes, profile: Path | None) -> list[Row]:
     """Latency of the two read aims, then (server stopped) their floors and the size on disk."""
     end = YEAR_START + sizes.year_minutes * MINUTE
     params = {"start": str(YEAR_START / 1000), "end": str(end / 1000), "step": "1h"}
-    with Meter(server) as stats_meter:
+    with profiled(server, profile, "stats"), Meter(server) as stats_meter:
         stats = latencies(server.url, "/api/v1/rooms/year/stats", params, sizes.latency_runs)
-    with Meter(server) as rooms_meter:
+    with profiled(server, profile, "rooms"), Meter(server) as rooms_meter:
         rooms = latencies(server.url, "/api/v1/rooms", {}, sizes.latency_runs)
     runs = sizes.latency_runs + 1  # with the warm-up
     server.stop()
