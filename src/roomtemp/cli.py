@@ -74,9 +74,7 @@ def serve(
     )
 
 
-Url = Annotated[
-    str, typer.Option(envvar="ROOMTEMP_URL", help="the server's base URL")
-]
+Url = Annotated[str, typer.Option(envvar="ROOMTEMP_URL", help="the server's base URL")]
 Token = Annotated[
     str | None,
     typer.Option(envvar="ROOMTEMP_TOKEN", help="bearer token sent with every request"),
