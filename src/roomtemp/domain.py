@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """One validated reading: identity is (room_id, sensor_id, timestamp_ms); value in Celsius."""
+class Reading(NamedTuple):
+    """One validated reading: identity is (room_id, sensor_id, timestamp_ms); value in Celsius.
+
+    A named tuple rather than a dataclass: batches hold thousands, and tuples are built fastest.
+    """
 
     room_id: str
     sensor_id: str | None

@@ -7,24 +7,19 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from pydantic import TypeAdapter, ValidationError
 
 from roomtemp.errors import InvalidInput, Problem, TooLarge
-from roomtemp.models import ReadingIn
 
 CSV_COLUMNS = ("room_id", "value", "timestamp", "unit", "sensor_id")
 REQUIRED_CSV_COLUMNS = ("room_id", "value")
 
-_ITEMS = TypeAdapter(list[ReadingIn])
-_ONE = TypeAdapter(ReadingIn)
 
-
-def parse_body(body: bytes, content_type: str, max_items: int) -> tuple[list[ReadingIn], bool]:
-    """Parse a body by its media type; returns the items and whether the body was a list."""
+def parse_body(body: bytes, content_type: str, max_items: int) -> tuple[list[Any], bool]:
+    """Parse a body by its media type into raw items (validated later, see validation.py);
+    returns the items and whether the body was a list (errors are then located by index)."""
     media = content_type.split(";", 1)[0].strip().lower()
     if media in ("text/csv", "application/csv"):
         return _checked(parse_csv(_text(body)), max_items), True
@@ -36,13 +31,10 @@ def parse_body(body: bytes, content_type: str, max_items: int) -> tuple[list[Rea
         raise InvalidInput.single(("body",), f"body is not valid JSON: {exc}") from None
     if isinstance(document, list):
         return _checked(document, max_items), True
-    try:
-        return [_ONE.validate_python(document)], False
-    except ValidationError as exc:
-        raise InvalidInput(_problems(exc, ("body",))) from None
+    return [document], False
 
 
-def _checked(items: Sequence[Any], max_items: int) -> list[ReadingIn]:
+def _checked(items: list[Any], max_items: int) -> list[Any]:
     if len(items) > max_items:
         raise TooLarge(
             f"{len(items)} readings in one request, more than the limit of {max_items}; "
@@ -50,16 +42,7 @@ def _checked(items: Sequence[Any], max_items: int) -> list[ReadingIn]:
         )
     if not items:
         raise InvalidInput.single(("body",), "no readings: send at least one")
-    try:
-        return _ITEMS.validate_python(items)
-    except ValidationError as exc:
-        raise InvalidInput(_problems(exc, ("body",))) from None
-
-
-def _problems(exc: ValidationError, prefix: tuple[str | int, ...]) -> list[Problem]:
-    return [
-        Problem((*prefix, *error["loc"]), error["msg"], error["type"]) for error in exc.errors()
-    ]
+    return items
 
 
 def _text(body: bytes) -> str:

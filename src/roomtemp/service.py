@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from roomtemp.config import Settings
 from roomtemp.domain import Aggregate, ReadingsPage, RoomMeta, SensorLatest, WriteResult
 from roomtemp.errors import InvalidInput, RoomNotFound
-from roomtemp.models import ReadingIn
 from roomtemp.storage.base import Storage
 from roomtemp.timeparse import (
     MS_PER_DAY,
@@ -82,9 +82,9 @@ class RoomService:
         return round(self.clock() * 1000)
 
     async def ingest(
-        self, items: Sequence[ReadingIn], room_id: str | None, *, indexed: bool = True
+        self, items: Sequence[Any], room_id: str | None, *, indexed: bool = True
     ) -> WriteResult:
-        """Validate a batch and store it atomically."""
+        """Validate a batch of raw items (parsed JSON, CSV or NDJSON) and store it atomically."""
         batch = validate_batch(
             items, room_id=room_id, now_ms=self.now_ms(), limits=self.limits, indexed=indexed
         )
@@ -104,7 +104,8 @@ class RoomService:
 
     async def rooms(self, building: str | None = None, floor: str | None = None) -> list[RoomView]:
         metas = _filtered(await self.storage.list_rooms(), building, floor)
-        latest = await self.storage.latest(None if len(metas) > 50 else [m.room_id for m in metas])
+        filtered = building is not None or floor is not None
+        latest = await self.storage.latest([m.room_id for m in metas] if filtered else None)
         return [self._view(meta, latest.get(meta.room_id, [])) for meta in metas]
 
     async def sensors_by_room(self) -> list[tuple[RoomMeta, list[SensorLatest]]]:

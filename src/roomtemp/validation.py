@@ -6,17 +6,23 @@ Every problem of a batch is collected (with the item's index) before anything is
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
 
 from roomtemp.domain import Reading
 from roomtemp.errors import ConflictingReading, InvalidInput, Problem
 from roomtemp.models import ROOM_ID_PATTERN, ReadingIn
-from roomtemp.timeparse import parse_timestamp
-from roomtemp.units import parse_unit, to_celsius
+from roomtemp.timeparse import MAX_MS, MIN_MS, parse_timestamp
+from roomtemp.units import Unit, parse_unit, to_celsius
 
 _ID = re.compile(ROOM_ID_PATTERN)
+MIN_S, MAX_S = MIN_MS / 1000, MAX_MS / 1000
+_ONE = TypeAdapter(ReadingIn)
 ID_RULE = (
     "1 to 64 characters: lowercase letters, digits, '_', '.', '-', starting with a letter or digit"
 )
@@ -38,6 +44,85 @@ class Limits:
     clock_skew_ms: int
 
 
+_FIELDS = frozenset(("value", "unit", "timestamp", "sensor_id", "room_id"))
+_UNITS: dict[str | None, Unit] = {
+    name: parse_unit(name)
+    for name in (
+        "celsius",
+        "Celsius",
+        "c",
+        "C",
+        "fahrenheit",
+        "Fahrenheit",
+        "f",
+        "F",
+        "kelvin",
+        "Kelvin",
+        "k",
+        "K",
+    )
+}
+_UNITS[None] = Unit.celsius
+_valid_ids: set[str] = set()
+_identity = operator.itemgetter(0, 1, 2)
+
+
+def _known_id(value: object) -> bool:
+    """True for a valid id; remembers valid ids so a batch checks each room's regex once."""
+    if value in _valid_ids:
+        return True
+    if type(value) is str and _ID.match(value):
+        if len(_valid_ids) < 100_000:
+            _valid_ids.add(value)
+        return True
+    return False
+
+
+def fast_readings(
+    items: Sequence[Any], *, room_id: str | None, now_ms: int, limits: Limits
+) -> list[Reading] | None:
+    """Readings from well-formed raw items (dicts as parsed from JSON), or None (or an exception)
+    to take the full validator, which is the authority: this accepts only what that accepts, and
+    gives the same readings.
+    """
+    readings: list[Reading] = []
+    append = readings.append
+    low, high, latest = limits.min_celsius, limits.max_celsius, now_ms + limits.clock_skew_ms
+    for item in items:
+        if type(item) is not dict or not item.keys() <= _FIELDS:
+            return None
+        get = item.get
+        value, unit, stamp = get("value"), get("unit"), get("timestamp")
+        room, sensor = get("room_id"), get("sensor_id")
+        if unit is None and type(value) is float:
+            celsius = value
+        elif type(value) in (int, float) and unit in _UNITS:
+            celsius = to_celsius(float(value), _UNITS[unit])  # type: ignore[arg-type]
+        else:
+            return None
+        if not low <= celsius <= high:
+            return None
+        if stamp is None:
+            timestamp_ms = now_ms
+        elif type(stamp) in (int, float) and MIN_S < stamp < MAX_S:
+            timestamp_ms = round(stamp * 1000)
+        elif type(stamp) is str:
+            timestamp_ms = parse_timestamp(stamp)
+        else:
+            return None
+        if timestamp_ms > latest or (
+            sensor is not None and sensor not in _valid_ids and not _known_id(sensor)
+        ):
+            return None
+        if room_id is None:
+            if room not in _valid_ids and not _known_id(room):
+                return None
+        elif room is not None and room != room_id:
+            return None
+        append(Reading(room_id or room, sensor, timestamp_ms, celsius))  # type: ignore[arg-type]
+    return readings
+
+
 @dataclass(frozen=True)
 class ValidBatch:
     """Readings ready to store (identities unique) and how many in-batch re-sends were dropped."""
@@ -47,25 +132,44 @@ class ValidBatch:
 
 
 def validate_batch(
-    items: Sequence[ReadingIn],
+    items: Sequence[Any],
     *,
     room_id: str | None,
     now_ms: int,
     limits: Limits,
-    loc_prefix: tuple[str | int, ...] = ("body",),
     indexed: bool = True,
 ) -> ValidBatch:
-    """Validate every item; InvalidInput lists all problems, ConflictingReading a clash inside."""
+    """Validate raw items (as parsed from JSON, CSV or NDJSON) into readings with unique identities.
+
+    InvalidInput lists every problem of every item; ConflictingReading names a clash inside.
+    """
+    try:
+        readings = fast_readings(items, room_id=room_id, now_ms=now_ms, limits=limits)
+    except (OverflowError, TypeError, ValueError):
+        readings = None
+    if readings is None:
+        readings = _checked_readings(items, room_id, now_ms, limits, indexed)
+    return _deduplicate(readings)
+
+
+def _checked_readings(
+    items: Sequence[Any], room_id: str | None, now_ms: int, limits: Limits, indexed: bool
+) -> list[Reading]:
     problems: list[Problem] = []
     readings: list[Reading] = []
-    for index, item in enumerate(items):
-        loc = (*loc_prefix, index) if indexed else loc_prefix
+    for index, raw in enumerate(items):
+        loc: tuple[str | int, ...] = ("body", index) if indexed else ("body",)
+        try:
+            item = _ONE.validate_python(raw)
+        except ValidationError as exc:
+            problems += [Problem((*loc, *e["loc"]), e["msg"], e["type"]) for e in exc.errors()]
+            continue
         reading = _validate_one(item, room_id, now_ms, limits, loc, problems)
         if reading is not None:
             readings.append(reading)
     if problems:
         raise InvalidInput(problems)
-    return _deduplicate(readings)
+    return readings
 
 
 def _validate_one(
@@ -161,6 +265,8 @@ def _timestamp(
 
 
 def _deduplicate(readings: list[Reading]) -> ValidBatch:
+    if len(set(map(_identity, readings))) == len(readings):
+        return ValidBatch(readings, 0)
     seen: dict[tuple[str, str | None, int], float] = {}
     unique: list[Reading] = []
     for reading in readings:

@@ -64,4 +64,14 @@ def test_openapi_describes_every_endpoint_with_examples(client: TestClient) -> N
     assert {"application/json", "text/csv", "application/x-ndjson"} <= set(body)
     for name in ("TemperatureOut", "StatsOut", "RoomOut", "ReadingsOut", "WriteOut"):
         assert schema["components"]["schemas"][name]["examples"], name
-    assert "Swagger UI" in client.get("/docs").text
+
+
+def test_swagger_ui_is_served_from_the_package(client: TestClient) -> None:
+    page = client.get("/docs").text
+    assert "Swagger UI" in page
+    assets = [a.split('"')[0] for a in page.split('src="')[1:] + page.split('href="')[1:]]
+    assert all(asset.startswith("/static/") for asset in assets)
+    for asset in assets:
+        answer = client.get(asset)
+        assert answer.status_code == 200, asset
+        assert len(answer.content) > 100

@@ -10,11 +10,12 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roomtemp import __version__
 from roomtemp.api import errors
-from roomtemp.api.routes import health, metrics, readings, rooms, stats
+from roomtemp.api.routes import docs, health, metrics, readings, rooms, stats
 from roomtemp.config import Settings
 from roomtemp.service import Clock, RoomService
 from roomtemp.storage import Storage, open_storage
@@ -58,12 +59,15 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.metrics = service_metrics
     errors.install(app)
-    for resource in (readings, rooms, stats, health, metrics):
+    for resource in (readings, rooms, stats, health, metrics, docs):
         app.include_router(resource.router)
+    app.mount("/static", StaticFiles(directory=str(docs.WEB)), name="static")
 
     @app.get("/", include_in_schema=False)
     async def home() -> RedirectResponse:

@@ -9,7 +9,7 @@ from roomtemp.storage.base import Storage
 
 __all__ = ["Storage", "open_storage"]
 
-SCHEMES = ("sqlite",)
+EXAMPLES = ("sqlite:///./data/roomtemp.sqlite3",)
 
 
 async def open_storage(url: str) -> Storage:
@@ -29,5 +29,5 @@ async def open_storage(url: str) -> Storage:
         return storage
     raise ConfigurationError(
         f"unknown storage scheme {scheme!r} in ROOMTEMP_STORAGE={url!r}; "
-        f"supported: {', '.join(s + '://' for s in SCHEMES)}"
+        f"use one of: {', '.join(EXAMPLES)}"
     )

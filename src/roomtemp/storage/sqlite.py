@@ -7,12 +7,16 @@ the same transaction answer long-range stats without scanning every reading.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import heapq
 import json
+import logging
+import math
 import sqlite3
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,12 +30,15 @@ from roomtemp.domain import (
     WriteResult,
 )
 from roomtemp.errors import ConflictingReading, StorageError, StorageUnavailable
+from roomtemp.storage import sqlite_aggregate
 from roomtemp.storage.sqlite_schema import HOUR_MS, migrate
 from roomtemp.storage.sqlite_writer import GroupCommitWriter
 from roomtemp.timeparse import Bucket
 
+log = logging.getLogger("roomtemp.storage.sqlite")
 T = TypeVar("T")
 SeriesKey = tuple[str, str]
+Row = tuple[int, int, float]
 
 _ROLLUP_UPSERT = """
     INSERT INTO rollup_hour (series_id, hour_ms, total, count, minimum, maximum)
@@ -42,38 +49,6 @@ _ROLLUP_UPSERT = """
         minimum = min(minimum, excluded.minimum),
         maximum = max(maximum, excluded.maximum)
 """
-
-_AGGREGATE = """
-    WITH pieces (bucket, lo, hi) AS (
-        SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]')
-        FROM json_each(:pieces)
-    ),
-    chosen AS (
-        SELECT series_id, room_id FROM series
-        WHERE room_id IN (SELECT value FROM json_each(:rooms))
-    )
-    SELECT chosen.room_id, pieces.bucket, {sum}, {count}, {min}, {max}
-    FROM pieces CROSS JOIN chosen
-    JOIN {table} AS r
-        ON r.series_id = chosen.series_id AND r.{ts} >= pieces.lo AND r.{ts} < pieces.hi
-    GROUP BY chosen.room_id, pieces.bucket
-"""
-_AGGREGATE_RAW = _AGGREGATE.format(
-    sum="sum(r.value)",
-    count="count(*)",
-    min="min(r.value)",
-    max="max(r.value)",
-    table="readings",
-    ts="ts_ms",
-)
-_AGGREGATE_ROLLUP = _AGGREGATE.format(
-    sum="sum(r.total)",
-    count="sum(r.count)",
-    min="min(r.minimum)",
-    max="max(r.maximum)",
-    table="rollup_hour",
-    ts="hour_ms",
-)
 
 
 class SqliteStorage:
@@ -86,7 +61,8 @@ class SqliteStorage:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._writer = GroupCommitWriter(self._connect, self._series.clear)
+        self._generation = 0
+        self._writer = GroupCommitWriter(self._connect, self._forget_all)
 
     @classmethod
     def from_url(cls, path: str) -> SqliteStorage:
@@ -103,9 +79,12 @@ class SqliteStorage:
             conn = self._connect()
             try:
                 conn.execute("PRAGMA journal_mode = WAL")
-                migrate(conn)
+                version = migrate(conn)
             finally:
                 conn.close()
+            log.info(
+                "SQLite database %s ready (schema version %d, WAL)", self.path.resolve(), version
+            )
         except (OSError, sqlite3.Error) as exc:
             raise StorageUnavailable(
                 f"cannot open SQLite database {self.path}: {exc}; check the path and permissions "
@@ -135,53 +114,49 @@ class SqliteStorage:
 
     async def write(self, readings: Sequence[Reading]) -> WriteResult:
         created: list[SeriesKey] = []
+        prepared = self._prepare(readings)
+
+        def job(conn: sqlite3.Connection) -> WriteResult:
+            if prepared is not None and prepared.generation == self._generation:
+                return _store(conn, prepared.rows, prepared.rollups, self._series)
+            rows = self._rows(conn, readings, created)
+            return _store(conn, rows, None, self._series)
 
         def forget_created() -> None:
             for key in created:
                 self._series.pop(key, None)
-
-        def job(conn: sqlite3.Connection) -> WriteResult:
-            return self._write_job(conn, readings, created)
+            self._generation += 1
 
         result: WriteResult = await self._submit(job, forget_created)
         return result
 
-    def _write_job(
-        self, conn: sqlite3.Connection, readings: Sequence[Reading], created: list[SeriesKey]
-    ) -> WriteResult:
-        ids = self._series_ids(conn, readings, created)
-        rows = [(ids[(r.room_id, r.sensor_id or "")], r.timestamp_ms, r.value) for r in readings]
-        before = conn.total_changes
-        conn.execute("SAVEPOINT fast")
-        conn.executemany("INSERT INTO readings VALUES (?, ?, ?) ON CONFLICT DO NOTHING", rows)
-        if conn.total_changes - before == len(rows):
-            conn.execute("RELEASE fast")
-            fresh = rows
-        else:
-            conn.execute("ROLLBACK TO fast")
-            conn.execute("RELEASE fast")
-            fresh = self._new_rows(conn, readings, rows)
-            conn.executemany("INSERT INTO readings VALUES (?, ?, ?)", fresh)
-        conn.executemany(_ROLLUP_UPSERT, _hourly_rollups(fresh))
-        return WriteResult(accepted=len(fresh), duplicates=len(rows) - len(fresh))
+    def _prepare(self, readings: Sequence[Reading]) -> _Prepared | None:
+        """Rows and rollups built outside the writer thread, when every series is known already;
+        the writer uses them only if no series was forgotten in between (same generation)."""
+        generation = self._generation
+        series = self._series
+        try:
+            rows = sorted(
+                [
+                    (series[(r.room_id, r.sensor_id or "")], r.timestamp_ms, r.value)
+                    for r in readings
+                ]
+            )
+        except KeyError:
+            return None
+        return _Prepared(generation, rows, _hourly_rollups(rows))
 
-    @staticmethod
-    def _new_rows(
-        conn: sqlite3.Connection, readings: Sequence[Reading], rows: list[tuple[int, int, float]]
-    ) -> list[tuple[int, int, float]]:
-        """The rows not stored yet; ConflictingReading if one is stored with another value."""
-        fresh = []
-        for reading, row in zip(readings, rows, strict=True):
-            stored = conn.execute(
-                "SELECT value FROM readings WHERE series_id = ? AND ts_ms = ?", row[:2]
-            ).fetchone()
-            if stored is None:
-                fresh.append(row)
-            elif stored[0] != row[2]:
-                raise ConflictingReading(
-                    reading.room_id, reading.sensor_id, reading.timestamp_ms, stored[0], row[2]
-                )
-        return fresh
+    def _rows(
+        self, conn: sqlite3.Connection, readings: Sequence[Reading], created: list[SeriesKey]
+    ) -> list[Row]:
+        ids = self._series_ids(conn, readings, created)
+        return sorted(
+            [(ids[(r.room_id, r.sensor_id or "")], r.timestamp_ms, r.value) for r in readings]
+        )
+
+    def _forget_all(self) -> None:
+        self._series.clear()
+        self._generation += 1
 
     def _series_ids(
         self, conn: sqlite3.Connection, readings: Sequence[Reading], created: list[SeriesKey]
@@ -234,6 +209,7 @@ class SqliteStorage:
             deleted = conn.execute("DELETE FROM rooms WHERE room_id = ?", (room_id,)).rowcount
             for key in [k for k in self._series if k[0] == room_id]:
                 del self._series[key]
+            self._generation += 1
             return bool(deleted)
 
         result: bool = await self._submit(job)
@@ -303,17 +279,12 @@ class SqliteStorage:
     async def aggregate(
         self, room_ids: Sequence[str], buckets: Sequence[Bucket]
     ) -> dict[str, list[Aggregate]]:
-        raw, rolled = _split_pieces(buckets)
-        rooms = json.dumps(list(room_ids))
+        queries = sqlite_aggregate.plan(room_ids, buckets)
 
         def query(conn: sqlite3.Connection) -> list[Any]:
-            rows: list[Any] = []
-            for sql, pieces in ((_AGGREGATE_RAW, raw), (_AGGREGATE_ROLLUP, rolled)):
-                if pieces:
-                    rows += conn.execute(sql, {"pieces": json.dumps(pieces), "rooms": rooms})
-            return rows
+            return [row for sql, params in queries for row in conn.execute(sql, params)]
 
-        return _combine(await self._read(query), buckets)
+        return sqlite_aggregate.combine(await self._read(query), buckets)
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -340,6 +311,51 @@ class SqliteStorage:
             return await asyncio.to_thread(run)
         except sqlite3.Error as exc:
             raise _mapped(exc) from exc
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    generation: int
+    rows: list[Row]
+    rollups: list[tuple[Any, ...]]
+
+
+def _store(
+    conn: sqlite3.Connection,
+    rows: list[Row],
+    rollups: list[tuple[Any, ...]] | None,
+    series: dict[SeriesKey, int],
+) -> WriteResult:
+    """Insert rows (sorted by key) and their hourly rollups; skip duplicates, raise on conflicts."""
+    before = conn.total_changes
+    conn.execute("SAVEPOINT fast")
+    conn.executemany("INSERT INTO readings VALUES (?, ?, ?) ON CONFLICT DO NOTHING", rows)
+    if conn.total_changes - before == len(rows):
+        conn.execute("RELEASE fast")
+        fresh = rows
+    else:
+        conn.execute("ROLLBACK TO fast")
+        conn.execute("RELEASE fast")
+        fresh = _new_rows(conn, rows, series)
+        conn.executemany("INSERT INTO readings VALUES (?, ?, ?)", fresh)
+        rollups = None
+    conn.executemany(_ROLLUP_UPSERT, rollups if rollups is not None else _hourly_rollups(fresh))
+    return WriteResult(accepted=len(fresh), duplicates=len(rows) - len(fresh))
+
+
+def _new_rows(conn: sqlite3.Connection, rows: list[Row], series: dict[SeriesKey, int]) -> list[Row]:
+    """The rows not stored yet; ConflictingReading if one is stored with another value."""
+    fresh = []
+    for row in rows:
+        stored = conn.execute(
+            "SELECT value FROM readings WHERE series_id = ? AND ts_ms = ?", row[:2]
+        ).fetchone()
+        if stored is None:
+            fresh.append(row)
+        elif stored[0] != row[2]:
+            room_id, sensor_id = next(key for key, sid in series.items() if sid == row[0])
+            raise ConflictingReading(room_id, sensor_id or None, row[1], stored[0], row[2])
+    return fresh
 
 
 def _mapped(exc: sqlite3.Error) -> StorageError:
@@ -388,54 +404,16 @@ def _series_stream(
     return (Reading(room_id, sensor or None, ts_ms, value) for ts_ms, value in rows)
 
 
-def _hourly_rollups(rows: Sequence[tuple[int, int, float]]) -> list[tuple[Any, ...]]:
-    sums: dict[tuple[int, int], list[float]] = {}
-    for series_id, ts_ms, value in rows:
-        key = (series_id, ts_ms - ts_ms % HOUR_MS)
-        acc = sums.get(key)
-        if acc is None:
-            sums[key] = [value, 1, value, value]
-        else:
-            acc[0] += value
-            acc[1] += 1
-            acc[2] = min(acc[2], value)
-            acc[3] = max(acc[3], value)
-    return [(*key, *acc) for key, acc in sums.items()]
-
-
-def _split_pieces(buckets: Sequence[Bucket]) -> tuple[list[list[int]], list[list[int]]]:
-    """Each bucket's range as raw edges and whole hours read from the rollup table."""
-    raw: list[list[int]] = []
-    rolled: list[list[int]] = []
-    for index, bucket in enumerate(buckets):
-        low, high = bucket.clip_start_ms, bucket.clip_end_ms
-        first_hour = -(-low // HOUR_MS) * HOUR_MS
-        last_hour = high // HOUR_MS * HOUR_MS
-        if first_hour >= last_hour:
-            raw.append([index, low, high])
-            continue
-        rolled.append([index, first_hour, last_hour])
-        for edge_low, edge_high in ((low, first_hour), (last_hour, high)):
-            if edge_low < edge_high:
-                raw.append([index, edge_low, edge_high])
-    return raw, rolled
-
-
-def _combine(rows: list[Any], buckets: Sequence[Bucket]) -> dict[str, list[Aggregate]]:
-    acc: dict[str, dict[int, list[float]]] = defaultdict(dict)
-    for room_id, index, total, count, minimum, maximum in rows:
-        slot = acc[room_id].get(index)
-        if slot is None:
-            acc[room_id][index] = [total, count, minimum, maximum]
-        else:
-            slot[0] += total
-            slot[1] += count
-            slot[2] = min(slot[2], minimum)
-            slot[3] = max(slot[3], maximum)
-    result = {}
-    for room_id, by_bucket in acc.items():
-        result[room_id] = [
-            Aggregate(buckets[i].start_ms, buckets[i].end_ms, s[0], int(s[1]), s[2], s[3])
-            for i, s in sorted(by_bucket.items())
-        ]
-    return result
+def _hourly_rollups(rows: Sequence[Row]) -> list[tuple[Any, ...]]:
+    """(series, hour, sum, count, min, max) of rows sorted by (series, timestamp)."""
+    rollups = []
+    start = 0
+    count = len(rows)
+    while start < count:
+        series_id, ts_ms, _ = rows[start]
+        hour = ts_ms - ts_ms % HOUR_MS
+        stop = bisect.bisect_left(rows, (series_id, hour + HOUR_MS), lo=start)
+        values = [row[2] for row in rows[start:stop]]
+        rollups.append((series_id, hour, math.fsum(values), len(values), min(values), max(values)))
+        start = stop
+    return rollups

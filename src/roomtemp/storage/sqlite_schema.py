@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+
+log = logging.getLogger("roomtemp.storage.sqlite")
 
 HOUR_MS = 3_600_000
 
@@ -53,5 +56,6 @@ def migrate(conn: sqlite3.Connection) -> int:
             f"({len(MIGRATIONS)}); upgrade roomtemp"
         )
     for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
+        log.info("migrating SQLite schema to version %d", version)
         conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {version};\nCOMMIT;")
     return len(MIGRATIONS)

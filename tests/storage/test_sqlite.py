@@ -1,0 +1,66 @@
+"""What only the SQLite backend promises: group commit, isolation of failing jobs, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from roomtemp.domain import Reading
+from roomtemp.errors import ConfigurationError, ConflictingReading, StorageUnavailable
+from roomtemp.storage import open_storage
+from roomtemp.storage.sqlite import SqliteStorage
+from roomtemp.storage.sqlite_schema import MIGRATIONS
+
+pytestmark = pytest.mark.anyio
+T0 = 1_709_251_200_000
+
+
+async def test_concurrent_writes_share_commits_and_a_conflict_fails_alone(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "db.sqlite3")
+    await storage.open()
+    try:
+        await storage.write([Reading("lab", None, T0, 20.0)])
+        commits_before = storage._writer.commits
+        batches = [[Reading(f"r{i}", None, T0 + i, float(i))] for i in range(60)]
+        conflicting = [Reading("lab", None, T0 + 1, 1.0), Reading("lab", None, T0, 25.0)]
+        results = await asyncio.gather(
+            *(storage.write(b) for b in batches),
+            storage.write(conflicting),
+            return_exceptions=True,
+        )
+        assert isinstance(results[-1], ConflictingReading)
+        assert all(r.accepted == 1 for r in results[:-1])  # type: ignore[union-attr]
+        assert storage._writer.commits - commits_before < 30
+        assert len(await storage.list_rooms()) == 61
+        page = await storage.readings("lab", T0, T0 + 10)
+        assert [(r.timestamp_ms, r.value) for r in page.readings] == [(T0, 20.0)]
+    finally:
+        await storage.close()
+
+
+async def test_schema_version_is_recorded_and_a_newer_one_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    storage = await open_storage(f"sqlite:///{path}")
+    await storage.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    with pytest.raises(StorageUnavailable, match="newer than this roomtemp knows"):
+        await open_storage(f"sqlite:///{path}")
+
+
+async def test_unwritable_location_says_how_to_fix_it(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StorageUnavailable, match="ROOMTEMP_STORAGE"):
+        await open_storage(f"sqlite:///{blocker}/db.sqlite3")
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///", "postgres://db/x", "data.sqlite3"])
+async def test_bad_storage_urls_are_configuration_errors(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="sqlite:///"):
+        await open_storage(url)
