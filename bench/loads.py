@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import shutil
 import statistics
@@ -134,8 +135,12 @@ def _field(text: str, pattern: str, default: str | None = None) -> str:
 
 
 def _ms(text: str) -> float:
-    number, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    """wrk's latency (`850.00us`, `12.5ms`, `1.2s`, `2m`) in ms; NaN when it printed none."""
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if found is None:
+        return math.nan
+    number, unit = found.groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
 async def _single_posts(url: str, room: str, base_ms: int, clients: int, seconds: float) -> int:

@@ -196,12 +196,12 @@ def test_a_bad_row_names_its_line_and_its_batch_stores_nothing(
     room = server.room_prefix()
     lines = [f"{room},{20 + i},{iso(T0 + i * MINUTE)},s" for i in range(7)]
     lines[4] = f"{room},hot,{iso(T0 + 4 * MINUTE)},s"  # file line 6, second batch of 3
-    lines[5] = f"{room},warm,{iso(T0 + 5 * MINUTE)},s"  # file line 7
+    lines[5] = f"{room},21,{iso(T0 + 5 * MINUTE)[:-1]},s"  # file line 7: no UTC offset
     path = csv_file(tmp_path, lines)
     result = cli("import", str(path), "--url", server.url, "--batch-size", "3")
     assert result.exit_code == 1
     assert re.search(rf"{re.escape(str(path))}:6: value: .*number", result.stderr)
-    assert re.search(rf"{re.escape(str(path))}:7: value: .*number", result.stderr)
+    assert re.search(rf"{re.escape(str(path))}:7: timestamp: .*no UTC offset", result.stderr)
     assert "the batch of lines 5-7 was not stored" in result.stderr
     assert "3 rows before line 5 went through (3 new, 0 duplicates)" in result.stderr
     rows = stored(server, room, T0, T0 + 3_600_000)
