@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
+from roomtemp.config import Settings
 from roomtemp.storage import Storage, open_storage
+from tests.engines import Engine, start_engine
 
 
 @asynccontextmanager
@@ -21,6 +23,35 @@ async def sqlite_backend(tmp_path: Path) -> AsyncIterator[Storage]:
         await storage.close()
 
 
+def engine_settings(engine: Engine, spool_dir: Path, **overrides: object) -> Settings:
+    """Settings of a roomtemp that stores into `engine` (VictoriaMetrics flushed after writes)."""
+    return Settings(
+        storage=engine.url.replace("http://", "prometheus://"),
+        spool_dir=str(spool_dir),
+        prometheus_flush_url=engine.flush_url,
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+def _engine_backend(kind: str) -> Callable[[Path], AbstractAsyncContextManager[Storage]]:
+    @asynccontextmanager
+    async def backend(tmp_path: Path) -> AsyncIterator[Storage]:
+        engine = start_engine(kind, tmp_path / kind)
+        try:
+            settings = engine_settings(engine, tmp_path / "spool")
+            storage = await open_storage(settings.storage, settings)
+            try:
+                yield storage
+            finally:
+                await storage.close()
+        finally:
+            engine.stop()
+
+    return backend
+
+
 BACKENDS: dict[str, Callable[[Path], AbstractAsyncContextManager[Storage]]] = {
     "sqlite": sqlite_backend,
+    "prometheus": _engine_backend("prometheus"),
+    "victoriametrics": _engine_backend("victoriametrics"),
 }

@@ -58,8 +58,8 @@ def serve(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     typer.echo(
-        f"roomtemp {__version__}: http://{settings.host}:{settings.port}/docs "
-        f"(storage {settings.storage})",
+        f"roomtemp {__version__}: dashboard http://{settings.host}:{settings.port}/ , "
+        f"API docs http://{settings.host}:{settings.port}/docs (storage {settings.storage})",
         err=True,
     )
     uvicorn.run(

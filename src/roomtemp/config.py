@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from roomtemp.timeparse import parse_duration
@@ -15,7 +15,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="ROOMTEMP_", extra="ignore")
 
-    storage: str = Field(DEFAULT_STORAGE, description="storage URL: sqlite:///PATH")
+    storage: str = Field(
+        DEFAULT_STORAGE, description="storage URL: sqlite:///PATH or prometheus://HOST:PORT"
+    )
     host: str = Field("127.0.0.1", description="address the server binds")
     port: int = Field(8000, ge=0, le=65535, description="port the server binds")
     workers: int = Field(1, ge=1, le=64, description="server worker processes")
@@ -32,7 +34,44 @@ class Settings(BaseSettings):
     max_buckets: int = Field(11_000, ge=1, description="most buckets in one stats answer")
     log_level: str = Field("info", description="debug, info, warning or error")
 
-    @field_validator("clock_skew", "stale_after", mode="before")
+    # Prometheus-compatible backend (ROOMTEMP_STORAGE=prometheus://host:port)
+    prometheus_write_url: str | None = Field(
+        None, description="remote-write URL; default: the storage URL + /api/v1/write"
+    )
+    prometheus_query_url: str | None = Field(
+        None, description="base of /api/v1/query; default: the storage URL"
+    )
+    prometheus_username: str | None = Field(None, description="basic auth user")
+    prometheus_password: SecretStr | None = Field(None, description="basic auth password")
+    prometheus_bearer_token: SecretStr | None = Field(None, description="bearer token")
+    prometheus_headers: dict[str, str] = Field(
+        default_factory=dict, description='extra headers as JSON, e.g. {"X-Scope-OrgID": "t1"}'
+    )
+    prometheus_timeout: float = Field(10.0, gt=0, description="seconds per engine request")
+    prometheus_horizon: float = Field(
+        3650 * 86400.0, gt=0, description="how far back latest readings are looked for (10y)"
+    )
+    prometheus_meta_refresh: float = Field(
+        300.0, gt=0, description="seconds between re-assertions of room info series"
+    )
+    prometheus_meta_window: float = Field(
+        86400.0, gt=0, description="look-back of room info series (must exceed the refresh)"
+    )
+    prometheus_flush_url: str | None = Field(
+        None, description="URL fetched after each write to make it searchable at once (tests)"
+    )
+    spool_dir: str = Field("./data/spool", description="outage spool directory")
+    spool_max_bytes: int = Field(256 * 1024 * 1024, ge=4096, description="outage spool bound")
+
+    @field_validator(
+        "clock_skew",
+        "stale_after",
+        "prometheus_timeout",
+        "prometheus_horizon",
+        "prometheus_meta_refresh",
+        "prometheus_meta_window",
+        mode="before",
+    )
     @classmethod
     def _duration(cls, value: object) -> object:
         if isinstance(value, str):

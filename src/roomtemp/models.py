@@ -278,3 +278,10 @@ class CrossRoomStatsOut(BaseModel):
 class HealthOut(BaseModel):
     status: str
     detail: str | None = None
+
+
+class ReadyOut(HealthOut):
+    """Readiness; backends with a remote engine add its reachability and the spool depth."""
+
+    engine_up: bool | None = Field(None, description="remote engine answers (Prometheus backend)")
+    spooled_readings: int | None = Field(None, description="readings waiting in the outage spool")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from roomtemp.storage.base import StorageStatus
+
 
 class ServiceMetrics:
     """Requests, latencies, readings ingested, duplicated and rejected, spool depth."""
@@ -44,3 +46,19 @@ class ServiceMetrics:
             "Readings waiting in the local outage spool",
             registry=self.registry,
         )
+        self.engine_up = Gauge(
+            "roomtemp_storage_engine_up",
+            "1 when the remote storage engine answers, 0 when writes go to the spool",
+            registry=self.registry,
+        )
+        self.set_aside = Gauge(
+            "roomtemp_spool_set_aside_readings",
+            "Readings the engine refused for good, kept aside in the spool directory",
+            registry=self.registry,
+        )
+
+    def observe_storage(self, status: StorageStatus) -> None:
+        """Copy a backend's engine and spool state into the gauges (at scrape time)."""
+        self.engine_up.set(1 if status.engine_up else 0)
+        self.spool_depth.set(status.spooled_readings)
+        self.set_aside.set(status.set_aside_readings)

@@ -70,7 +70,7 @@ def test_swagger_ui_is_served_from_the_package(client: TestClient) -> None:
     page = client.get("/docs").text
     assert "Swagger UI" in page
     assets = [a.split('"')[0] for a in page.split('src="')[1:] + page.split('href="')[1:]]
-    assert all(asset.startswith("/static/") for asset in assets)
+    assert all(asset.startswith("/web/") for asset in assets)
     for asset in assets:
         answer = client.get(asset)
         assert answer.status_code == 200, asset

@@ -6,16 +6,24 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
-from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roomtemp import __version__
 from roomtemp.api import errors
-from roomtemp.api.routes import docs, health, metrics, readings, rooms, stats
+from roomtemp.api.routes import (
+    dashboard,
+    docs,
+    health,
+    metrics,
+    pushgateway,
+    readings,
+    rooms,
+    stats,
+)
 from roomtemp.config import Settings
 from roomtemp.service import Clock, RoomService
 from roomtemp.storage import Storage, open_storage
@@ -37,15 +45,16 @@ def create_app(
     *,
     clock: Clock = time.time,
     metrics_registry: ServiceMetrics | None = None,
-    storage_factory: StorageFactory = open_storage,
+    storage_factory: StorageFactory | None = None,
 ) -> FastAPI:
     """Build the app. Storage is opened on start-up and closed on shutdown."""
     settings = settings if settings is not None else Settings()
     service_metrics = metrics_registry if metrics_registry is not None else ServiceMetrics()
+    factory = storage_factory or partial(open_storage, settings=settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        storage = await storage_factory(settings.storage)
+        storage = await factory(settings.storage)
         app.state.service = RoomService(settings, storage, clock)
         log.info("roomtemp %s serving with storage %s", __version__, settings.storage)
         try:
@@ -65,13 +74,8 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = service_metrics
     errors.install(app)
-    for resource in (readings, rooms, stats, health, metrics, docs):
+    for resource in (readings, rooms, stats, health, metrics, pushgateway, dashboard, docs):
         app.include_router(resource.router)
-    app.mount("/static", StaticFiles(directory=str(docs.WEB)), name="static")
-
-    @app.get("/", include_in_schema=False)
-    async def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
 
     app.add_middleware(RequestMetrics, metrics=service_metrics)
     return app

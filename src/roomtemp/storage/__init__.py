@@ -4,30 +4,48 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from roomtemp.config import Settings
 from roomtemp.errors import ConfigurationError
 from roomtemp.storage.base import Storage
 
 __all__ = ["Storage", "open_storage"]
 
-EXAMPLES = ("sqlite:///./data/roomtemp.sqlite3",)
+EXAMPLES = (
+    "sqlite:///./data/roomtemp.sqlite3",
+    "prometheus://127.0.0.1:9090",
+    "prometheus+https://HOST",
+)
 
 
-async def open_storage(url: str) -> Storage:
-    """Open the backend a URL names: `sqlite:///relative/path` or `sqlite:////absolute/path`."""
+async def open_storage(url: str, settings: Settings | None = None) -> Storage:
+    """Open the backend a URL names: `sqlite:///relative/path`, `sqlite:////absolute/path`,
+    `prometheus://host:port` or `prometheus+https://host`; the Prometheus backend takes the
+    rest of its configuration (auth, headers, spool) from `settings`."""
     scheme = urlsplit(url).scheme.lower()
     if scheme == "sqlite":
-        from roomtemp.storage.sqlite import SqliteStorage
+        return await _open_sqlite(url)
+    if scheme.startswith("prometheus"):
+        from roomtemp.storage.prometheus import PrometheusStorage
+        from roomtemp.storage.prometheus_config import options_from
 
-        prefix = "sqlite:///"
-        if not url.startswith(prefix) or len(url) == len(prefix):
-            raise ConfigurationError(
-                f"bad SQLite URL {url!r}: use sqlite:///relative/file.sqlite3 or "
-                "sqlite:////absolute/file.sqlite3"
-            )
-        storage = SqliteStorage(url[len(prefix) :])
+        storage = PrometheusStorage(options_from(url, settings or Settings()))
         await storage.open()
         return storage
     raise ConfigurationError(
         f"unknown storage scheme {scheme!r} in ROOMTEMP_STORAGE={url!r}; "
         f"use one of: {', '.join(EXAMPLES)}"
     )
+
+
+async def _open_sqlite(url: str) -> Storage:
+    from roomtemp.storage.sqlite import SqliteStorage
+
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or len(url) == len(prefix):
+        raise ConfigurationError(
+            f"bad SQLite URL {url!r}: use sqlite:///relative/file.sqlite3 or "
+            "sqlite:////absolute/file.sqlite3"
+        )
+    storage = SqliteStorage(url[len(prefix) :])
+    await storage.open()
+    return storage

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from roomtemp.domain import Aggregate, Reading, ReadingsPage, RoomMeta, SensorLatest, WriteResult
@@ -66,3 +67,20 @@ class Storage(Protocol):
 
         Buckets without readings are left out; aggregates carry the bucket's aligned bounds.
         """
+
+
+@dataclass(frozen=True)
+class StorageStatus:
+    """What a backend with a remote engine reports for /readyz and /metrics."""
+
+    engine_up: bool
+    spooled_readings: int
+    set_aside_readings: int
+
+
+@runtime_checkable
+class ReportsStatus(Protocol):
+    """A backend that can say whether its engine answers and how much waits in its spool."""
+
+    def status(self) -> StorageStatus:
+        """The current state, without any I/O."""

@@ -11,6 +11,8 @@ from prometheus_client.registry import Collector
 
 from roomtemp.api.deps import Service
 from roomtemp.domain import RoomMeta, SensorLatest
+from roomtemp.errors import StorageUnavailable
+from roomtemp.storage.base import ReportsStatus
 
 router = APIRouter(tags=["health"])
 
@@ -39,7 +41,18 @@ class _RoomGauges(Collector):
     summary="Prometheus text format: room gauges and the service's own metrics",
 )
 async def metrics(request: Request, service: Service) -> Response:
+    if isinstance(service.storage, ReportsStatus):
+        request.app.state.metrics.observe_storage(service.storage.status())
     rooms = CollectorRegistry()
-    rooms.register(_RoomGauges(await service.sensors_by_room()))
+    rooms.register(_RoomGauges(await _sensors_by_room(service)))
     body = generate_latest(rooms) + generate_latest(request.app.state.metrics.registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+async def _sensors_by_room(service: Service) -> list[tuple[RoomMeta, list[SensorLatest]]]:
+    """The room gauges; none while a remote engine is down, so the service's own metrics
+    (engine reachability, spool depth) still get scraped."""
+    try:
+        return await service.sensors_by_room()
+    except StorageUnavailable:
+        return []

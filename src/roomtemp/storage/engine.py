@@ -1,0 +1,154 @@
+"""HTTP client of a Prometheus-compatible engine: remote write, PromQL queries, series, deletes.
+
+httpx errors are mapped here: unreachable, 5xx and 429 become EngineUnavailable (worth
+retrying), other 4xx EngineRejected (the engine refuses this data or request; retrying won't help).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+
+from roomtemp.errors import StorageError, StorageUnavailable
+from roomtemp.storage import remote_write
+
+Sample = tuple[int, float]
+Series = tuple[dict[str, str], list[Sample]]
+
+
+_REFUSALS_SENT_AS_500 = ("too old sample", "admin APIs disabled")
+"""Prometheus 2.42 answers 500 for a sample behind its out-of-order window (retrying would block
+the spool forever) and for a delete without --web.enable-admin-api: refusals, like a 4xx."""
+
+
+class EngineUnavailable(StorageUnavailable):
+    """The engine cannot be reached, or answered 5xx or 429."""
+
+
+class EngineRejected(StorageError):
+    """The engine answered 4xx (not 429): the request or its data is refused."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Where the engine is and how to authenticate to it."""
+
+    write_url: str
+    query_url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    auth: tuple[str, str] | None = None
+    timeout_seconds: float = 10.0
+    flush_url: str | None = None
+
+
+class EngineClient:
+    """One pooled HTTP client for writes and reads."""
+
+    def __init__(self, config: EngineConfig, transport: httpx.AsyncBaseTransport | None = None):
+        self.config = config
+        self._http = httpx.AsyncClient(
+            headers=dict(config.headers),
+            auth=config.auth,
+            timeout=config.timeout_seconds,
+            transport=transport,
+        )
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def write(self, body: bytes) -> None:
+        """Send one snappy-compressed remote-write request."""
+        await self._send("POST", self.config.write_url, content=body, headers=remote_write.HEADERS)
+        if self.config.flush_url:
+            await self._send("GET", self.config.flush_url)
+
+    async def instant(self, query: str, at_ms: int) -> list[Series]:
+        """An instant query; a range-vector query gives each series' raw samples."""
+        data = await self._api("/api/v1/query", {"query": query, "time": _seconds(at_ms)})
+        if data["resultType"] == "matrix":
+            return [(item["metric"], _samples(item["values"])) for item in data["result"]]
+        if data["resultType"] == "vector":
+            return [(item["metric"], _samples([item["value"]])) for item in data["result"]]
+        raise StorageError(f"unexpected PromQL result type {data['resultType']!r}")
+
+    async def range_query(
+        self, query: str, start_ms: int, end_ms: int, step_ms: int
+    ) -> list[Series]:
+        """A range query: one point per step from start to end (inclusive)."""
+        form = {
+            "query": query,
+            "start": _seconds(start_ms),
+            "end": _seconds(end_ms),
+            "step": _seconds(step_ms),
+            "nocache": "1",  # VictoriaMetrics: its cache would align windows to the step
+        }
+        data = await self._api("/api/v1/query_range", form)
+        return [(item["metric"], _samples(item["values"])) for item in data["result"]]
+
+    async def series(self, match: str, start_ms: int, end_ms: int) -> list[dict[str, str]]:
+        """Label sets of the series matching a selector in a time range."""
+        form = {"match[]": match, "start": _seconds(start_ms), "end": _seconds(end_ms)}
+        result: list[dict[str, str]] = await self._api("/api/v1/series", form)
+        return result
+
+    async def delete_series(self, match: str) -> None:
+        """Delete series through the admin API (Prometheus and VictoriaMetrics have one)."""
+        url = self.config.query_url + "/api/v1/admin/tsdb/delete_series"
+        try:
+            await self._send("POST", url, data={"match[]": match})
+        except EngineRejected as exc:
+            raise StorageError(
+                f"this engine refuses to delete series ({exc}): Prometheus needs "
+                "--web.enable-admin-api; Mimir, Thanos and managed services delete through "
+                "their own tenant or retention tools, not through roomtemp"
+            ) from exc
+        if self.config.flush_url:
+            await self._send("GET", self.config.flush_url)
+
+    async def _api(self, path: str, form: dict[str, str]) -> Any:
+        response = await self._send("POST", self.config.query_url + path, data=form)
+        try:
+            document = orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise StorageError(f"engine answered {path} with non-JSON: {exc}") from exc
+        if document.get("status") != "success":
+            raise StorageError(f"engine query failed: {document.get('error', document)}")
+        return document["data"]
+
+    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._http.request(method, url, **kwargs)
+        except httpx.HTTPError as exc:
+            raise EngineUnavailable(f"engine at {url} unreachable: {exc!r}") from exc
+        status = response.status_code
+        if status >= 500 and any(text in response.text for text in _REFUSALS_SENT_AS_500):
+            raise EngineRejected(f"engine at {url} refused the data: {response.text[:300]}", status)
+        if status == 429 or status >= 500:
+            retry = response.headers.get("Retry-After", "")
+            raise EngineUnavailable(
+                f"engine at {url} answered {status}: {response.text[:300]}",
+                retry_after_seconds=int(retry) if retry.isdigit() else 5,
+            )
+        if status >= 400:
+            raise EngineRejected(
+                f"engine at {url} answered {status}: {response.text[:300]}", status
+            )
+        return response
+
+
+def _seconds(ms: int) -> str:
+    sign = "-" if ms < 0 else ""
+    whole, frac = divmod(abs(ms), 1000)
+    return f"{sign}{whole}.{frac:03d}"
+
+
+def _samples(values: list[list[Any]]) -> list[Sample]:
+    return [(round(float(ts) * 1000), float(value)) for ts, value in values]

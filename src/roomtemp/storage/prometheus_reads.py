@@ -1,0 +1,193 @@
+"""Reads answered through PromQL: raw readings, the newest reading of each sensor, aggregates.
+
+Raw samples always come from range selectors (`x[d]`), since `timestamp(last_over_time(...))`
+gives the evaluation time, not the sample's. Aggregates evaluate bucket `[s, e)` at `e - 1ms`
+with a range covering exactly the bucket (see promql.Window), one range query per run of
+equal-length contiguous buckets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import defaultdict
+from collections.abc import Awaitable, Iterable, Sequence
+from typing import TypeVar
+
+from roomtemp.domain import Aggregate, Reading, SensorLatest
+from roomtemp.errors import StorageError
+from roomtemp.storage.engine import EngineClient, Series
+from roomtemp.storage.promql import READINGS_METRIC, Window, duration, selector, stats_expression
+from roomtemp.timeparse import Bucket
+
+T = TypeVar("T")
+SeriesKey = tuple[str, str]
+"""(room id, sensor id), the anonymous sensor being the empty string."""
+
+DAY_MS = 86_400_000
+LATEST_WINDOWS_MS = (3_600_000, DAY_MS, 7 * DAY_MS, 31 * DAY_MS, 92 * DAY_MS, 366 * DAY_MS)
+FAN_OUT = 8
+"""Engine queries one read may have in flight at once."""
+MAX_POINTS = 10_000
+"""Points per range query; Prometheus refuses more than 11,000."""
+
+
+class PromqlReader:
+    """The read side of the Prometheus backend."""
+
+    def __init__(self, client: EngineClient, window: Window, horizon_ms: int) -> None:
+        self.client = client
+        self.window = window
+        self.horizon_ms = horizon_ms
+
+    async def raw(
+        self, room_ids: Sequence[str], low_ms: int, high_ms: int, sensor_id: str | None = None
+    ) -> list[Reading]:
+        """Every reading of the rooms in `[low, high)`, ordered by (timestamp, sensor)."""
+        covering = self.window.covering(low_ms, high_ms)
+        eval_ms, range_ms = covering if covering is not None else (high_ms, high_ms + 1 - low_ms)
+        query = f"{selector(READINGS_METRIC, room=_rooms(room_ids), sensor=sensor_id)}"
+        query += f"[{duration(range_ms)}]"
+        found = [
+            Reading(labels["room"], labels.get("sensor") or None, ts, value)
+            for labels, samples in await self.client.instant(query, eval_ms)
+            for ts, value in samples
+            if low_ms <= ts < high_ms
+        ]
+        return sorted(found, key=lambda r: (r.timestamp_ms, r.sensor_id or ""))
+
+    async def latest(self, room_ids: Sequence[str], now_ms: int) -> dict[str, list[SensorLatest]]:
+        """The newest reading of each sensor, looking back further only for series not found."""
+        horizon = (now_ms - self.horizon_ms, now_ms + DAY_MS)
+        wanted = await self._series(room_ids, *horizon)
+        found: dict[SeriesKey, SensorLatest] = {}
+        if wanted:
+            recent = await self.raw(room_ids, now_ms - LATEST_WINDOWS_MS[0], horizon[1])
+            found = {(r.room_id, r.sensor_id or ""): _latest(r) for r in recent}
+        missing = [key for key in wanted if key not in found]
+        older = await _bounded(self._latest_of(key, *horizon) for key in missing)
+        found.update((key, latest) for key, latest in zip(missing, older, strict=True) if latest)
+        by_room: dict[str, list[SensorLatest]] = defaultdict(list)
+        for (room_id, _), latest in sorted(found.items()):
+            by_room[room_id].append(latest)
+        return dict(by_room)
+
+    async def _series(self, room_ids: Sequence[str], start_ms: int, end_ms: int) -> set[SeriesKey]:
+        found = await self.client.series(
+            selector(READINGS_METRIC, room=_rooms(room_ids)), start_ms, end_ms
+        )
+        return {(labels["room"], labels.get("sensor", "")) for labels in found}
+
+    async def _latest_of(self, key: SeriesKey, start_ms: int, end_ms: int) -> SensorLatest | None:
+        """Look back over growing windows; a series deleted in the engine is never found."""
+        windows = [w for w in LATEST_WINDOWS_MS[1:] if w < end_ms - start_ms]
+        for window_ms in [*windows, end_ms - start_ms]:
+            readings = await self.raw([key[0]], end_ms - window_ms, end_ms, sensor_id=key[1])
+            if readings:
+                return _latest(readings[-1])
+        return None
+
+    async def aggregate(
+        self, room_ids: Sequence[str], buckets: Sequence[Bucket]
+    ) -> dict[str, list[Aggregate]]:
+        """Per room, sum/count/min/max of each bucket holding readings."""
+        series = selector(READINGS_METRIC, room=_rooms(room_ids))
+        by_end = {b.clip_end_ms - 1: index for index, b in enumerate(buckets)}
+        runs = list(_runs(buckets))
+        answers = await _bounded(self._run_stats(series, run) for run in runs)
+        stats: dict[str, dict[int, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+        for labels, samples in itertools.chain.from_iterable(answers):
+            for ts, value in samples:
+                if ts not in by_end:
+                    raise StorageError(f"engine answered a point at {ts} ms, not a bucket's end")
+                stats[labels["room"]][by_end[ts]][labels["stat"]] = value
+        return {room: _aggregates(per_bucket, buckets) for room, per_bucket in stats.items()}
+
+    async def _run_stats(self, series: str, run: Sequence[Bucket]) -> list[Series]:
+        length = run[0].clip_end_ms - run[0].clip_start_ms
+        range_ms = self.window.range_for_length(length)
+        if range_ms <= 0:  # 1 ms buckets on a closed-range engine: count them from raw samples
+            found = await _bounded(self._raw_stats(series, bucket) for bucket in run)
+            return list(itertools.chain.from_iterable(found))
+        first, last = run[0].clip_end_ms - 1, run[-1].clip_end_ms - 1
+        return await self.client.range_query(
+            stats_expression(series, range_ms), first, last, max(length, 1)
+        )
+
+    async def _raw_stats(self, series: str, bucket: Bucket) -> list[Series]:
+        at = bucket.clip_start_ms
+        samples = await self.client.instant(f"{series}[1ms]", at)
+        by_room: dict[str, list[float]] = defaultdict(list)
+        for labels, points in samples:
+            by_room[labels["room"]] += [value for ts, value in points if ts == at]
+        return [
+            ({"room": room, "stat": stat}, [(at, value)])
+            for room, values in by_room.items()
+            if values
+            for stat, value in (
+                ("sum", sum(values)),
+                ("count", float(len(values))),
+                ("min", min(values)),
+                ("max", max(values)),
+            )
+        ]
+
+
+async def _bounded(calls: Iterable[Awaitable[T]]) -> list[T]:
+    """Run the calls concurrently, at most FAN_OUT at a time, results in order."""
+    slots = asyncio.Semaphore(FAN_OUT)
+
+    async def limited(call: Awaitable[T]) -> T:
+        async with slots:
+            return await call
+
+    return list(await asyncio.gather(*(limited(call) for call in calls)))
+
+
+def _rooms(room_ids: Sequence[str]) -> str | Sequence[str] | None:
+    """A label constraint for `selector`: one room, a set of rooms, or (empty) every room."""
+    if not room_ids:
+        return None
+    return room_ids[0] if len(room_ids) == 1 else room_ids
+
+
+def _latest(reading: Reading) -> SensorLatest:
+    return SensorLatest(reading.sensor_id, reading.timestamp_ms, reading.value)
+
+
+def _runs(buckets: Sequence[Bucket]) -> list[list[Bucket]]:
+    """Contiguous buckets of equal clipped length, at most MAX_POINTS each."""
+    runs: list[list[Bucket]] = []
+    for bucket in buckets:
+        length = bucket.clip_end_ms - bucket.clip_start_ms
+        current = runs[-1] if runs else None
+        if (
+            current is not None
+            and len(current) < MAX_POINTS
+            and current[-1].clip_end_ms == bucket.clip_start_ms
+            and current[-1].clip_end_ms - current[-1].clip_start_ms == length
+        ):
+            current.append(bucket)
+        else:
+            runs.append([bucket])
+    return runs
+
+
+def _aggregates(
+    per_bucket: dict[int, dict[str, float]], buckets: Sequence[Bucket]
+) -> list[Aggregate]:
+    found = []
+    for index, stat in sorted(per_bucket.items()):
+        if stat.get("count"):
+            bucket = buckets[index]
+            found.append(
+                Aggregate(
+                    bucket.start_ms,
+                    bucket.end_ms,
+                    stat["sum"],
+                    round(stat["count"]),
+                    stat["min"],
+                    stat["max"],
+                )
+            )
+    return found

@@ -1,0 +1,235 @@
+// The room chart in plain SVG: mean line, min-max band, comfort band, local-time axis, a cursor.
+
+import { svg } from "./dom.js";
+import { clock, count, day, fromCelsius, number, symbol, when } from "./format.js";
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const TIME_STEPS = [
+  15 * MINUTE,
+  30 * MINUTE,
+  HOUR,
+  2 * HOUR,
+  3 * HOUR,
+  6 * HOUR,
+  12 * HOUR,
+  DAY,
+  2 * DAY,
+  7 * DAY,
+];
+const VALUE_STEPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50];
+
+function valueTicks(low, high) {
+  const step = VALUE_STEPS.find((s) => (high - low) / s <= 6) || 100;
+  const ticks = [];
+  for (let v = Math.ceil(low / step) * step; v <= high + 1e-9; v += step) ticks.push(v);
+  return { step, ticks };
+}
+
+// Tick instants at round local times (whole hours, local midnights), at most `most` of them.
+function timeTicks(startMs, endMs, most) {
+  const step = TIME_STEPS.find((s) => (endMs - startMs) / s <= most) || 30 * DAY;
+  const cursor = new Date(startMs);
+  const ticks = [];
+  if (step < DAY) {
+    cursor.setMinutes(Math.ceil(cursor.getMinutes() / 15) * 15, 0, 0);
+    for (; cursor.getTime() < endMs; cursor.setMinutes(cursor.getMinutes() + 15)) {
+      const minutes = cursor.getHours() * 60 + cursor.getMinutes();
+      if (minutes % (step / MINUTE) === 0) ticks.push({ at: cursor.getTime(), midnight: !minutes });
+    }
+  } else {
+    cursor.setHours(24, 0, 0, 0);
+    for (let n = 0; cursor.getTime() < endMs; cursor.setDate(cursor.getDate() + 1), n += 1) {
+      if (n % (step / DAY) === 0) ticks.push({ at: cursor.getTime(), midnight: true });
+    }
+  }
+  return { step, ticks };
+}
+
+// Runs of buckets drawn as one line: a gap well beyond the usual spacing (an outage) breaks it.
+// The usual spacing can exceed the step when sensors report less often than the step.
+function segments(buckets, stepMs) {
+  const gaps = buckets
+    .slice(1)
+    .map((b, i) => b.startMs - buckets[i].startMs)
+    .sort((p, q) => p - q);
+  const usual = gaps.length ? gaps[Math.floor(gaps.length / 2)] : stepMs;
+  const longest = Math.max(stepMs, 2.5 * usual);
+  const runs = [];
+  for (const bucket of buckets) {
+    const run = runs[runs.length - 1];
+    if (run && bucket.startMs - run[run.length - 1].startMs <= longest) run.push(bucket);
+    else runs.push([bucket]);
+  }
+  return runs;
+}
+
+function domain(buckets, comfort, unit) {
+  const values = buckets.flatMap((b) => [b.min, b.max]);
+  for (const limit of [comfort.min_celsius, comfort.max_celsius]) {
+    if (limit !== null) values.push(fromCelsius(limit, unit));
+  }
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  const margin = Math.max((high - low) * 0.08, 0.5);
+  return [low - margin, high + margin];
+}
+
+/**
+ * Draw `data` = {buckets: [{startMs, endMs, mean, min, max, count}], startMs, endMs, stepMs, unit,
+ * comfort} into `host`, replacing what was there in one step (no flicker on refresh).
+ * `readout` is an element that receives the text of the bucket under the cursor; `cursor` is an
+ * object that remembers that bucket ({startMs}) from one drawing to the next.
+ */
+export function drawChart(host, data, readout, cursor) {
+  const width = Math.max(host.clientWidth, 280);
+  const height = width < 560 ? 220 : 300;
+  const pad = { left: 48, right: 14, top: 14, bottom: 30 };
+  const { buckets, startMs, endMs, stepMs, unit, comfort } = data;
+  const [low, high] = domain(buckets, comfort, unit);
+  const x = (t) => pad.left + ((t - startMs) / (endMs - startMs)) * (width - pad.left - pad.right);
+  const y = (v) => pad.top + ((high - v) / (high - low)) * (height - pad.top - pad.bottom);
+  const middle = (b) => (Math.max(b.startMs, startMs) + Math.min(b.endMs, endMs)) / 2;
+
+  const chart = svg("svg", {
+    class: "chart",
+    width,
+    height,
+    viewBox: `0 0 ${width} ${height}`,
+    role: "img",
+    tabindex: 0,
+    "aria-label": `Mean, minimum and maximum per ${data.stepText}, ${when(startMs)} to ${when(endMs)}`,
+  });
+  chart.append(comfortBand(comfort, unit, x(startMs), x(endMs), y, low, high));
+  chart.append(valueAxis(low, high, y, pad.left, width - pad.right, unit));
+  chart.append(timeAxis(startMs, endMs, x, height - pad.bottom, pad.top, width));
+  const runs = segments(buckets, stepMs);
+  const band = runs.map((run) => {
+    const top = run.map((b) => `${x(middle(b)).toFixed(1)},${y(b.max).toFixed(1)}`);
+    const bottom = run.toReversed().map((b) => `${x(middle(b)).toFixed(1)},${y(b.min).toFixed(1)}`);
+    return run.length > 1 ? `M${top.join("L")}L${bottom.join("L")}Z` : "";
+  });
+  chart.append(svg("path", { class: "band", d: band.join("") }));
+  const line = runs.map(
+    (run) => `M${run.map((b) => `${x(middle(b)).toFixed(1)},${y(b.mean).toFixed(1)}`).join("L")}`,
+  );
+  chart.append(svg("path", { class: "mean", d: line.join(""), "data-points": buckets.length }));
+  for (const run of runs.filter((r) => r.length === 1)) {
+    const [b] = run;
+    chart.append(
+      svg("line", {
+        class: "whisker",
+        x1: x(middle(b)),
+        x2: x(middle(b)),
+        y1: y(b.min),
+        y2: y(b.max),
+      }),
+    );
+    chart.append(svg("circle", { class: "dot", cx: x(middle(b)), cy: y(b.mean), r: 3 }));
+  }
+  if (buckets.length)
+    addCursor(
+      chart,
+      buckets,
+      { x, middle, top: pad.top, bottom: height - pad.bottom, y, unit },
+      readout,
+      cursor,
+    );
+  host.replaceChildren(chart);
+}
+
+function comfortBand(comfort, unit, left, right, y, low, high) {
+  const group = svg("g", { class: "comfort" });
+  if (comfort.min_celsius === null && comfort.max_celsius === null) return group;
+  const top =
+    comfort.max_celsius === null ? high : Math.min(fromCelsius(comfort.max_celsius, unit), high);
+  const bottom =
+    comfort.min_celsius === null ? low : Math.max(fromCelsius(comfort.min_celsius, unit), low);
+  if (top > bottom) {
+    group.append(
+      svg("rect", { x: left, width: right - left, y: y(top), height: y(bottom) - y(top) }),
+    );
+  }
+  return group;
+}
+
+function valueAxis(low, high, y, left, right, unit) {
+  const group = svg("g", { class: "axis" });
+  const { step, ticks } = valueTicks(low, high);
+  const digits = step < 1 ? 1 : 0;
+  for (const v of ticks) {
+    group.append(svg("line", { class: "grid", x1: left, x2: right, y1: y(v), y2: y(v) }));
+    group.append(
+      svg("text", { x: left - 6, y: y(v) + 4, "text-anchor": "end" }, number(v, digits)),
+    );
+  }
+  group.append(svg("text", { x: 4, y: 12, class: "unit" }, symbol(unit)));
+  return group;
+}
+
+function timeAxis(startMs, endMs, x, base, top, width) {
+  const group = svg("g", { class: "axis" });
+  const { step, ticks } = timeTicks(startMs, endMs, Math.max(4, Math.floor(width / 90)));
+  for (const tick of ticks) {
+    const label = step >= DAY || tick.midnight ? day(tick.at) : clock(tick.at);
+    group.append(svg("line", { class: "grid", x1: x(tick.at), x2: x(tick.at), y1: top, y2: base }));
+    group.append(svg("text", { x: x(tick.at), y: base + 18, "text-anchor": "middle" }, label));
+  }
+  group.append(
+    svg("line", { class: "baseline", x1: x(startMs), x2: x(endMs), y1: base, y2: base }),
+  );
+  return group;
+}
+
+function addCursor(chart, buckets, scale, readout, cursor) {
+  const marker = svg("line", {
+    class: "cursor",
+    y1: scale.top,
+    y2: scale.bottom,
+    visibility: "hidden",
+  });
+  const dot = svg("circle", { class: "cursor-dot", r: 4, visibility: "hidden" });
+  chart.append(marker, dot);
+  const kept = buckets.findIndex((b) => b.startMs === cursor.startMs);
+  let index = kept >= 0 ? kept : buckets.length - 1;
+  const show = (i) => {
+    index = Math.max(0, Math.min(buckets.length - 1, i));
+    const b = buckets[index];
+    cursor.startMs = b.startMs;
+    const at = scale.x(scale.middle(b));
+    for (const [node, attrs] of [
+      [marker, { x1: at, x2: at }],
+      [dot, { cx: at, cy: scale.y(b.mean) }],
+    ]) {
+      for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+      node.setAttribute("visibility", "visible");
+    }
+    const u = symbol(scale.unit);
+    readout.textContent =
+      `${when(b.startMs)} – ${clock(b.endMs)}: mean ${number(b.mean)} ${u}, ` +
+      `min ${number(b.min)} ${u}, max ${number(b.max)} ${u}, ${count(b.count, "reading")}`;
+  };
+  chart.addEventListener("pointermove", (event) => {
+    const box = chart.getBoundingClientRect();
+    const px = event.clientX - box.left;
+    let best = 0;
+    buckets.forEach((b, i) => {
+      if (
+        Math.abs(scale.x(scale.middle(b)) - px) <
+        Math.abs(scale.x(scale.middle(buckets[best])) - px)
+      )
+        best = i;
+    });
+    show(best);
+  });
+  chart.addEventListener("keydown", (event) => {
+    const moves = { ArrowLeft: index - 1, ArrowRight: index + 1, Home: 0, End: buckets.length - 1 };
+    if (event.key in moves) {
+      event.preventDefault();
+      show(moves[event.key]);
+    }
+  });
+  chart.addEventListener("focus", () => show(index));
+  if (kept >= 0) show(kept);
+}

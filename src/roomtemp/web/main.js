@@ -1,0 +1,111 @@
+// Start-up: header controls (unit, token), the hash router, and one refresh loop for the view.
+
+import { getToken, setToken } from "./api.js";
+import * as fmt from "./format.js";
+import { mountOverview } from "./overview.js";
+import { mountRoom } from "./room.js";
+
+const REFRESH_MS = 30_000;
+const main = document.getElementById("view");
+const message = document.getElementById("message");
+const refreshed = document.getElementById("refreshed");
+let current = null;
+let timer = null;
+let running = false;
+let again = false;
+
+const ctx = {
+  unit: fmt.getUnit,
+  refresh: () => refresh(),
+  report(error) {
+    message.textContent = error.message;
+    message.dataset.status = error.status === undefined ? "" : String(error.status);
+    message.hidden = false;
+  },
+  ok() {
+    message.hidden = true;
+    message.textContent = "";
+    refreshed.textContent = `Updated ${fmt.clock(Date.now())}, every ${REFRESH_MS / 1000} s`;
+  },
+};
+
+// One refresh at a time, so that an older answer never lands after a newer one.
+async function refresh() {
+  if (running) {
+    again = true;
+    return;
+  }
+  clearTimeout(timer);
+  running = true;
+  try {
+    await current.refresh();
+  } finally {
+    running = false;
+  }
+  if (again) {
+    again = false;
+    refresh();
+  } else {
+    timer = setTimeout(refresh, REFRESH_MS);
+  }
+}
+
+function route() {
+  if (current) current.unmount();
+  const [path, query = ""] = window.location.hash.replace(/^#/, "").split("?");
+  const room = /^\/room\/([^/]+)$/.exec(path);
+  current = room
+    ? mountRoom(main, ctx, decodeURIComponent(room[1]), new URLSearchParams(query))
+    : mountOverview(main, ctx);
+  document.title = `${current.title} · roomtemp`;
+  refresh();
+}
+
+function setupUnits() {
+  const buttons = document.querySelectorAll("[data-unit]");
+  const mark = () => {
+    for (const button of buttons)
+      button.setAttribute("aria-pressed", String(button.dataset.unit === fmt.getUnit()));
+  };
+  for (const button of buttons) {
+    button.addEventListener("click", () => {
+      fmt.setUnit(button.dataset.unit);
+      mark();
+      refresh();
+    });
+  }
+  mark();
+}
+
+function setupToken() {
+  const form = document.getElementById("token-form");
+  const input = document.getElementById("token-input");
+  const state = document.getElementById("token-state");
+  const show = () => {
+    state.textContent = getToken() ? "A token is saved in this browser." : "No token saved.";
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    setToken(input.value.trim());
+    input.value = "";
+    show();
+    form.closest("details").open = false;
+    refresh();
+  });
+  document.getElementById("token-clear").addEventListener("click", () => {
+    setToken("");
+    show();
+    form.closest("details").open = false;
+    refresh();
+  });
+  show();
+}
+
+document.getElementById("zone").textContent = fmt.zoneName();
+setupUnits();
+setupToken();
+window.addEventListener("hashchange", () => {
+  route();
+  main.focus({ preventScroll: true });
+});
+route();

@@ -1,0 +1,48 @@
+// Time ranges of the room view: presets, custom ranges, and a step giving a sensible point count.
+
+export const PRESETS = { "6h": 6 * 3600, "24h": 24 * 3600, "7d": 7 * 86400, "30d": 30 * 86400 };
+export const DEFAULT_PRESET = "24h";
+const STEPS = [
+  60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800,
+];
+const MOST_POINTS = 150;
+
+// The smallest step that keeps the chart at or under MOST_POINTS buckets.
+export function stepFor(startMs, endMs) {
+  const seconds = (endMs - startMs) / 1000;
+  return STEPS.find((step) => seconds / step <= MOST_POINTS) || STEPS[STEPS.length - 1];
+}
+
+// {preset} or {startMs, endMs} from the hash's query ("range=7d" or "start=…&end=…").
+export function fromQuery(query) {
+  const start = Date.parse(query.get("start") || "");
+  const end = Date.parse(query.get("end") || "");
+  if (Number.isFinite(start) && Number.isFinite(end) && start < end)
+    return { startMs: start, endMs: end };
+  const preset = query.get("range");
+  return { preset: preset in PRESETS ? preset : DEFAULT_PRESET };
+}
+
+export function toQuery(range) {
+  if (range.preset) return `range=${range.preset}`;
+  return `start=${new Date(range.startMs).toISOString()}&end=${new Date(range.endMs).toISOString()}`;
+}
+
+// The instants of a range now: presets end at the current time.
+export function resolve(range, nowMs) {
+  if (range.preset) return { startMs: nowMs - PRESETS[range.preset] * 1000, endMs: nowMs };
+  return { startMs: range.startMs, endMs: range.endMs };
+}
+
+// A value for <input type="datetime-local"> in the browser's zone, and back.
+export function toLocalInput(ms) {
+  const d = new Date(ms);
+  const two = (n) => String(n).padStart(2, "0");
+  const date = `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+  return `${date}T${two(d.getHours())}:${two(d.getMinutes())}`;
+}
+
+export function fromLocalInput(text) {
+  const ms = new Date(text).getTime(); // a datetime-local string without offset is local time
+  return Number.isFinite(ms) ? ms : null;
+}

@@ -1,0 +1,338 @@
+// The room view: current value and sensors, history chart with presets, CSV, editable metadata.
+
+import { getCsvPages, getJson } from "./api.js";
+import { drawChart } from "./chart.js";
+import { editForm } from "./edit.js";
+import { h } from "./dom.js";
+import * as fmt from "./format.js";
+import * as ranges from "./range.js";
+
+async function orNull(promise) {
+  try {
+    return await promise;
+  } catch (error) {
+    if (error.status === 404) return null;
+    throw error;
+  }
+}
+
+function statsQuery(span, unit) {
+  const step = ranges.stepFor(span.startMs, span.endMs);
+  return {
+    start: new Date(span.startMs).toISOString(),
+    end: new Date(span.endMs).toISOString(),
+    step: fmt.duration(step),
+    unit,
+    tz: step % 86400 === 0 ? fmt.zoneName() : undefined,
+  };
+}
+
+function metaLine(room) {
+  const parts = [`id ${room.room_id}`];
+  if (room.building) parts.push(`building ${room.building}`);
+  if (room.floor) parts.push(`floor ${room.floor}`);
+  for (const [key, value] of Object.entries(room.labels)) parts.push(`${key}: ${value}`);
+  return parts.join(" · ");
+}
+
+function currentBlock(room, temp, unit, fetchedAt) {
+  if (!temp)
+    return h(
+      "div",
+      { class: "current", "data-state": "empty" },
+      h("p", { class: "big" }, "–"),
+      h("p", {}, "No readings yet."),
+    );
+  const age = fmt.age(temp.age_seconds + (Date.now() - fetchedAt) / 1000);
+  const state = temp.stale ? "stale" : fmt.comfortState(temp.value, room.comfort, unit) || "none";
+  const status = temp.stale
+    ? `Stale: last reading ${age}, not a current value`
+    : state === "none"
+      ? `as of ${fmt.clock(temp.timestamp)} (${age})`
+      : `${fmt.COMFORT_TEXT[state]} · as of ${fmt.clock(temp.timestamp)} (${age})`;
+  return h(
+    "div",
+    { class: "current", "data-state": state },
+    h(
+      "p",
+      { class: "big" },
+      temp.stale ? h("span", { class: "tile-label" }, "last known ") : null,
+      h("span", { class: "num" }, fmt.number(temp.value)),
+      h("span", { class: "unit" }, ` ${fmt.symbol(unit)}`),
+    ),
+    h("p", { class: "status" }, status),
+    h("p", { class: "muted" }, `Comfort band: ${fmt.bandText(room.comfort, unit)}`),
+  );
+}
+
+function sensorsTable(temp, unit) {
+  if (!temp) return h("p", { class: "muted" }, "No sensor has reported yet.");
+  const rows = temp.sensors.map((s) =>
+    h(
+      "tr",
+      { "data-sensor": s.sensor_id || "" },
+      h("th", { scope: "row" }, s.sensor_id || "(unnamed)"),
+      h("td", { class: "n" }, fmt.temperature(s.value, unit)),
+      h("td", {}, fmt.when(s.timestamp)),
+      h("td", {}, s.stale ? "stale" : "current"),
+    ),
+  );
+  return h(
+    "table",
+    { class: "sensors" },
+    h("caption", {}, "Latest reading of each sensor"),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        h("th", { scope: "col" }, "Sensor"),
+        h("th", { scope: "col", class: "n" }, "Value"),
+        h("th", { scope: "col" }, "Time"),
+        h("th", { scope: "col" }, "State"),
+      ),
+    ),
+    h("tbody", {}, ...rows),
+  );
+}
+
+function bucketTable(buckets, unit) {
+  const u = fmt.symbol(unit);
+  const rows = buckets.map((b) =>
+    h(
+      "tr",
+      {},
+      h("td", {}, fmt.when(b.start)),
+      h("td", { class: "n" }, fmt.number(b.mean)),
+      h("td", { class: "n" }, fmt.number(b.min)),
+      h("td", { class: "n" }, fmt.number(b.max)),
+      h("td", { class: "n" }, String(b.count)),
+    ),
+  );
+  return h(
+    "table",
+    { class: "buckets" },
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        h("th", { scope: "col" }, "From"),
+        ...[`Mean ${u}`, `Min ${u}`, `Max ${u}`, "Readings"].map((t) =>
+          h("th", { scope: "col", class: "n" }, t),
+        ),
+      ),
+    ),
+    h("tbody", {}, ...rows),
+  );
+}
+
+function summaryLine(stats, unit) {
+  const s = stats.summary;
+  if (!s.count) return "No readings in this range.";
+  const t = (value) => fmt.temperature(value, unit);
+  const parts = [`Mean ${t(s.mean)}`, `min ${t(s.min)}`, `max ${t(s.max)}`];
+  return `${parts.join(" · ")} · ${fmt.count(s.count, "reading")}, per ${stats.step}`;
+}
+
+function download(text, name) {
+  const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+  const link = h("a", { href: url, download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function presetButtons(onPick) {
+  const buttons = Object.keys(ranges.PRESETS).map((name) =>
+    h("button", { type: "button", "data-preset": name, "aria-pressed": "false" }, name),
+  );
+  for (const button of buttons)
+    button.addEventListener("click", () => onPick(button.dataset.preset));
+  return buttons;
+}
+
+// After a failed refresh the value on screen is no longer known to be current: say so.
+function markOutdated(box) {
+  const block = box.firstElementChild;
+  const status = block && block.querySelector(".status");
+  if (!status) return;
+  block.dataset.state = "outdated";
+  status.textContent = "Not current: the last refresh failed";
+}
+
+export function mountRoom(host, ctx, roomId, query) {
+  let range = ranges.fromQuery(query);
+  const title = h("h1", {}, roomId);
+  const meta = h("p", { class: "muted meta" });
+  const current = h("div", { class: "current-box" });
+  const sensors = h("div", { class: "sensors-box" });
+  const presets = presetButtons((name) => pick({ preset: name }));
+  const startInput = h("input", { type: "datetime-local", id: "range-start" });
+  const endInput = h("input", { type: "datetime-local", id: "range-end" });
+  const customForm = h(
+    "form",
+    { class: "custom" },
+    h("label", { for: "range-start" }, "From"),
+    startInput,
+    h("label", { for: "range-end" }, "To"),
+    endInput,
+    h("button", { type: "submit" }, "Show"),
+  );
+  const custom = h(
+    "details",
+    { class: "custom-box" },
+    h("summary", {}, "Custom range"),
+    customForm,
+  );
+  const chartHost = h("div", { class: "chart-host" });
+  const readout = h(
+    "p",
+    { class: "readout muted", "aria-live": "polite" },
+    "Move over the chart, or focus it and use the arrow keys.",
+  );
+  const summary = h("p", { class: "range-summary" });
+  const csv = h("button", { type: "button", id: "csv" }, "Download CSV");
+  const table = h("div", { class: "table-box" });
+  const edit = editForm(roomId, ctx, () => ctx.refresh());
+  host.replaceChildren(
+    h("a", { href: "#/", class: "back" }, "← All rooms"),
+    title,
+    meta,
+    h("div", { class: "room-top" }, current, sensors),
+    h(
+      "section",
+      { class: "history", "aria-label": "History" },
+      h(
+        "div",
+        { class: "range-bar" },
+        h("div", { class: "presets", role: "group", "aria-label": "Range" }, ...presets),
+        custom,
+        csv,
+      ),
+      summary,
+      chartHost,
+      readout,
+      h("details", { class: "panel" }, h("summary", {}, "Data table"), table),
+    ),
+    edit.box,
+  );
+
+  let shown = null; // what the chart shows: span, step, unit, data
+  const cursor = { startMs: null }; // the bucket under the chart's cursor, kept across redraws
+  const pick = (next) => {
+    range = next;
+    history.replaceState(null, "", `#/room/${encodeURIComponent(roomId)}?${ranges.toQuery(range)}`);
+    ctx.refresh();
+  };
+  customForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const startMs = ranges.fromLocalInput(startInput.value);
+    const endMs = ranges.fromLocalInput(endInput.value);
+    if (startMs === null || endMs === null || startMs >= endMs) {
+      ctx.report(new Error("Choose a start before the end of the range."));
+      return;
+    }
+    pick({ startMs, endMs });
+  });
+  csv.addEventListener("click", async () => {
+    if (!shown) return;
+    try {
+      const { start, end, unit } = shown.query;
+      const text = await getCsvPages(`/rooms/${encodeURIComponent(roomId)}/readings`, {
+        start,
+        end,
+        unit,
+        limit: 10000,
+      });
+      download(text, `${roomId}_${start}_${end}.csv`.replaceAll(":", ""));
+    } catch (error) {
+      ctx.report(error);
+    }
+  });
+
+  const render = (room, temp, stats, fetchedAt, span, query) => {
+    const unit = query.unit;
+    title.textContent = room.name || room.room_id;
+    document.title = `${room.name || room.room_id} · roomtemp`;
+    meta.textContent = metaLine(room);
+    current.replaceChildren(currentBlock(room, temp, unit, fetchedAt));
+    sensors.replaceChildren(sensorsTable(temp, unit));
+    for (const button of presets)
+      button.setAttribute("aria-pressed", String(button.dataset.preset === range.preset));
+    custom.classList.toggle("active", !range.preset);
+    if (!custom.open) {
+      startInput.value = ranges.toLocalInput(span.startMs);
+      endInput.value = ranges.toLocalInput(span.endMs);
+    }
+    summary.textContent = summaryLine(stats, unit);
+    const buckets = stats.buckets.map((b) => ({
+      ...b,
+      startMs: Date.parse(b.start),
+      endMs: Date.parse(b.end),
+    }));
+    shown = { span, query, buckets, unit, comfort: room.comfort };
+    drawChartNow();
+    table.replaceChildren(bucketTable(stats.buckets, unit));
+    edit.show(room);
+  };
+  const drawChartNow = () => {
+    if (!shown) return;
+    if (!shown.buckets.length) {
+      chartHost.replaceChildren(h("p", { class: "empty" }, "No readings in this range."));
+      return;
+    }
+    drawChart(
+      chartHost,
+      {
+        ...shown.span,
+        buckets: shown.buckets,
+        stepMs: ranges.stepFor(shown.span.startMs, shown.span.endMs) * 1000,
+        stepText: shown.query.step,
+        unit: shown.unit,
+        comfort: shown.comfort,
+      },
+      readout,
+      cursor,
+    );
+  };
+  const resize = new ResizeObserver(() => drawChartNow());
+  resize.observe(chartHost);
+
+  const view = {
+    title: roomId,
+    async refresh() {
+      const unit = ctx.unit();
+      const span = ranges.resolve(range, Date.now());
+      const query = statsQuery(span, unit);
+      const path = `/rooms/${encodeURIComponent(roomId)}`;
+      try {
+        const [room, stats] = await Promise.all([
+          getJson(path, { unit }),
+          getJson(`${path}/stats`, query),
+        ]);
+        // without readings there is no current temperature (a 404): do not ask for one
+        const temp = room.latest ? await orNull(getJson(`${path}/temperature`, { unit })) : null;
+        render(room, temp, stats, Date.now(), span, query);
+        ctx.ok();
+      } catch (error) {
+        ctx.report(error);
+        if (error.status === 404) {
+          host.replaceChildren(
+            h("a", { href: "#/", class: "back" }, "← All rooms"),
+            h("p", { class: "empty" }, `There is no room “${roomId}”.`),
+          );
+        } else {
+          markOutdated(current);
+        }
+      }
+    },
+    unmount() {
+      resize.disconnect();
+    },
+  };
+  return view;
+}

@@ -1,0 +1,134 @@
+"""No acknowledged reading is lost when the engine or the API process goes down; none twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.engines import Engine, free_port
+from tests.prometheus.conftest import ClientFactory
+from tests.support import iso, ms
+
+pytestmark = pytest.mark.slow
+
+T0 = ms("2024-02-29T00:00:00Z")
+RANGE = "start=2024-02-28T00:00:00Z&end=2024-03-01T00:00:00Z&limit=10000"
+
+
+def batches(count: int, size: int = 25) -> list[list[dict[str, Any]]]:
+    """Known readings: batch i holds `size` readings a second apart, two sensors alternating."""
+    return [
+        [
+            {
+                "timestamp": iso(T0 + (i * size + j) * 1000),
+                "value": round(15 + ((i * size + j) % 97) / 8, 3),
+                "sensor_id": "ab"[j % 2],
+            }
+            for j in range(size)
+        ]
+        for i in range(count)
+    ]
+
+
+def expected(acknowledged: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    flat = [reading for batch in acknowledged for reading in batch]
+    return sorted(flat, key=lambda r: (r["timestamp"], r["sensor_id"]))
+
+
+def wait_drained(get: Any, timeout: float = 60.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        ready = get("/readyz").json()
+        if ready.get("spooled_readings") == 0 and ready.get("engine_up"):
+            return dict(ready)
+        assert time.monotonic() < deadline, f"spool not drained: {ready}"
+        time.sleep(0.1)
+
+
+def test_engine_stopped_mid_ingest(engine: Engine, engine_client: ClientFactory) -> None:
+    sent = batches(24)
+    with engine_client(engine) as client:
+        codes = [client.post("/api/v1/rooms/lab/readings", json=b).status_code for b in sent[:8]]
+        assert codes == [201] * 8
+        engine.stop()
+        codes = [client.post("/api/v1/rooms/lab/readings", json=b).status_code for b in sent[8:16]]
+        assert codes == [202] * 8
+        ready = client.get("/readyz")
+        assert ready.status_code == 200
+        assert (ready.json()["status"], ready.json()["engine_up"]) == ("degraded", False)
+        assert ready.json()["spooled_readings"] == 8 * 25
+        down = client.get("/api/v1/rooms/lab/temperature")
+        assert down.status_code == 503
+        assert int(down.headers["Retry-After"]) > 0
+        engine.start()
+        codes = [client.post("/api/v1/rooms/lab/readings", json=b).status_code for b in sent[16:]]
+        assert set(codes) <= {201, 202}
+        wait_drained(client.get)
+        again = client.post("/api/v1/rooms/lab/readings", json=sent[3])
+        assert (again.status_code, again.json()) == (201, {"accepted": 0, "duplicates": 25})
+        stored = client.get(f"/api/v1/rooms/lab/readings?{RANGE}").json()["readings"]
+        stats = client.get(f"/api/v1/rooms/lab/stats?{RANGE.rsplit('&', 1)[0]}").json()
+    assert stored == expected(sent)
+    assert stats["summary"]["count"] == 24 * 25
+
+
+@contextmanager
+def api_process(engine: Engine, spool: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "ROOMTEMP_STORAGE": engine.url.replace("http://", "prometheus://"),
+        "ROOMTEMP_PORT": str(port),
+        "ROOMTEMP_SPOOL_DIR": str(spool),
+    }
+    if engine.flush_url:
+        env["ROOMTEMP_PROMETHEUS_FLUSH_URL"] = engine.flush_url
+    with (spool.parent / "api.log").open("ab") as log:  # read it when a test fails here
+        process = subprocess.Popen(
+            [sys.executable, "-m", "roomtemp", "serve"], env=env, stdout=log, stderr=log
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, "API process exited"
+            assert time.monotonic() < deadline, "API process did not start"
+            time.sleep(0.1)
+        yield process, url
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+def test_api_killed_while_spool_holds_data(engine: Engine, tmp_path: Path) -> None:
+    sent = batches(10)
+    spool = tmp_path / "api-spool"
+    with api_process(engine, spool) as (process, url), httpx.Client(base_url=url) as http:
+        assert http.post("/api/v1/rooms/lab/readings", json=sent[0]).status_code == 201
+        engine.stop()
+        codes = [http.post("/api/v1/rooms/lab/readings", json=b).status_code for b in sent[1:]]
+        assert codes == [202] * 9
+        assert http.get("/readyz").json()["spooled_readings"] == 9 * 25
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    engine.start()
+    with api_process(engine, spool) as (_, url), httpx.Client(base_url=url) as http:
+        wait_drained(http.get)
+        stored = http.get(f"/api/v1/rooms/lab/readings?{RANGE}").json()["readings"]
+    assert stored == expected(sent)
