@@ -24,7 +24,8 @@ from typer.testing import CliRunner
 
 from roomtemp.cli import app
 from roomtemp.simulate import SimReading, Simulation
-from tests.cli.server import Server, free_port, start_server, stop_server, wait_ready
+from tests.cli.server import Server, server_settings
+from tests.processes import ServerProcess, free_port
 from tests.support import iso, ms
 
 T0 = ms("2024-03-01T00:00:00Z")
@@ -292,9 +293,11 @@ def test_simulate_waits_for_a_server_that_comes_up_late(tmp_path: Path) -> None:
     wide = {**os.environ, "COLUMNS": "300"}  # log lines unwrapped
     simulator = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=wide)
     time.sleep(1.5)
-    server = start_server(port, tmp_path / "late.sqlite3", tmp_path / "server.log")
+    server = ServerProcess(
+        server_settings(tmp_path / "late.sqlite3"), tmp_path / "server.log", port
+    )
     try:
-        wait_ready(url, server, tmp_path / "server.log")
+        server.wait_ready()
         _, log = simulator.communicate(timeout=60)
         assert simulator.returncode == 0, log
         assert re.search(r"PUT /api/v1/rooms/late-001: ConnectError.*retry 1 of 8", log)
@@ -306,4 +309,4 @@ def test_simulate_waits_for_a_server_that_comes_up_late(tmp_path: Path) -> None:
         if simulator.poll() is None:
             simulator.kill()
             simulator.wait()
-        stop_server(server)
+        server.stop()
