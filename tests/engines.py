@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -16,6 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.processes import free_port
 
 PROMETHEUS_CONFIG = """\
 storage:
@@ -33,13 +34,6 @@ def require_binary(name: str) -> str:
             pytest.fail(reason + "; ROOMTEMP_REQUIRE_ENGINES=1 requires it")
         pytest.skip(reason)
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,43 +11,17 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.processes import running_server
 from tests.support import ms
 
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def server(db: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    port = free_port()
-    env = {**os.environ, "ROOMTEMP_STORAGE": f"sqlite:///{db}", "ROOMTEMP_PORT": str(port)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "roomtemp", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{url}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.1)
-        yield proc, url
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
+    settings = {"ROOMTEMP_STORAGE": f"sqlite:///{db}"}
+    with running_server(settings, db.with_suffix(".log"), "/readyz") as process:
+        yield process.process, process.url
 
 
 def test_sigkill_after_201_loses_nothing(tmp_path: Path) -> None:

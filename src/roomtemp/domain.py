@@ -47,9 +47,12 @@ class RoomMeta:
     comfort: Comfort = field(default_factory=Comfort)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Aggregate:
-    """Sum, count, min and max of the readings in one bucket (all sensors of a room)."""
+    """Sum, count, min and max of the readings in one bucket (all sensors of a room).
+
+    Not frozen: a year of hourly buckets builds thousands, and frozen init costs twice as much.
+    """
 
     start_ms: int
     end_ms: int

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MS_PER_SECOND = 1000
@@ -80,8 +81,17 @@ def datetime_to_ms(moment: datetime) -> int:
 
 def format_timestamp(ms: int) -> str:
     """Epoch ms -> RFC 3339 in UTC with a `Z` suffix and millisecond precision."""
-    moment = datetime(1970, 1, 1) + timedelta(milliseconds=ms)
-    return moment.isoformat(timespec="milliseconds") + "Z"
+    day, ms_of_day = divmod(ms, MS_PER_DAY)
+    seconds, millis = divmod(ms_of_day, 1000)
+    minutes, second = divmod(seconds, 60)
+    hour, minute = divmod(minutes, 60)
+    return f"{_date_text(day)}T{hour:02d}:{minute:02d}:{second:02d}.{millis:03d}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _date_text(days_since_epoch: int) -> str:
+    """The date part, cached: answers hold many timestamps of few days."""
+    return (date(1970, 1, 1) + timedelta(days=days_since_epoch)).isoformat()
 
 
 def parse_duration(text: str | float | int) -> int:
@@ -140,8 +150,7 @@ def load_zone(name: str) -> ZoneInfo:
         ) from None
 
 
-@dataclass(frozen=True)
-class Bucket:
+class Bucket(NamedTuple):
     """One aggregation bucket: its aligned bounds and the part of it inside the query range."""
 
     start_ms: int

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.engines import Engine, free_port
+from tests.engines import Engine
+from tests.processes import running_server
 from tests.prometheus.conftest import ClientFactory
 from tests.support import iso, ms
 
@@ -84,36 +83,14 @@ def test_engine_stopped_mid_ingest(engine: Engine, engine_client: ClientFactory)
 
 @contextmanager
 def api_process(engine: Engine, spool: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    port = free_port()
-    env = {
-        **os.environ,
+    settings = {
         "ROOMTEMP_STORAGE": engine.url.replace("http://", "prometheus://"),
-        "ROOMTEMP_PORT": str(port),
         "ROOMTEMP_SPOOL_DIR": str(spool),
     }
     if engine.flush_url:
-        env["ROOMTEMP_PROMETHEUS_FLUSH_URL"] = engine.flush_url
-    with (spool.parent / "api.log").open("ab") as log:  # read it when a test fails here
-        process = subprocess.Popen(
-            [sys.executable, "-m", "roomtemp", "serve"], env=env, stdout=log, stderr=log
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "API process exited"
-            assert time.monotonic() < deadline, "API process did not start"
-            time.sleep(0.1)
-        yield process, url
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait()
+        settings["ROOMTEMP_PROMETHEUS_FLUSH_URL"] = engine.flush_url
+    with running_server(settings, spool.parent / "api.log") as api:
+        yield api.process, api.url
 
 
 def test_api_killed_while_spool_holds_data(engine: Engine, tmp_path: Path) -> None:

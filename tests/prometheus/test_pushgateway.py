@@ -72,3 +72,5 @@ def test_bad_pushes_are_422(client: TestClient, path: str, body: bytes, why: str
     answer = client.put(path, content=body)
     assert answer.status_code == 422
     assert why in answer.text
+    metrics = client.get("/metrics").text
+    assert 'roomtemp_readings_rejected_total{reason="invalid"} 1.0' in metrics

@@ -19,7 +19,7 @@ from roomtemp.units import Unit, parse_unit
 DAY_MS = 86_400_000
 
 
-def get_service(request: Request) -> RoomService:
+async def get_service(request: Request) -> RoomService:
     service: RoomService = request.app.state.service
     return service
 
@@ -43,7 +43,7 @@ def _instant(name: str, text: str) -> int:
         raise InvalidInput.single(("query", name), str(exc)) from None
 
 
-def get_range(
+async def get_range(
     service: Service,
     start: Annotated[
         str | None,
@@ -66,7 +66,7 @@ def get_range(
 Range = Annotated[TimeRange, Depends(get_range)]
 
 
-def get_unit(
+async def get_unit(
     unit: Annotated[str, Query(description="celsius, fahrenheit, kelvin (or C, F, K)")] = "celsius",
 ) -> Unit:
     try:
@@ -78,7 +78,7 @@ def get_unit(
 OutUnit = Annotated[Unit, Depends(get_unit)]
 
 
-def get_stats_query(
+async def get_stats_query(
     span: Range,
     step: Annotated[
         str | None,

@@ -94,7 +94,10 @@ async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _count_rejected(request: Request, reason: str) -> None:
-    if request.method == "POST" and "readings" in request.url.path:
+    """Count a refused push: readings posted to the API or to the Pushgateway-compatible route."""
+    path = request.url.path
+    pushed = request.method == "POST" and path.endswith("/readings")
+    if pushed or (request.method in ("PUT", "POST") and path.startswith("/metrics/job/")):
         request.app.state.metrics.rejected.labels(reason).inc()
 
 

@@ -69,14 +69,14 @@ def requires(scope: Scope) -> Any:
     return Security(_CHECKS[scope], scopes=[scope.value])
 
 
-def public() -> None:
+async def public() -> None:
     """Marks a route open to everyone, token or not."""
 
 
 PUBLIC = Depends(public)
 
 
-def current_caller(request: Request) -> Caller:
+async def current_caller(request: Request) -> Caller:
     """The caller admitted by the route's `requires(...)` dependency."""
     caller = getattr(request.state, "caller", None)
     if not isinstance(caller, Caller):

@@ -32,7 +32,7 @@ from roomtemp.domain import (
 from roomtemp.errors import ConflictingReading, StorageError, StorageUnavailable
 from roomtemp.storage import sqlite_aggregate
 from roomtemp.storage.sqlite_schema import HOUR_MS, migrate
-from roomtemp.storage.sqlite_writer import GroupCommitWriter
+from roomtemp.storage.sqlite_writer import Checkpointer, GroupCommitWriter
 from roomtemp.timeparse import Bucket
 
 log = logging.getLogger("roomtemp.storage.sqlite")
@@ -62,7 +62,8 @@ class SqliteStorage:
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._generation = 0
-        self._writer = GroupCommitWriter(self._connect, self._forget_all)
+        self._writer = GroupCommitWriter(self._connect_writer, self._forget_all)
+        self._checkpointer = Checkpointer(self._connect)
 
     @classmethod
     def from_url(cls, path: str) -> SqliteStorage:
@@ -72,6 +73,7 @@ class SqliteStorage:
         """Create the file and its folder if needed, migrate, and start the writer thread."""
         await asyncio.to_thread(self._open_sync)
         self._writer.start()
+        self._checkpointer.start()
 
     def _open_sync(self) -> None:
         try:
@@ -100,8 +102,14 @@ class SqliteStorage:
         conn.execute("PRAGMA cache_size = -32000")
         return conn
 
+    def _connect_writer(self) -> sqlite3.Connection:
+        conn = self._connect()
+        conn.execute("PRAGMA wal_autocheckpoint = 0")  # the Checkpointer's thread does it
+        return conn
+
     async def close(self) -> None:
         await asyncio.to_thread(self._writer.stop)
+        await asyncio.to_thread(self._checkpointer.stop)
         with self._lock:
             for conn in self._connections:
                 conn.close()

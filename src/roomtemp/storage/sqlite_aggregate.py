@@ -114,12 +114,24 @@ def _pieces(rooms: str, buckets: Sequence[Bucket]) -> list[Query]:
     ]
 
 
+def _room_bucket(row: Any) -> tuple[str, int]:
+    return row[0], row[1]
+
+
 def _ceil_hour(ms: int) -> int:
     return -(-ms // HOUR_MS) * HOUR_MS
 
 
 def combine(rows: Sequence[Any], buckets: Sequence[Bucket]) -> dict[str, list[Aggregate]]:
     """Merge partial rows (room, bucket index, sum, count, min, max) into one Aggregate each."""
+    if len({(row[0], row[1]) for row in rows}) == len(rows):  # one row a bucket: nothing to merge
+        result: dict[str, list[Aggregate]] = defaultdict(list)
+        for room_id, index, total, count, minimum, maximum in sorted(rows, key=_room_bucket):
+            bucket = buckets[index]
+            result[room_id].append(
+                Aggregate(bucket.start_ms, bucket.end_ms, total, count, minimum, maximum)
+            )
+        return dict(result)
     acc: dict[str, dict[int, list[float]]] = defaultdict(dict)
     for room_id, index, total, count, minimum, maximum in rows:
         slot = acc[room_id].get(index)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from roomtemp.api.deps import OutUnit, Range, RoomId, Service, decode_cursor, encode_cursor
-from roomtemp.api.present import reading_out
+from roomtemp.api.present import FastJSONResponse, reading_out
 from roomtemp.domain import ReadingsPage
 from roomtemp.errors import InvalidInput
 from roomtemp.ingest_formats import parse_body
@@ -132,9 +132,8 @@ async def get_readings(
     next_cursor = encode_cursor(page.next_after) if page.next_after else None
     if format == "csv":
         return _csv_page(room, page, unit, request, next_cursor)
-    return ReadingsOut(
-        readings=[reading_out(r, unit) for r in page.readings], next_cursor=next_cursor
-    )
+    readings = [reading_out(r, unit) for r in page.readings]
+    return FastJSONResponse({"readings": readings, "next_cursor": next_cursor})
 
 
 def _check_sensor(sensor_id: str) -> None:

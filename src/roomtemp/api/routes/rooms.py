@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from fastapi.responses import JSONResponse
 
 from roomtemp.api.deps import OutUnit, RoomId, Service
-from roomtemp.api.present import room_out, temperature_out
+from roomtemp.api.present import FastJSONResponse, room_out, temperature_out
 from roomtemp.domain import Comfort, RoomMeta
 from roomtemp.models import RoomMetaIn, RoomOut, RoomsOut, TemperatureOut
 from roomtemp.security.access import CurrentCaller, requires
@@ -35,9 +34,10 @@ async def list_rooms(
     caller: CurrentCaller,
     building: Building = None,
     floor: Floor = None,
-) -> RoomsOut:
+) -> FastJSONResponse:
     views = await service.rooms(building, floor)
-    return RoomsOut(rooms=[room_out(v, unit) for v in views if caller.sees(v.meta.room_id)])
+    rooms = [room_out(v, unit) for v in views if caller.sees(v.meta.room_id)]
+    return FastJSONResponse({"rooms": rooms})
 
 
 @router.get(
@@ -47,8 +47,8 @@ async def list_rooms(
     summary="One room",
     dependencies=READ,
 )
-async def get_room(room: RoomId, service: Service, unit: OutUnit) -> RoomOut:
-    return room_out(await service.room(room), unit)
+async def get_room(room: RoomId, service: Service, unit: OutUnit) -> FastJSONResponse:
+    return FastJSONResponse(room_out(await service.room(room), unit))
 
 
 @router.put(
@@ -58,7 +58,7 @@ async def get_room(room: RoomId, service: Service, unit: OutUnit) -> RoomOut:
     summary="Create a room or replace its metadata",
     dependencies=ADMIN,
 )
-async def put_room(room: RoomId, meta: RoomMetaIn, service: Service) -> JSONResponse:
+async def put_room(room: RoomId, meta: RoomMetaIn, service: Service) -> FastJSONResponse:
     view, created = await service.put_room(
         RoomMeta(
             room_id=room,
@@ -69,7 +69,7 @@ async def put_room(room: RoomId, meta: RoomMetaIn, service: Service) -> JSONResp
             comfort=Comfort(meta.comfort.min_celsius, meta.comfort.max_celsius),
         )
     )
-    return JSONResponse(room_out(view).model_dump(), status_code=201 if created else 200)
+    return FastJSONResponse(room_out(view), status_code=201 if created else 200)
 
 
 @router.delete(
@@ -91,5 +91,5 @@ async def delete_room(room: RoomId, service: Service) -> Response:
     summary="Current temperature: mean of each sensor's latest non-stale reading",
     dependencies=READ,
 )
-async def temperature(room: RoomId, service: Service, unit: OutUnit) -> TemperatureOut:
-    return temperature_out(await service.temperature(room), unit)
+async def temperature(room: RoomId, service: Service, unit: OutUnit) -> FastJSONResponse:
+    return FastJSONResponse(temperature_out(await service.temperature(room), unit))

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from roomtemp.api.deps import OutUnit, Range, RoomId, Service, StatsParams
-from roomtemp.api.present import bucket_out, summary_out
-from roomtemp.models import CrossRoomStatsOut, RoomSummaryOut, StatsOut
+from roomtemp.api.present import FastJSONResponse, buckets_out, summary_out
+from roomtemp.models import CrossRoomStatsOut, StatsOut
 from roomtemp.security.access import CurrentCaller, requires
 from roomtemp.security.scopes import Scope
 from roomtemp.timeparse import format_duration, format_timestamp
@@ -22,17 +22,21 @@ router = APIRouter(prefix="/api/v1", tags=["stats"], dependencies=[requires(Scop
     responses={404: {"description": "unknown room"}, 422: {"description": "bad range or step"}},
     summary="Mean, min, max and count per bucket of `step` in [start, end)",
 )
-async def room_stats(room: RoomId, query: StatsParams, unit: OutUnit, service: Service) -> StatsOut:
+async def room_stats(
+    room: RoomId, query: StatsParams, unit: OutUnit, service: Service
+) -> FastJSONResponse:
     buckets, summary = await service.stats(room, query)
     step_ms = query.step_ms if query.step_ms is not None else query.end_ms - query.start_ms
-    return StatsOut(
-        room_id=room,
-        start=format_timestamp(query.start_ms),
-        end=format_timestamp(query.end_ms),
-        step=format_duration(step_ms),
-        unit=unit.value,
-        buckets=[bucket_out(b, unit) for b in buckets],
-        summary=summary_out(summary, unit),
+    return FastJSONResponse(
+        {
+            "room_id": room,
+            "start": format_timestamp(query.start_ms),
+            "end": format_timestamp(query.end_ms),
+            "step": format_duration(step_ms),
+            "unit": unit.value,
+            "buckets": buckets_out(buckets, unit),
+            "summary": summary_out(summary, unit),
+        }
     )
 
 
@@ -48,12 +52,11 @@ async def cross_room_stats(
     caller: CurrentCaller,
     building: Annotated[str | None, Query(description="only rooms of this building")] = None,
     floor: Annotated[str | None, Query(description="only rooms on this floor")] = None,
-) -> CrossRoomStatsOut:
+) -> FastJSONResponse:
     found = await service.cross_room_stats(span.start_ms, span.end_ms, building, floor)
-    return CrossRoomStatsOut(
-        rooms=[
-            RoomSummaryOut(room_id=room_id, **summary_out(summary, unit).model_dump())
-            for room_id, summary in found
-            if caller.sees(room_id)
-        ]
-    )
+    rooms = [
+        {"room_id": room_id, **summary_out(summary, unit)}
+        for room_id, summary in found
+        if caller.sees(room_id)
+    ]
+    return FastJSONResponse({"rooms": rooms})

@@ -1,0 +1,168 @@
+"""The server under test (a subprocess on a free loopback port) and CPU accounting per phase."""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and of its children that have exited (from /proc)."""
+    total = 0.0
+    for child in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(x) for x in fields[11:15]) / TICKS  # utime stime cutime cstime
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def own_cpu_seconds() -> float:
+    """CPU of this process and of the children it has waited for (wrk)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+@dataclass
+class Server:
+    url: str
+    database: Path
+    process: subprocess.Popen[bytes]
+
+    @classmethod
+    def start(cls, folder: Path, workers: int) -> Server:
+        port = free_port()
+        database = folder / "bench.sqlite3"
+        command = [sys.executable, "-m", "roomtemp", "serve", "--port", str(port)]
+        command += ["--storage", f"sqlite:///{database}", "--workers", str(workers)]
+        command += ["--log-level", "warning"]
+        log = (folder / "server.log").open("wb")
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        server = cls(f"http://127.0.0.1:{port}", database, process)
+        server.wait_ready(folder / "server.log")
+        return server
+
+    def wait_ready(self, log: Path) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"server not ready:\n{log.read_text()}")
+
+    def cpu_seconds(self) -> float:
+        return process_cpu_seconds(self.process.pid)
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class Usage:
+    """Wall time and the CPU the server and the load generator used in one phase."""
+
+    wall: float
+    server_cpu: float
+    client_cpu: float
+
+    def describe(self, items: int | None = None, what: str = "requests") -> str:
+        """CPU shares; with `items`, also how many one fully busy server core would handle."""
+        text = (
+            f"server {self.server_cpu / self.wall:.0%} CPU, "
+            f"client {self.client_cpu / self.wall:.0%} CPU of one core"
+        )
+        if items is not None and self.server_cpu > 0:
+            text += f"; {items / self.server_cpu:,.0f} {what} per server CPU-second"
+        return text
+
+
+class Meter:
+    """Measures one phase: `with Meter(server) as meter: ...; meter.usage`."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.usage = Usage(0.0, 0.0, 0.0)
+
+    def __enter__(self) -> Meter:
+        self._wall = time.perf_counter()
+        self._server = self.server.cpu_seconds()
+        self._client = own_cpu_seconds()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.usage = Usage(
+            time.perf_counter() - self._wall,
+            self.server.cpu_seconds() - self._server,
+            own_cpu_seconds() - self._client,
+        )
+
+
+def py_spy() -> str | None:
+    """py-spy from the virtual environment or PATH (`pip install py-spy`), if there is one."""
+    beside = Path(sys.executable).with_name("py-spy")
+    return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
+@contextmanager
+def profiled(server: Server, folder: Path | None, name: str) -> Iterator[None]:
+    """Sample the server (and its workers) with py-spy while the block runs; a flame graph SVG
+    lands in `folder`. Does nothing without a folder or without py-spy."""
+    tool = py_spy()
+    if folder is None or tool is None:
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    command = [tool, "record", "--pid", str(server.process.pid), "--subprocesses", "--rate", "200"]
+    command += ["--nonblocking", "--output", str(folder / f"{name}.svg")]
+    recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # let it attach
+    try:
+        yield
+    finally:
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(timeout=60)

@@ -1,0 +1,312 @@
+"""simulate, import and export against a real server process (tests/cli/conftest.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+from click.testing import Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from roomtemp.cli import app
+from roomtemp.simulate import SimReading, Simulation
+from tests.cli.server import Server, server_settings
+from tests.processes import ServerProcess, free_port
+from tests.support import iso, ms
+
+T0 = ms("2024-03-01T00:00:00Z")
+MINUTE = 60_000
+
+
+def cli(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args))
+
+
+def stored(server: Server, room: str, start: int, end: int) -> list[tuple[str, int, float]]:
+    """(sensor, timestamp ms, value) of a room, read page by page straight from the API."""
+    out: list[tuple[str, int, float]] = []
+    params: dict[str, str | int] = {"start": iso(start), "end": iso(end), "limit": 10_000}
+    while True:
+        response = server.get(f"/api/v1/rooms/{room}/readings", **params)
+        if response.status_code == 404:
+            return out
+        page = response.json()
+        out += [(r["sensor_id"] or "", ms(r["timestamp"]), r["value"]) for r in page["readings"]]
+        if page["next_cursor"] is None:
+            return out
+        params["cursor"] = page["next_cursor"]
+
+
+def expected(readings: list[SimReading], room: str) -> list[tuple[str, int, float]]:
+    """A room's readings in the API's order: by timestamp, then sensor."""
+    mine = [(r.sensor_id, r.timestamp_ms, r.value) for r in readings if r.room_id == room]
+    return sorted(mine, key=lambda row: (row[1], row[0]))
+
+
+def test_backfill_of_a_known_seed_writes_the_model_s_history(server: Server) -> None:
+    prefix = server.room_prefix()
+    start, end = T0 - 2 * 86_400_000, T0
+    args = ["simulate", "--url", server.url, "--rooms", "3", "--seed", "42", "--interval", "5m"]
+    args += ["--backfill", "2d", "--end", iso(end), "--prefix", prefix, "--batch-size", "700"]
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+
+    simulation = Simulation(42, 3, 5 * MINUTE, prefix)
+    history = [r for step in simulation.history(start, end) for r in step]
+    assert f"sent {len(history)} readings" in result.stderr
+    assert f"{len(history)} new, 0 duplicates, 0 failed" in result.stderr
+    for profile in simulation.profiles:
+        rows = stored(server, profile.room_id, start, end)
+        assert rows == expected(history, profile.room_id)
+        sensors = len(profile.sensors)
+        assert 0.5 * 576 * sensors <= len(rows) <= 576 * sensors  # 576 steps of 5 min in 2 days
+        assert {sensor for sensor, _, _ in rows} == set(profile.sensors)
+        assert all(5.0 <= value <= 40.0 for *_, value in rows)
+        room = server.get(f"/api/v1/rooms/{profile.room_id}").json()
+        assert (room["name"], room["building"], room["floor"]) == (
+            profile.name,
+            profile.building,
+            profile.floor,
+        )
+        assert room["comfort"] == {
+            "min_celsius": profile.comfort[0],
+            "max_celsius": profile.comfort[1],
+        }
+
+    again = cli(*args)
+    assert again.exit_code == 0, again.output
+    assert f"0 new, {len(history)} duplicates, 0 failed" in again.stderr
+
+
+def write_file(folder: Path, fmt: str, rows: list[dict[str, object]]) -> Path:
+    path = folder / f"readings.{fmt}"
+    if fmt == "csv":
+        with path.open("w", newline="") as out:
+            writer = csv.DictWriter(out, ["room_id", "value", "timestamp", "unit", "sensor_id"])
+            writer.writeheader()
+            writer.writerows(
+                {**row, "value": repr(row["value"]), "sensor_id": row["sensor_id"] or ""}
+                for row in rows
+            )
+    else:
+        path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def read_export(path: Path, fmt: str) -> list[dict[str, object]]:
+    text = path.read_text()
+    if fmt == "csv":
+        rows: list[dict[str, object]] = list(csv.DictReader(io.StringIO(text)))
+        assert text.startswith("room_id,value,timestamp,unit,sensor_id\n")
+        return [{**row, "value": float(str(row["value"]))} for row in rows]
+    return [orjson.loads(line) for line in text.splitlines()]
+
+
+identities = st.tuples(
+    st.sampled_from([None, "wall", "desk"]),
+    st.integers(min_value=T0, max_value=T0 + 10 * 86_400_000),
+)
+readings_strategy = st.lists(
+    st.tuples(identities, st.floats(min_value=-59.0, max_value=99.0, allow_nan=False)),
+    min_size=1,
+    max_size=60,
+    unique_by=lambda item: item[0],
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    readings=readings_strategy,
+    fmt=st.sampled_from(["csv", "ndjson"]),
+    batch=st.integers(min_value=1, max_value=25),
+    page=st.integers(min_value=1, max_value=25),
+    epoch_seconds=st.booleans(),
+)
+def test_import_then_export_round_trips_exactly(
+    server: Server,
+    readings: list[tuple[tuple[str | None, int], float]],
+    fmt: str,
+    batch: int,
+    page: int,
+    epoch_seconds: bool,
+) -> None:
+    room = server.room_prefix()
+    rows: list[dict[str, object]] = [
+        {
+            "room_id": room,
+            "value": value,
+            "timestamp": t / 1000 if epoch_seconds else iso(t),
+            "unit": "celsius",
+            "sensor_id": sensor,
+        }
+        for (sensor, t), value in readings
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        source = write_file(Path(folder), fmt, rows)
+        imported = cli("import", str(source), "--url", server.url, "--batch-size", str(batch))
+        assert imported.exit_code == 0, imported.output
+        assert f"{len(rows)} new, 0 duplicates" in imported.stderr
+
+        out = Path(folder) / f"export.{fmt}"
+        args = ["export", "--url", server.url, "--room", room, "--format", fmt, "--output"]
+        args += [str(out), "--start", iso(T0), "--end", iso(T0 + 11 * 86_400_000)]
+        exported = cli(*args, "--page-size", str(page))
+        assert exported.exit_code == 0, exported.output
+        got = read_export(out, fmt)
+        want = [
+            {
+                "room_id": room,
+                "value": value,
+                "timestamp": iso(t),
+                "unit": "celsius",
+                "sensor_id": sensor or ("" if fmt == "csv" else None),
+            }
+            for (sensor, t), value in sorted(readings, key=lambda r: (r[0][1], r[0][0] or ""))
+        ]
+        assert got == want
+
+        again = cli("import", str(out), "--url", server.url, "--batch-size", str(batch))
+        assert again.exit_code == 0, again.output
+        assert f"imported {len(rows)} rows" in again.stderr
+        assert f"0 new, {len(rows)} duplicates" in again.stderr
+
+
+def csv_file(folder: Path, lines: list[str]) -> Path:
+    path = folder / "bad.csv"
+    path.write_text("room_id,value,timestamp,sensor_id\n" + "".join(f"{x}\n" for x in lines))
+    return path
+
+
+def test_a_bad_row_names_its_line_and_its_batch_stores_nothing(
+    server: Server, tmp_path: Path
+) -> None:
+    room = server.room_prefix()
+    lines = [f"{room},{20 + i},{iso(T0 + i * MINUTE)},s" for i in range(7)]
+    lines[4] = f"{room},hot,{iso(T0 + 4 * MINUTE)},s"  # file line 6, second batch of 3
+    lines[5] = f"{room},21,{iso(T0 + 5 * MINUTE)[:-1]},s"  # file line 7: no UTC offset
+    path = csv_file(tmp_path, lines)
+    result = cli("import", str(path), "--url", server.url, "--batch-size", "3")
+    assert result.exit_code == 1
+    assert re.search(rf"{re.escape(str(path))}:6: value: .*number", result.stderr)
+    assert re.search(rf"{re.escape(str(path))}:7: timestamp: .*no UTC offset", result.stderr)
+    assert "the batch of lines 5-7 was not stored" in result.stderr
+    assert "3 rows before line 5 went through (3 new, 0 duplicates)" in result.stderr
+    rows = stored(server, room, T0, T0 + 3_600_000)
+    assert rows == [("s", T0 + i * MINUTE, float(20 + i)) for i in range(3)]
+
+    lines = [f"{room},20,{iso(T0 + 9 * MINUTE)},s", f"{room},21,2024-03-01T00:10:00,s"]
+    result = cli("import", str(csv_file(tmp_path, lines)), "--url", server.url)
+    assert result.exit_code == 1
+    assert re.search(rf"{re.escape(str(path))}:3: timestamp: .*no UTC offset", result.stderr)
+    assert stored(server, room, T0, T0 + 3_600_000) == rows
+
+
+def test_a_malformed_row_stops_the_import_before_its_batch_is_sent(
+    server: Server, tmp_path: Path
+) -> None:
+    room = server.room_prefix()
+    path = csv_file(tmp_path, [f"{room},20,{iso(T0)},s", f"{room},21,{iso(T0 + MINUTE)},s,extra"])
+    result = cli("import", str(path), "--url", server.url)
+    assert result.exit_code == 1
+    assert f"{path}:3: 5 cells, the header has 4" in result.stderr
+    assert stored(server, room, T0, T0 + 3_600_000) == []
+
+    ndjson = tmp_path / "bad.ndjson"
+    ndjson.write_text(f'{{"room_id": "{room}", "value": 20}}\n\n{{"room_id": oops}}\n')
+    result = cli("import", str(ndjson), "--url", server.url)
+    assert result.exit_code == 1
+    assert f"{ndjson}:3: not JSON" in result.stderr
+    assert stored(server, room, T0, T0 + 3_600_000) == []
+
+
+def test_a_conflicting_value_is_refused_with_the_batch(server: Server, tmp_path: Path) -> None:
+    room = server.room_prefix()
+    first = csv_file(tmp_path, [f"{room},20.5,{iso(T0)},s"])
+    assert cli("import", str(first), "--url", server.url).exit_code == 0
+    second = csv_file(tmp_path, [f"{room},19,{iso(T0 + MINUTE)},s", f"{room},20.6,{iso(T0)},s"])
+    result = cli("import", str(second), "--url", server.url)
+    assert result.exit_code == 1
+    assert "HTTP 409" in result.stderr
+    assert "the batch of lines 2-3 was not stored; nothing was stored" in result.stderr
+    assert stored(server, room, T0, T0 + 3_600_000) == [("s", T0, 20.5)]
+
+
+def test_unknown_room_and_unknown_format_are_clear_errors(server: Server, tmp_path: Path) -> None:
+    result = cli("export", "--url", server.url, "--room", "no-such-room", "--start", iso(T0))
+    assert result.exit_code == 1
+    assert "HTTP 404" in result.stderr
+    odd = tmp_path / "readings.txt"
+    odd.write_text("room_id,value\nx,1\n")
+    result = cli("import", str(odd), "--url", server.url)
+    assert result.exit_code == 1
+    assert "--format" in result.stderr
+
+
+def test_live_mode_pushes_every_interval_for_a_bounded_time(server: Server) -> None:
+    prefix = server.room_prefix()
+    args = ["simulate", "--url", server.url, "--rooms", "2", "--seed", "5", "--prefix", prefix]
+    began = time.time()
+    result = cli(*args, "--interval", "500ms", "--duration", "2s")
+    elapsed = time.time() - began
+    assert result.exit_code == 0, result.output
+    # the last tick comes at most one interval before the end; the first one may be slow to
+    # compute, as each room is simulated from midnight
+    assert 1.5 - 0.1 <= elapsed <= 30.0
+    sent = int(re.findall(r"sent (\d+) readings", result.stderr)[-1])
+    rooms = {
+        room: stored(server, room, round(began * 1000) - 2000, round(time.time() * 1000))
+        for room in (f"{prefix}-001", f"{prefix}-002")
+    }
+    ticks = sorted({t for rows in rooms.values() for _, t, _ in rows})
+    assert 4 <= len(ticks) <= 6  # one tick now, then every 0.5 s for 2 s
+    assert all(t % 500 == 0 for t in ticks)
+    assert [b - a for a, b in itertools.pairwise(ticks)] == [500] * (len(ticks) - 1)
+    simulation = Simulation(5, 2, 500, prefix)
+    want = [r for t in ticks for r in simulation.readings_at(t)]
+    total = 0
+    for room, rows in rooms.items():
+        assert rows == expected(want, room)
+        total += len(rows)
+    assert sent == total
+    assert result.stderr.count("pushed") >= 4
+
+
+def test_simulate_waits_for_a_server_that_comes_up_late(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "roomtemp", "simulate", "--url", url, "--rooms", "1"]
+    command += ["--interval", "1s", "--duration", "2s", "--retries", "8", "--prefix", "late"]
+    wide = {**os.environ, "COLUMNS": "300"}  # log lines unwrapped
+    simulator = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=wide)
+    time.sleep(1.5)
+    server = ServerProcess(
+        server_settings(tmp_path / "late.sqlite3"), tmp_path / "server.log", port
+    )
+    try:
+        server.wait_ready()
+        _, log = simulator.communicate(timeout=60)
+        assert simulator.returncode == 0, log
+        assert re.search(r"PUT /api/v1/rooms/late-001: ConnectError.*retry 1 of 8", log)
+        room = httpx.get(f"{url}/api/v1/rooms/late-001", timeout=5).json()
+        assert room["name"] == "Room 0.01"
+        assert room["latest"] is not None
+        assert math.isfinite(room["latest"]["value"])
+    finally:
+        if simulator.poll() is None:
+            simulator.kill()
+            simulator.wait()
+        server.stop()

@@ -1,0 +1,83 @@
+"""The sensor model on its own: deterministic, plausible, and thermostat-controlled."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from roomtemp.simulate import DAY_MS, SENSOR_NAMES, Simulation
+from tests.support import ms
+
+JAN_15 = ms("2024-01-15T00:00:00Z")
+MINUTE = 60_000
+
+seeds = st.integers(min_value=0, max_value=2**32)
+days = st.integers(min_value=0, max_value=364)
+
+
+def flatten(simulation: Simulation, start: int, end: int) -> list[tuple[str, str, int, float]]:
+    return [
+        (r.room_id, r.sensor_id, r.timestamp_ms, r.value)
+        for step in simulation.history(start, end)
+        for r in step
+    ]
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=seeds, day=days, offset_steps=st.integers(min_value=1, max_value=600))
+def test_a_later_start_sends_the_same_readings(seed: int, day: int, offset_steps: int) -> None:
+    start = JAN_15 + day * DAY_MS
+    end = start + 12 * 3_600_000
+    full = flatten(Simulation(seed, 3, MINUTE), start, end)
+    late = flatten(Simulation(seed, 3, MINUTE), start + offset_steps * MINUTE, end)
+    assert late == [r for r in full if r[2] >= start + offset_steps * MINUTE]
+    assert full == flatten(Simulation(seed, 3, MINUTE), start, end)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=seeds, day=days, rooms=st.integers(min_value=1, max_value=6))
+def test_readings_are_plausible_and_on_the_grid(seed: int, day: int, rooms: int) -> None:
+    start = JAN_15 + day * DAY_MS
+    simulation = Simulation(seed, rooms, 5 * MINUTE)
+    readings = flatten(simulation, start, start + DAY_MS)
+    identities = {(room, sensor, t) for room, sensor, t, _ in readings}
+    assert len(identities) == len(readings)
+    assert all(t % (5 * MINUTE) == 0 and start <= t < start + DAY_MS for _, _, t, _ in readings)
+    assert all(5.0 <= value <= 40.0 for *_, value in readings)
+    for profile in simulation.profiles:
+        assert 1 <= len(profile.sensors) <= 3
+        assert set(profile.sensors) <= set(SENSOR_NAMES)
+        sent = sum(1 for room, *_ in readings if room == profile.room_id)
+        # dropouts and outages lose some readings, never most of them
+        assert 0.5 * 288 * len(profile.sensors) <= sent <= 288 * len(profile.sensors)
+    assert simulation.grid_times(start, start + DAY_MS) == 288
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=seeds, day=st.integers(min_value=0, max_value=30))
+def test_the_thermostat_holds_the_day_setpoint_in_winter(seed: int, day: int) -> None:
+    start = JAN_15 + day * DAY_MS
+    simulation = Simulation(seed, 4, MINUTE)
+    by_room: dict[str, list[float]] = defaultdict(list)
+    for room, _, t, value in flatten(simulation, start, start + DAY_MS):
+        if 11 * 60 <= (t - start) // MINUTE < 21 * 60:
+            by_room[room].append(value)
+    for profile in simulation.profiles:
+        assert abs(statistics.fmean(by_room[profile.room_id]) - profile.day_setpoint) < 1.0
+
+
+def test_nights_are_cooler_than_days_in_winter() -> None:
+    simulation = Simulation(7, 5, MINUTE)
+    readings = flatten(simulation, JAN_15, JAN_15 + DAY_MS)
+    night = [v for _, _, t, v in readings if (t - JAN_15) < 6 * 3_600_000]
+    day = [v for _, _, t, v in readings if 12 * 3_600_000 <= (t - JAN_15) < 20 * 3_600_000]
+    assert statistics.fmean(day) - statistics.fmean(night) > 1.5
+
+
+def test_a_grid_time_is_required() -> None:
+    with pytest.raises(ValueError, match="grid"):
+        Simulation(1, 1, MINUTE).readings_at(JAN_15 + 1)

@@ -1,0 +1,75 @@
+"""`roomtemp serve` as a real process on a free loopback port, for tests that need one."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+STARTUP_SECONDS = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class ServerProcess:
+    """A started server: its URL, its process and its log (read it when a test fails)."""
+
+    def __init__(self, settings: Mapping[str, str], log: Path, port: int | None = None) -> None:
+        self.port = port if port is not None else free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        env = {**os.environ, **settings, "ROOMTEMP_PORT": str(self.port)}
+        env.setdefault("ROOMTEMP_HOST", "127.0.0.1")
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "roomtemp", "serve"], env=env, stdout=out, stderr=out
+            )
+
+    def wait_ready(self, path: str = "/healthz") -> None:
+        """Until `path` answers 200; RuntimeError with the log if the server exits or is slow."""
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}{path}", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"server not ready after {STARTUP_SECONDS} s:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        """Terminate (kill after 15 s); harmless when the test already killed it."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.process.wait()
+
+
+@contextmanager
+def running_server(
+    settings: Mapping[str, str], log: Path, ready_path: str = "/healthz"
+) -> Iterator[ServerProcess]:
+    """A server with these ROOMTEMP_* variables, ready on entry and stopped on exit."""
+    server = ServerProcess(settings, log)
+    try:
+        server.wait_ready(ready_path)
+        yield server
+    finally:
+        server.stop()
