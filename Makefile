@@ -27,7 +27,7 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
-# Prometheus, Alertmanager, the API on the Prometheus backend and a feeder, on 127.0.0.1 (Ctrl-C stops)
+# Prometheus, Alertmanager, the API on the Prometheus backend and the simulator, on 127.0.0.1
 stack: $(STAMP)
 	deploy/stack/run.sh
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make stack`: the Kubernetes topology as local processes, for a laptop. Prometheus (remote-write
 # receiver, out-of-order window, the alert rules of deploy/prometheus), Alertmanager, the roomtemp
-# API on the Prometheus backend with its spool, and a feeder pushing readings for a few rooms.
+# API on the Prometheus backend with its spool, and `roomtemp simulate` pushing readings for a few
+# rooms (STACK_ROOMS, every STACK_FEED_INTERVAL; STACK_BACKFILL=1d writes a day of history first).
 # Everything listens on 127.0.0.1 only; Ctrl-C stops it all. Needs the Debian packages prometheus
 # and prometheus-alertmanager. State lives in STACK_DIR (default .stack/), kept between runs.
 set -euo pipefail
@@ -12,7 +13,9 @@ api_port=${STACK_API_PORT:-8000}
 prometheus_port=${STACK_PROMETHEUS_PORT:-9090}
 alertmanager_port=${STACK_ALERTMANAGER_PORT:-9093}
 evaluation_interval=${STACK_EVALUATION_INTERVAL:-15s}
-feed_interval=${STACK_FEED_INTERVAL:-10}
+rooms=${STACK_ROOMS:-6}
+feed_interval=${STACK_FEED_INTERVAL:-10s}
+backfill=${STACK_BACKFILL:-}
 roomtemp=${ROOMTEMP:-$root/.venv/bin/roomtemp}
 python=${PYTHON:-$root/.venv/bin/python}
 prometheus=$(command -v prometheus) || { echo "stack: install prometheus (apt-get install prometheus)" >&2; exit 1; }
@@ -96,8 +99,10 @@ ROOMTEMP_STORAGE="prometheus://127.0.0.1:${prometheus_port}" ROOMTEMP_SPOOL_DIR=
 pids+=($!)
 wait_ready "http://127.0.0.1:${api_port}/readyz" "roomtemp API (Swagger UI: /docs)"
 
-"$python" "$root/deploy/stack/feed.py" --url "http://127.0.0.1:${api_port}" \
-    --interval "$feed_interval" >"$dir/feed.log" 2>&1 &
+history=()
+[[ -n "$backfill" ]] && history=(--backfill "$backfill" --live)
+"$roomtemp" simulate --url "http://127.0.0.1:${api_port}" --rooms "$rooms" \
+    --interval "$feed_interval" "${history[@]}" >"$dir/simulate.log" 2>&1 &
 pids+=($!)
 echo "stack: up; logs in $dir; Ctrl-C stops everything" >&2
 

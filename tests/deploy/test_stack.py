@@ -28,7 +28,7 @@ pytestmark = [
     ),
 ]
 
-FEEDER_ROOMS = 4
+SIMULATED_ROOMS = 3
 HOT_BAND = {"min_celsius": 18.0, "max_celsius": 24.0}
 
 
@@ -66,7 +66,8 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         **os.environ,
         "STACK_DIR": str(tmp_path / "stack"),
         "STACK_EVALUATION_INTERVAL": "1s",
-        "STACK_FEED_INTERVAL": "1",
+        "STACK_FEED_INTERVAL": "1s",
+        "STACK_ROOMS": str(SIMULATED_ROOMS),
         **{f"STACK_{name}_PORT": str(port) for name, port in ports.items()},
     }
     log = (tmp_path / "make-stack.log").open("wb")
@@ -109,15 +110,20 @@ def firing(stack: Stack, alertname: str) -> dict[str, dict[str, Any]]:
 def test_stack_stores_readings_and_fires_an_alert_for_a_room_out_of_its_band(
     stack: Stack,
 ) -> None:
-    rooms_fed = wait_until(
-        "the feeder's readings in Prometheus",
-        lambda: (
-            len(stack.instant("count by (room) (room_temperature_celsius)", time.time()))
-            >= FEEDER_ROOMS
-        ),
+    simulated = {f"room-{i:03d}" for i in range(1, SIMULATED_ROOMS + 1)}
+
+    def rooms_in_prometheus() -> set[str]:
+        found = stack.instant("count by (room) (room_temperature_celsius)", time.time())
+        return {series["metric"]["room"] for series in found}
+
+    wait_until(
+        "the simulator's readings in Prometheus",
+        lambda: rooms_in_prometheus() == simulated,
         timeout=30,
     )
-    assert rooms_fed
+    described = stack.api.get("/api/v1/rooms").json()["rooms"]
+    assert {room["room_id"] for room in described} == simulated
+    assert all(room["comfort"]["max_celsius"] is not None for room in described)
 
     now = int(time.time()) - 1  # whole seconds, never ahead of the clock Prometheus evaluates at
     # 30.5 down to 29.5: the lowest, the newest, stays in the alert's 10-minute window
