@@ -41,7 +41,8 @@ def test_actions_are_pinned_and_jobs_bounded(path: Path) -> None:
 def test_ci_runs_the_test_suite_then_builds_and_updates_dev() -> None:
     workflow = load("ci.yml")
     jobs = workflow["jobs"]
-    assert any("bash .ci/run" in step.get("run", "") for step in jobs["test"]["steps"])
+    assert re.fullmatch(r"debian:12\.\d+", jobs["test"]["container"])
+    assert any(step.get("run") == "bash .ci/run" for step in jobs["test"]["steps"])
     assert jobs["image"]["needs"] == "test"
     assert any("deploy/build.sh --push" in s.get("run", "") for s in jobs["image"]["steps"])
     assert jobs["update-dev"]["needs"] == "image"
