@@ -37,6 +37,7 @@ bench: $(STAMP)
 lock: $(STAMP)
 	{ echo '# Exact versions every install uses (make run, make test, CI); refresh with: make lock'; \
 	  $(BIN)/pip freeze --exclude-editable | grep -v '^roomtemp'; } > constraints.txt
+	touch $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache
