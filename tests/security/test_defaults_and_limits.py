@@ -50,10 +50,15 @@ def test_without_tokens_only_loopback_unless_insecure_is_asked() -> None:
         check_exposure(Settings(host="0.0.0.0"))
 
 
-def test_serve_refuses_a_public_address_without_tokens(tmp_path: Path) -> None:
-    # 192.0.2.1 (TEST-NET-1) is never local: were the check missing, binding would fail instead.
-    env = {"PATH": "/usr/bin:/bin", "ROOMTEMP_STORAGE": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
-    done = subprocess.run(
+def serve_on_a_public_address(tmp_path: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    """`roomtemp serve` on 192.0.2.1 (TEST-NET-1, never local): were a start-up check missing,
+    binding would fail instead, with another message. Nothing is ever sent there."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "ROOMTEMP_STORAGE": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        **{f"ROOMTEMP_{name.upper()}": value for name, value in settings.items()},
+    }
+    return subprocess.run(
         [sys.executable, "-m", "roomtemp", "serve", "--host", "192.0.2.1", "--port", "8"],
         env=env,
         capture_output=True,
@@ -61,24 +66,16 @@ def test_serve_refuses_a_public_address_without_tokens(tmp_path: Path) -> None:
         timeout=60,
         check=False,
     )
+
+
+def test_serve_refuses_a_public_address_without_tokens(tmp_path: Path) -> None:
+    done = serve_on_a_public_address(tmp_path)
     assert done.returncode == 2
     assert "refusing to serve on 192.0.2.1 without authentication" in done.stderr
 
 
 def test_serve_refuses_a_missing_tokens_file(tmp_path: Path) -> None:
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "ROOMTEMP_STORAGE": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "ROOMTEMP_TOKENS_FILE": str(tmp_path / "absent.json"),
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "roomtemp", "serve", "--host", "192.0.2.1", "--port", "8"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = serve_on_a_public_address(tmp_path, tokens_file=str(tmp_path / "absent.json"))
     assert done.returncode == 2
     assert "cannot read tokens file" in done.stderr
 
