@@ -3,26 +3,33 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: run test lint typecheck pytest bench lock clean stack
 
+# the service alone: what `make run` needs
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e .
 	touch $(STAMP)
+
+# plus the tools and test dependencies (ruff, mypy, pytest, playwright, ...)
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(DEV_STAMP)
 
 run: $(STAMP)
 	$(BIN)/roomtemp serve
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(DEV_STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
@@ -34,10 +41,10 @@ stack: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
-lock: $(STAMP)
+lock: $(DEV_STAMP)
 	{ echo '# Exact versions every install uses (make run, make test, CI); refresh with: make lock'; \
 	  $(BIN)/pip freeze --exclude-editable | grep -v '^roomtemp'; } > constraints.txt
-	touch $(STAMP)
+	touch $(STAMP) $(DEV_STAMP)
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache
