@@ -6,7 +6,6 @@ Swagger UI sets; inline scripts never). A route that sets its own Content-Securi
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -22,6 +21,11 @@ HEADERS = {
 }
 
 
+_RAW_HEADERS = [
+    (name.encode("latin-1"), value.encode("latin-1")) for name, value in HEADERS.items()
+]
+
+
 class SecurityHeaders:
     """ASGI middleware adding HEADERS to every HTTP answer that does not set them itself."""
 
@@ -35,9 +39,10 @@ class SecurityHeaders:
 
         async def add_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in HEADERS.items():
-                    headers.setdefault(name, value)
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers += [raw for raw in _RAW_HEADERS if raw[0] not in present]
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, add_headers)
