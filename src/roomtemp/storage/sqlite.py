@@ -7,16 +7,13 @@ the same transaction answer long-range stats without scanning every reading.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import heapq
 import json
 import logging
-import math
 import sqlite3
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,26 +26,15 @@ from roomtemp.domain import (
     SensorLatest,
     WriteResult,
 )
-from roomtemp.errors import ConflictingReading, StorageError, StorageUnavailable
+from roomtemp.errors import StorageError, StorageUnavailable
 from roomtemp.storage import sqlite_aggregate
-from roomtemp.storage.sqlite_schema import HOUR_MS, migrate
+from roomtemp.storage.sqlite_schema import migrate
+from roomtemp.storage.sqlite_store import Prepared, Row, SeriesKey, hourly_rollups, store
 from roomtemp.storage.sqlite_writer import Checkpointer, GroupCommitWriter
 from roomtemp.timeparse import Bucket
 
 log = logging.getLogger("roomtemp.storage.sqlite")
 T = TypeVar("T")
-SeriesKey = tuple[str, str]
-Row = tuple[int, int, float]
-
-_ROLLUP_UPSERT = """
-    INSERT INTO rollup_hour (series_id, hour_ms, total, count, minimum, maximum)
-    VALUES (?, ?, ?, ?, ?, ?)
-    ON CONFLICT (series_id, hour_ms) DO UPDATE SET
-        total = total + excluded.total,
-        count = count + excluded.count,
-        minimum = min(minimum, excluded.minimum),
-        maximum = max(maximum, excluded.maximum)
-"""
 
 
 class SqliteStorage:
@@ -126,9 +112,9 @@ class SqliteStorage:
 
         def job(conn: sqlite3.Connection) -> WriteResult:
             if prepared is not None and prepared.generation == self._generation:
-                return _store(conn, prepared.rows, prepared.rollups, self._series)
+                return store(conn, prepared.rows, prepared.rollups, self._series)
             rows = self._rows(conn, readings, created)
-            return _store(conn, rows, None, self._series)
+            return store(conn, rows, None, self._series)
 
         def forget_created() -> None:
             for key in created:
@@ -138,7 +124,7 @@ class SqliteStorage:
         result: WriteResult = await self._submit(job, forget_created)
         return result
 
-    def _prepare(self, readings: Sequence[Reading]) -> _Prepared | None:
+    def _prepare(self, readings: Sequence[Reading]) -> Prepared | None:
         """Rows and rollups built outside the writer thread, when every series is known already;
         the writer uses them only if no series was forgotten in between (same generation)."""
         generation = self._generation
@@ -152,7 +138,7 @@ class SqliteStorage:
             )
         except KeyError:
             return None
-        return _Prepared(generation, rows, _hourly_rollups(rows))
+        return Prepared(generation, rows, hourly_rollups(rows))
 
     def _rows(
         self, conn: sqlite3.Connection, readings: Sequence[Reading], created: list[SeriesKey]
@@ -321,51 +307,6 @@ class SqliteStorage:
             raise _mapped(exc) from exc
 
 
-@dataclass(frozen=True)
-class _Prepared:
-    generation: int
-    rows: list[Row]
-    rollups: list[tuple[Any, ...]]
-
-
-def _store(
-    conn: sqlite3.Connection,
-    rows: list[Row],
-    rollups: list[tuple[Any, ...]] | None,
-    series: dict[SeriesKey, int],
-) -> WriteResult:
-    """Insert rows (sorted by key) and their hourly rollups; skip duplicates, raise on conflicts."""
-    before = conn.total_changes
-    conn.execute("SAVEPOINT fast")
-    conn.executemany("INSERT INTO readings VALUES (?, ?, ?) ON CONFLICT DO NOTHING", rows)
-    if conn.total_changes - before == len(rows):
-        conn.execute("RELEASE fast")
-        fresh = rows
-    else:
-        conn.execute("ROLLBACK TO fast")
-        conn.execute("RELEASE fast")
-        fresh = _new_rows(conn, rows, series)
-        conn.executemany("INSERT INTO readings VALUES (?, ?, ?)", fresh)
-        rollups = None
-    conn.executemany(_ROLLUP_UPSERT, rollups if rollups is not None else _hourly_rollups(fresh))
-    return WriteResult(accepted=len(fresh), duplicates=len(rows) - len(fresh))
-
-
-def _new_rows(conn: sqlite3.Connection, rows: list[Row], series: dict[SeriesKey, int]) -> list[Row]:
-    """The rows not stored yet; ConflictingReading if one is stored with another value."""
-    fresh = []
-    for row in rows:
-        stored = conn.execute(
-            "SELECT value FROM readings WHERE series_id = ? AND ts_ms = ?", row[:2]
-        ).fetchone()
-        if stored is None:
-            fresh.append(row)
-        elif stored[0] != row[2]:
-            room_id, sensor_id = next(key for key, sid in series.items() if sid == row[0])
-            raise ConflictingReading(room_id, sensor_id or None, row[1], stored[0], row[2])
-    return fresh
-
-
 def _mapped(exc: sqlite3.Error) -> StorageError:
     if isinstance(exc, sqlite3.OperationalError):
         return StorageUnavailable(f"SQLite is unavailable: {exc}", retry_after_seconds=1)
@@ -410,18 +351,3 @@ def _series_stream(
         (series_id, low, end_ms, limit),
     ).fetchall()
     return (Reading(room_id, sensor or None, ts_ms, value) for ts_ms, value in rows)
-
-
-def _hourly_rollups(rows: Sequence[Row]) -> list[tuple[Any, ...]]:
-    """(series, hour, sum, count, min, max) of rows sorted by (series, timestamp)."""
-    rollups = []
-    start = 0
-    count = len(rows)
-    while start < count:
-        series_id, ts_ms, _ = rows[start]
-        hour = ts_ms - ts_ms % HOUR_MS
-        stop = bisect.bisect_left(rows, (series_id, hour + HOUR_MS), lo=start)
-        values = [row[2] for row in rows[start:stop]]
-        rollups.append((series_id, hour, math.fsum(values), len(values), min(values), max(values)))
-        start = stop
-    return rollups
