@@ -82,16 +82,22 @@ def datetime_to_ms(moment: datetime) -> int:
 def format_timestamp(ms: int) -> str:
     """Epoch ms -> RFC 3339 in UTC with a `Z` suffix and millisecond precision."""
     day, ms_of_day = divmod(ms, MS_PER_DAY)
-    seconds, millis = divmod(ms_of_day, 1000)
-    minutes, second = divmod(seconds, 60)
-    hour, minute = divmod(minutes, 60)
-    return f"{_date_text(day)}T{hour:02d}:{minute:02d}:{second:02d}.{millis:03d}Z"
+    return f"{_date_text(day)}T{_time_text(ms_of_day)}Z"
 
 
 @functools.lru_cache(maxsize=4096)
 def _date_text(days_since_epoch: int) -> str:
     """The date part, cached: answers hold many timestamps of few days."""
     return (date(1970, 1, 1) + timedelta(days=days_since_epoch)).isoformat()
+
+
+@functools.lru_cache(maxsize=4096)
+def _time_text(ms_of_day: int) -> str:
+    """The time part, cached: bucket boundaries repeat the same few times of day."""
+    seconds, millis = divmod(ms_of_day, 1000)
+    minutes, second = divmod(seconds, 60)
+    hour, minute = divmod(minutes, 60)
+    return f"{hour:02d}:{minute:02d}:{second:02d}.{millis:03d}"
 
 
 def parse_duration(text: str | float | int) -> int:
@@ -162,10 +168,11 @@ class Bucket(NamedTuple):
 def epoch_buckets(start_ms: int, end_ms: int, step_ms: int) -> list[Bucket]:
     """Buckets `[k*step, (k+1)*step)` counted from the Unix epoch that overlap `[start, end)`."""
     first = (start_ms // step_ms) * step_ms
-    return [
-        Bucket(b, b + step_ms, max(b, start_ms), min(b + step_ms, end_ms))
-        for b in range(first, end_ms, step_ms)
-    ]
+    buckets = [Bucket(b, b + step_ms, b, b + step_ms) for b in range(first, end_ms, step_ms)]
+    # only the first and the last bucket can stick out of the range
+    buckets[0] = buckets[0]._replace(clip_start_ms=start_ms)
+    buckets[-1] = buckets[-1]._replace(clip_end_ms=min(buckets[-1].end_ms, end_ms))
+    return buckets
 
 
 def count_epoch_buckets(start_ms: int, end_ms: int, step_ms: int) -> int:

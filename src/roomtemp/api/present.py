@@ -7,6 +7,7 @@ remain the documented schema (`response_model`), and the schema tests check answ
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import orjson
@@ -85,27 +86,23 @@ def reading_out(reading: Reading, unit: Unit) -> Json:
 
 
 def buckets_out(aggregates: list[Aggregate], unit: Unit) -> list[Json]:
-    """Buckets as JSON; each boundary is formatted once (a bucket's end is often the next start)."""
-    texts: dict[int, str] = {}
-
-    def text(ms: int) -> str:
-        found = texts.get(ms)
-        if found is None:
-            found = texts[ms] = ts(ms)
-        return found
-
-    convert = (lambda value: value) if unit is Unit.celsius else (lambda v: from_celsius(v, unit))
+    """Buckets as JSON, converted to `unit`."""
+    convert = _identity if unit is Unit.celsius else functools.partial(from_celsius, unit=unit)
     return [
         {
-            "start": text(agg.start_ms),
-            "end": text(agg.end_ms),
-            "mean": convert(agg.total / agg.count),
-            "min": convert(agg.minimum),
-            "max": convert(agg.maximum),
-            "count": agg.count,
+            "start": ts(a.start_ms),
+            "end": ts(a.end_ms),
+            "mean": convert(a.total / a.count),
+            "min": convert(a.minimum),
+            "max": convert(a.maximum),
+            "count": a.count,
         }
-        for agg in aggregates
+        for a in aggregates
     ]
+
+
+def _identity(value: float) -> float:
+    return value
 
 
 def summary_out(summary: Summary, unit: Unit) -> Json:

@@ -8,6 +8,7 @@ scan; uneven ones (local days across DST) are joined against a list of pieces.
 from __future__ import annotations
 
 import json
+import operator
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +18,7 @@ from roomtemp.storage.sqlite_schema import HOUR_MS
 from roomtemp.timeparse import Bucket
 
 Query = tuple[str, dict[str, Any]]
+_room_bucket = operator.itemgetter(0, 1)
 
 _RAW = {
     "table": "readings",
@@ -114,17 +116,13 @@ def _pieces(rooms: str, buckets: Sequence[Bucket]) -> list[Query]:
     ]
 
 
-def _room_bucket(row: Any) -> tuple[str, int]:
-    return row[0], row[1]
-
-
 def _ceil_hour(ms: int) -> int:
     return -(-ms // HOUR_MS) * HOUR_MS
 
 
 def combine(rows: Sequence[Any], buckets: Sequence[Bucket]) -> dict[str, list[Aggregate]]:
     """Merge partial rows (room, bucket index, sum, count, min, max) into one Aggregate each."""
-    if len({(row[0], row[1]) for row in rows}) == len(rows):  # one row a bucket: nothing to merge
+    if len(set(map(_room_bucket, rows))) == len(rows):  # one row a bucket: nothing to merge
         result: dict[str, list[Aggregate]] = defaultdict(list)
         for room_id, index, total, count, minimum, maximum in sorted(rows, key=_room_bucket):
             bucket = buckets[index]
