@@ -278,7 +278,7 @@ class SqliteStorage:
         def query(conn: sqlite3.Connection) -> list[Any]:
             return [row for sql, params in queries for row in conn.execute(sql, params)]
 
-        return sqlite_aggregate.combine(await self._read(query), buckets)
+        return sqlite_aggregate.combine(await self._read(query), buckets, len(queries))
 
     # -- plumbing -----------------------------------------------------------------------------
 

@@ -120,9 +120,12 @@ def _ceil_hour(ms: int) -> int:
     return -(-ms // HOUR_MS) * HOUR_MS
 
 
-def combine(rows: Sequence[Any], buckets: Sequence[Bucket]) -> dict[str, list[Aggregate]]:
-    """Merge partial rows (room, bucket index, sum, count, min, max) into one Aggregate each."""
-    if len(set(map(_room_bucket, rows))) == len(rows):  # one row a bucket: nothing to merge
+def combine(
+    rows: Sequence[Any], buckets: Sequence[Bucket], queries: int
+) -> dict[str, list[Aggregate]]:
+    """Merge partial rows (room, bucket index, sum, count, min, max) from `queries` queries into
+    one Aggregate each. A single query groups by room and bucket: there is nothing to merge."""
+    if queries == 1:
         result: dict[str, list[Aggregate]] = defaultdict(list)
         for room_id, index, total, count, minimum, maximum in sorted(rows, key=_room_bucket):
             bucket = buckets[index]
