@@ -44,13 +44,15 @@ def expected(acknowledged: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     return sorted(flat, key=lambda r: (r["timestamp"], r["sensor_id"]))
 
 
-def wait_drained(get: Any, timeout: float = 60.0) -> dict[str, Any]:
+def wait_drained(get: Any, timeout: float = 120.0, log: Path | None = None) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         ready = get("/readyz").json()
         if ready.get("spooled_readings") == 0 and ready.get("engine_up"):
             return dict(ready)
-        assert time.monotonic() < deadline, f"spool not drained: {ready}"
+        if time.monotonic() > deadline:
+            tail = log.read_text().splitlines()[-40:] if log is not None else []
+            raise AssertionError(f"spool not drained: {ready}\n" + "\n".join(tail))
         time.sleep(0.1)
 
 
@@ -106,6 +108,6 @@ def test_api_killed_while_spool_holds_data(engine: Engine, tmp_path: Path) -> No
         process.wait()
     engine.start()
     with api_process(engine, spool) as (_, url), httpx.Client(base_url=url) as http:
-        wait_drained(http.get)
+        wait_drained(http.get, log=spool.parent / "api.log")
         stored = http.get(f"/api/v1/rooms/lab/readings?{RANGE}").json()["readings"]
     assert stored == expected(sent)

@@ -239,6 +239,8 @@ class PrometheusStorage:
                 continue
             try:
                 await self._replay(batch.readings)
+                # a failure here retries the batch, which the read-before-write makes harmless
+                await asyncio.to_thread(self.spool.done, batch)
             except Exception as exc:  # the replay task must outlive any failure
                 if not isinstance(exc, StorageError):
                     log.exception("spool replay failed unexpectedly")
@@ -248,7 +250,6 @@ class PrometheusStorage:
                 await _wait(self._engine_answered, delay)
                 delay = min(delay * 2, _MAX_BACKOFF_SECONDS)
                 continue
-            await asyncio.to_thread(self.spool.done, batch)
             self._engine_up = True
             delay = 0.2
 
