@@ -98,9 +98,7 @@ class RoomService:
         return await self.room(meta.room_id), created
 
     async def room(self, room_id: str) -> RoomView:
-        meta = await self.storage.get_room(room_id)
-        if meta is None:
-            raise RoomNotFound(room_id)
+        meta = await self._require(room_id)
         latest = await self.storage.latest([room_id])
         return self._view(meta, latest.get(room_id, []))
 

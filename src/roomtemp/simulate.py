@@ -17,7 +17,8 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-DAY_MS = 86_400_000
+from roomtemp.timeparse import MS_PER_DAY
+
 HOUR_MS = 3_600_000
 SENSOR_NAMES = ("wall", "desk", "window")
 BUILDINGS = ("hq", "annex", "lab")
@@ -109,8 +110,8 @@ def make_profile(seed: int, room_id: str, index: int) -> RoomProfile:
 
 def outdoor_celsius(timestamp_ms: int, weather: float) -> float:
     """Outdoor temperature: a season (coldest mid-January), a daily cycle peaking at 15:00 UTC."""
-    day_of_year = (timestamp_ms % (365 * DAY_MS)) / DAY_MS
-    hour = (timestamp_ms % DAY_MS) / HOUR_MS
+    day_of_year = (timestamp_ms % (365 * MS_PER_DAY)) / MS_PER_DAY
+    hour = (timestamp_ms % MS_PER_DAY) / HOUR_MS
     season = 10.0 - 9.0 * math.cos(2 * math.pi * (day_of_year - 15) / 365)
     return season + weather + 4.0 * math.cos(2 * math.pi * (hour - 15) / 24)
 
@@ -147,7 +148,7 @@ class RoomDay:
     def _advance(self, now: int) -> None:
         """Move the room's temperature one step towards where its heat sources would take it."""
         profile = self.profile
-        hour = (now % DAY_MS) / HOUR_MS
+        hour = (now % MS_PER_DAY) / HOUR_MS
         daytime = 7.0 <= hour < 22.0
         setpoint = profile.day_setpoint if daytime else profile.night_setpoint
         if self._temperature < setpoint - HYSTERESIS:
@@ -193,7 +194,7 @@ class Simulation:
     """Many rooms on one time grid: `interval` steps counted from each UTC midnight."""
 
     def __init__(self, seed: int, rooms: int, interval_ms: int, prefix: str = "room") -> None:
-        if not 0 < interval_ms <= DAY_MS:
+        if not 0 < interval_ms <= MS_PER_DAY:
             raise ValueError("the interval must be positive and at most one day")
         self.seed = seed
         self.interval_ms = interval_ms
@@ -205,10 +206,10 @@ class Simulation:
 
     def grid_at_or_after(self, timestamp_ms: int) -> int:
         """The first grid time at or after `timestamp_ms`."""
-        day_start = timestamp_ms - timestamp_ms % DAY_MS
+        day_start = timestamp_ms - timestamp_ms % MS_PER_DAY
         steps = -(-(timestamp_ms - day_start) // self.interval_ms)
         grid = day_start + steps * self.interval_ms
-        return grid if grid < day_start + DAY_MS else day_start + DAY_MS
+        return grid if grid < day_start + MS_PER_DAY else day_start + MS_PER_DAY
 
     def readings_at(self, grid_ms: int) -> list[SimReading]:
         """Every room's readings at one grid time (steps rooms forward, or restarts their day)."""
@@ -230,7 +231,7 @@ class Simulation:
         """How many grid times lie in `[start, end)` (for progress bars)."""
         count, grid = 0, self.grid_at_or_after(start_ms)
         while grid < end_ms:
-            day_end = grid - grid % DAY_MS + DAY_MS
+            day_end = grid - grid % MS_PER_DAY + MS_PER_DAY
             last = min(day_end, end_ms)
             in_day = -(-(last - grid) // self.interval_ms)
             count += in_day
@@ -239,8 +240,12 @@ class Simulation:
 
     def _room_day(self, profile: RoomProfile, grid_ms: int) -> RoomDay:
         day = self._days.get(profile.room_id)
-        day_start = grid_ms - grid_ms % DAY_MS
-        if day is None or day.next_ms > grid_ms or day.next_ms - day.next_ms % DAY_MS != day_start:
+        day_start = grid_ms - grid_ms % MS_PER_DAY
+        if (
+            day is None
+            or day.next_ms > grid_ms
+            or day.next_ms - day.next_ms % MS_PER_DAY != day_start
+        ):
             day = RoomDay(self.seed, profile, day_start, self.interval_ms)
             self._days[profile.room_id] = day
         while day.next_ms < grid_ms:

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from roomtemp.simulate import DAY_MS, SENSOR_NAMES, Simulation
+from roomtemp.simulate import SENSOR_NAMES, Simulation
+from roomtemp.timeparse import MS_PER_DAY as DAY_MS
 from tests.support import ms
 
 JAN_15 = ms("2024-01-15T00:00:00Z")

@@ -13,10 +13,8 @@ from fastapi import Depends, Path, Query, Request
 from roomtemp.errors import InvalidInput
 from roomtemp.models import ROOM_ID_PATTERN
 from roomtemp.service import RoomService, StatsQuery
-from roomtemp.timeparse import load_zone, parse_duration, parse_timestamp
+from roomtemp.timeparse import MS_PER_DAY, load_zone, parse_duration, parse_timestamp
 from roomtemp.units import Unit, parse_unit
-
-DAY_MS = 86_400_000
 
 
 async def get_service(request: Request) -> RoomService:
@@ -57,7 +55,7 @@ async def get_range(
     ] = None,
 ) -> TimeRange:
     end_ms = _instant("end", end) if end is not None else service.now_ms()
-    start_ms = _instant("start", start) if start is not None else end_ms - DAY_MS
+    start_ms = _instant("start", start) if start is not None else end_ms - MS_PER_DAY
     if start_ms >= end_ms:
         raise InvalidInput.single(("query", "start"), "start must be before end")
     return TimeRange(start_ms, end_ms)

@@ -18,14 +18,20 @@ from roomtemp.domain import Aggregate, Reading, SensorLatest
 from roomtemp.errors import StorageError
 from roomtemp.storage.engine import EngineClient, Series
 from roomtemp.storage.promql import READINGS_METRIC, Window, duration, selector, stats_expression
-from roomtemp.timeparse import Bucket
+from roomtemp.timeparse import MS_PER_DAY, Bucket
 
 T = TypeVar("T")
 SeriesKey = tuple[str, str]
 """(room id, sensor id), the anonymous sensor being the empty string."""
 
-DAY_MS = 86_400_000
-LATEST_WINDOWS_MS = (3_600_000, DAY_MS, 7 * DAY_MS, 31 * DAY_MS, 92 * DAY_MS, 366 * DAY_MS)
+LATEST_WINDOWS_MS = (
+    3_600_000,
+    MS_PER_DAY,
+    7 * MS_PER_DAY,
+    31 * MS_PER_DAY,
+    92 * MS_PER_DAY,
+    366 * MS_PER_DAY,
+)
 FAN_OUT = 8
 """Engine queries one read may have in flight at once."""
 MAX_POINTS = 10_000
@@ -58,7 +64,7 @@ class PromqlReader:
 
     async def latest(self, room_ids: Sequence[str], now_ms: int) -> dict[str, list[SensorLatest]]:
         """The newest reading of each sensor, looking back further only for series not found."""
-        horizon = (now_ms - self.horizon_ms, now_ms + DAY_MS)
+        horizon = (now_ms - self.horizon_ms, now_ms + MS_PER_DAY)
         wanted = await self._series(room_ids, *horizon)
         found: dict[SeriesKey, SensorLatest] = {}
         if wanted:

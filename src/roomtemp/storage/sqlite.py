@@ -51,10 +51,6 @@ class SqliteStorage:
         self._writer = GroupCommitWriter(self._connect_writer, self._forget_all)
         self._checkpointer = Checkpointer(self._connect)
 
-    @classmethod
-    def from_url(cls, path: str) -> SqliteStorage:
-        return cls(path)
-
     async def open(self) -> None:
         """Create the file and its folder if needed, migrate, and start the writer thread."""
         await asyncio.to_thread(self._open_sync)
@@ -128,14 +124,8 @@ class SqliteStorage:
         """Rows and rollups built outside the writer thread, when every series is known already;
         the writer uses them only if no series was forgotten in between (same generation)."""
         generation = self._generation
-        series = self._series
         try:
-            rows = sorted(
-                [
-                    (series[(r.room_id, r.sensor_id or "")], r.timestamp_ms, r.value)
-                    for r in readings
-                ]
-            )
+            rows = _keyed_rows(readings, self._series)
         except KeyError:
             return None
         return Prepared(generation, rows, hourly_rollups(rows))
@@ -143,10 +133,7 @@ class SqliteStorage:
     def _rows(
         self, conn: sqlite3.Connection, readings: Sequence[Reading], created: list[SeriesKey]
     ) -> list[Row]:
-        ids = self._series_ids(conn, readings, created)
-        return sorted(
-            [(ids[(r.room_id, r.sensor_id or "")], r.timestamp_ms, r.value) for r in readings]
-        )
+        return _keyed_rows(readings, self._series_ids(conn, readings, created))
 
     def _forget_all(self) -> None:
         self._series.clear()
@@ -305,6 +292,13 @@ class SqliteStorage:
             return await asyncio.to_thread(run)
         except sqlite3.Error as exc:
             raise _mapped(exc) from exc
+
+
+def _keyed_rows(readings: Sequence[Reading], series: dict[SeriesKey, int]) -> list[Row]:
+    """(series id, ms, value) rows sorted by key; KeyError for a series `series` lacks."""
+    return sorted(
+        [(series[(r.room_id, r.sensor_id or "")], r.timestamp_ms, r.value) for r in readings]
+    )
 
 
 def _mapped(exc: sqlite3.Error) -> StorageError:
