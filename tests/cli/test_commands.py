@@ -289,7 +289,8 @@ def test_simulate_waits_for_a_server_that_comes_up_late(tmp_path: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "roomtemp", "simulate", "--url", url, "--rooms", "1"]
-    command += ["--interval", "1s", "--duration", "2s", "--retries", "8", "--prefix", "late"]
+    # the duration outlasts a slow server start, so at least one tick comes after it is up
+    command += ["--interval", "1s", "--duration", "6s", "--retries", "8", "--prefix", "late"]
     wide = {**os.environ, "COLUMNS": "300"}  # log lines unwrapped
     simulator = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=wide)
     time.sleep(1.5)
