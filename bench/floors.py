@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from roomtemp.storage import open_storage
-from roomtemp.storage.sqlite_schema import migrate
+from roomtemp.storage.sqlite.schema import migrate
 from roomtemp.timeparse import Bucket, epoch_buckets
 
 Row = tuple[str, int, float]  # room, timestamp ms, value

@@ -33,8 +33,9 @@ from tests.engines import Engine, free_port  # noqa: E402
 from roomtemp.config import Settings  # noqa: E402
 from roomtemp.service import RoomService, StatsQuery  # noqa: E402
 from roomtemp.storage.prometheus import PrometheusStorage  # noqa: E402
-from roomtemp.storage.prometheus_config import options_from  # noqa: E402
-from roomtemp.storage.remote_write import HEADERS, encode, series_labels  # noqa: E402
+from roomtemp.storage.prometheus.options import options_from  # noqa: E402
+from roomtemp.storage.prometheus.remote_write import HEADERS, encode, series_labels  # noqa: E402
+from roomtemp.wiring import service_options, storage_options  # noqa: E402
 
 ROOMS, SENSORS, BATCH, CONCURRENCY, STEP_MS = 100, 2, 1000, 4, 10_000
 Batch = list[tuple[str, str, int, float]]
@@ -114,11 +115,11 @@ class Recorder(httpx.AsyncBaseTransport):
 
 async def engine_requests(settings: Settings, call: Callable[[RoomService], Awaitable[Any]]) -> Any:
     recorder = Recorder()
-    storage = PrometheusStorage(options_from(settings.storage, settings), recorder)
+    storage = PrometheusStorage(options_from(settings.storage, storage_options(settings)), recorder)
     await storage.open()
     recorder.requests.clear()  # the start-up re-assertion of room info is not part of a query
     try:
-        await call(RoomService(settings, storage))
+        await call(RoomService(storage, service_options(settings)))
     finally:
         await storage.close()
     return recorder.requests

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from roomtemp.config import Settings
 from roomtemp.storage import Storage, open_storage
+from roomtemp.wiring import open_configured_storage
 from tests.engines import Engine, start_engine
 
 
@@ -39,7 +40,7 @@ def _engine_backend(kind: str) -> Callable[[Path], AbstractAsyncContextManager[S
         engine = start_engine(kind, tmp_path / kind)
         try:
             settings = engine_settings(engine, tmp_path / "spool")
-            storage = await open_storage(settings.storage, settings)
+            storage = await open_configured_storage(settings)
             try:
                 yield storage
             finally:

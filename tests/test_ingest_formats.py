@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from roomtemp.errors import InvalidInput, TooLarge
-from roomtemp.ingest_formats import parse_body, parse_csv, parse_ndjson
+from roomtemp.ingest.formats import parse_body, parse_csv, parse_ndjson
 
 ids = st.from_regex(r"[a-z0-9][a-z0-9_.-]{0,20}", fullmatch=True)
 rows = st.lists(

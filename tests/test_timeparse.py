@@ -150,7 +150,7 @@ def test_local_day_buckets_start_at_local_midnight(
 ) -> None:
     zone = ZoneInfo(zone_name)
     buckets = local_day_buckets(start, start + length, days, zone)
-    assert len(buckets) <= count_local_day_buckets(start, start + length, days, zone)
+    assert len(buckets) <= count_local_day_buckets(start, start + length, days)
     assert buckets[0].clip_start_ms == start
     assert buckets[-1].clip_end_ms == start + length
     for bucket in buckets:

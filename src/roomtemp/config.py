@@ -7,8 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from roomtemp.security.ratelimit import parse_rate
-from roomtemp.timeparse import parse_duration
+from roomtemp.timeparse import parse_duration, parse_rate
 
 DEFAULT_STORAGE = "sqlite:///./data/roomtemp.sqlite3"
 

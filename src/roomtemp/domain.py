@@ -2,8 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, TypeGuard
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+"""Room and sensor ids."""
+ID_RULE = (
+    "1 to 64 characters: lowercase letters, digits, '_', '.', '-', starting with a letter or digit"
+)
+_ID = re.compile(ID_PATTERN)
+
+
+def is_valid_id(value: object) -> TypeGuard[str]:
+    """True for a valid room or sensor id."""
+    return type(value) is str and _ID.match(value) is not None
+
+
+def check_id(value: str, what: str) -> str:
+    """Return `value` if it is a valid room or sensor id, else ValueError naming the rule."""
+    if not is_valid_id(value):
+        raise ValueError(f"invalid {what} {value!r}: {ID_RULE}")
+    return value
 
 
 class Reading(NamedTuple):

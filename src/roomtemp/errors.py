@@ -2,9 +2,12 @@
 
 RoomtempError
  ├── InvalidInput          422: one or more problems, each with a location and a message
- ├── RoomNotFound          404: the room does not exist (or has no readings where one is needed)
+ ├── NotFound              404: there is nothing at this address
+ │    └── RoomNotFound     404: the room does not exist (or has no readings where one is needed)
  ├── ConflictingReading    409: same (room, sensor, timestamp) with another value
- ├── TooLarge              413: a batch above the configured limit
+ ├── TooLarge              413: a batch or a request body above the configured limit
+ ├── HeadersTooLarge       431: request headers above the configured limit
+ ├── TooSlow               408: a request body that trickles in slower than the deadline
  ├── NotAuthenticated      401: no bearer token, or one the server does not know
  ├── Forbidden             403: the token lacks the scope, or the room is outside its globs
  ├── RateLimited           429 + Retry-After: the token sent more requests than its rate allows
@@ -43,8 +46,16 @@ class InvalidInput(RoomtempError):
     def single(cls, loc: tuple[str | int, ...], msg: str) -> InvalidInput:
         return cls([Problem(loc, msg)])
 
+    def under(self, *prefix: str | int) -> InvalidInput:
+        """The same problems located under `prefix` (the caller knows where the input came from)."""
+        return InvalidInput([Problem((*prefix, *p.loc), p.msg, p.type) for p in self.problems])
 
-class RoomNotFound(RoomtempError):
+
+class NotFound(RoomtempError):
+    """Nothing is found at this address."""
+
+
+class RoomNotFound(NotFound):
     """The room is unknown, or it has no readings where a reading is required."""
 
     def __init__(self, room_id: str, why: str = "unknown room") -> None:
@@ -68,6 +79,14 @@ class ConflictingReading(RoomtempError):
 
 class TooLarge(RoomtempError):
     """The request carries more than the configured limit."""
+
+
+class HeadersTooLarge(RoomtempError):
+    """The request's headers are larger than the configured limit."""
+
+
+class TooSlow(RoomtempError):
+    """The request's body did not arrive within the configured time."""
 
 
 class NotAuthenticated(RoomtempError):

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from roomtemp.config import Settings
 from roomtemp.domain import Aggregate, ReadingsPage, RoomMeta, SensorLatest, WriteResult
-from roomtemp.errors import InvalidInput, RoomNotFound
-from roomtemp.storage.base import Storage
+from roomtemp.errors import InvalidInput, RoomNotFound, StorageError
+from roomtemp.storage.base import ReportsStatus, Storage, StorageStatus
 from roomtemp.timeparse import (
     MAX_MS,
     MIN_MS,
@@ -26,6 +24,26 @@ from roomtemp.validation import Limits, validate_batch
 
 Clock = Callable[[], float]
 """Returns the current time as epoch seconds; injected so that tests control time."""
+
+
+@dataclass(frozen=True)
+class ServiceOptions:
+    """The rules the service applies: what a reading must pass, staleness, sizes of answers."""
+
+    limits: Limits = field(default_factory=lambda: Limits(-60.0, 100.0, 300_000))
+    stale_after_ms: int = 900_000
+    max_batch: int = 10_000
+    max_page: int = 10_000
+    max_buckets: int = 11_000
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether writes can be taken now, why not, and the engine's state for backends with one."""
+
+    ready: bool
+    detail: str | None = None
+    engine: StorageStatus | None = None
 
 
 @dataclass(frozen=True)
@@ -72,23 +90,35 @@ class Summary:
 class RoomService:
     """What roomtemp does, independent of how it is asked."""
 
-    def __init__(self, settings: Settings, storage: Storage, clock: Clock = time.time) -> None:
-        self.settings = settings
+    def __init__(
+        self, storage: Storage, options: ServiceOptions | None = None, clock: Clock = time.time
+    ) -> None:
         self.storage = storage
+        self.options = options if options is not None else ServiceOptions()
         self.clock = clock
-        self.limits = Limits(
-            settings.min_celsius, settings.max_celsius, round(settings.clock_skew * 1000)
-        )
 
     def now_ms(self) -> int:
         return round(self.clock() * 1000)
 
-    async def ingest(
-        self, items: Sequence[Any], room_id: str | None, *, indexed: bool = True
-    ) -> WriteResult:
-        """Validate a batch of raw items (parsed JSON, CSV or NDJSON) and store it atomically."""
+    async def readiness(self) -> Readiness:
+        """Ready while the storage answers (or, for an engine, while its spool takes writes)."""
+        try:
+            await self.storage.check()
+        except StorageError as exc:
+            return Readiness(False, str(exc), self.storage_status())
+        return Readiness(True, None, self.storage_status())
+
+    def storage_status(self) -> StorageStatus | None:
+        """The engine's reachability and spool depth, for backends that have an engine."""
+        return self.storage.status() if isinstance(self.storage, ReportsStatus) else None
+
+    async def ingest(self, items: Sequence[object], room_id: str | None) -> WriteResult:
+        """Validate a batch of raw items (parsed JSON, CSV or NDJSON) and store it atomically.
+
+        InvalidInput locates each problem by the item's index.
+        """
         batch = validate_batch(
-            items, room_id=room_id, now_ms=self.now_ms(), limits=self.limits, indexed=indexed
+            items, room_id=room_id, now_ms=self.now_ms(), limits=self.options.limits
         )
         stored = await self.storage.write(batch.readings)
         return WriteResult(stored.accepted, stored.duplicates + batch.duplicates, stored.spooled)
@@ -170,20 +200,20 @@ class RoomService:
         return [(room_id, summarise(found.get(room_id, []))) for room_id in room_ids]
 
     def buckets(self, query: StatsQuery) -> list[Bucket]:
-        """The buckets of a query; InvalidInput when there would be too many."""
+        """The buckets of a query; InvalidInput (located at `step`) when there would be too many."""
         start, end, step = query.start_ms, query.end_ms, query.step_ms
         if step is None:
             return [Bucket(start, end, start, end)]
         local_days = query.zone is not None and step % MS_PER_DAY == 0
         if local_days and query.zone is not None:
-            count = count_local_day_buckets(start, end, step // MS_PER_DAY, query.zone)
+            count = count_local_day_buckets(start, end, step // MS_PER_DAY)
         else:
             count = count_epoch_buckets(start, end, step)
-        if count > self.settings.max_buckets:
+        if count > self.options.max_buckets:
             raise InvalidInput.single(
-                ("query", "step"),
+                ("step",),
                 f"the range holds {count} buckets of this step, more than the limit of "
-                f"{self.settings.max_buckets}; use a longer step or a shorter range",
+                f"{self.options.max_buckets}; use a longer step or a shorter range",
             )
         try:
             if local_days and query.zone is not None:
@@ -194,7 +224,7 @@ class RoomService:
             found = None
         if found is None or (found and (found[0].start_ms < MIN_MS or found[-1].end_ms > MAX_MS)):
             raise InvalidInput.single(
-                ("query", "step"),
+                ("step",),
                 "buckets of this step would start or end outside years 1 to 9999 (UTC); "
                 "use a shorter step or a range further from those years",
             )
@@ -207,7 +237,7 @@ class RoomService:
         return meta
 
     def _is_stale(self, timestamp_ms: int, now_ms: int) -> bool:
-        return now_ms - timestamp_ms > self.settings.stale_after * 1000
+        return now_ms - timestamp_ms > self.options.stale_after_ms
 
     def _view(self, meta: RoomMeta, sensors: list[SensorLatest]) -> RoomView:
         if not sensors:

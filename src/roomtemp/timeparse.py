@@ -1,4 +1,4 @@
-"""Timestamps, durations and bucket boundaries: pure functions over integer milliseconds (UTC)."""
+"""Timestamps, durations, rates and bucket boundaries: pure functions over integer milliseconds."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import functools
 import itertools
 import math
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -201,7 +202,7 @@ def local_day_boundaries(start_ms: int, end_ms: int, days: int, zone: ZoneInfo) 
         k += 1
 
 
-def count_local_day_buckets(start_ms: int, end_ms: int, days: int, zone: ZoneInfo) -> int:
+def count_local_day_buckets(start_ms: int, end_ms: int, days: int) -> int:
     """An upper bound on local-day buckets in `[start, end)`, without building them."""
     span_days = (end_ms - start_ms) // MS_PER_DAY + 2
     return -(-span_days // days)
@@ -219,3 +220,25 @@ def local_day_buckets(start_ms: int, end_ms: int, days: int, zone: ZoneInfo) -> 
 
 def _local_date(ms: int, zone: ZoneInfo) -> date:
     return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)).astimezone(zone).date()
+
+
+@dataclass(frozen=True)
+class Rate:
+    """`count` requests per `period_seconds` (a rate limit)."""
+
+    count: int
+    period_seconds: float
+
+
+def parse_rate(text: str) -> Rate:
+    """`600/m`, `10/s`, `100/5m`, `5/1h30m`: a count, a slash, a duration (a bare unit means 1)."""
+    count_text, slash, period_text = text.strip().partition("/")
+    period_text = period_text.strip()
+    if not slash or not count_text.strip().isdigit() or not period_text:
+        raise ValueError(f"rate {text!r} is not valid: write it like 600/m, 10/s or 100/5m")
+    if not period_text[0].isdigit():
+        period_text = "1" + period_text
+    count = int(count_text)
+    if count < 1:
+        raise ValueError(f"rate {text!r} must allow at least one request")
+    return Rate(count, parse_duration(period_text) / 1000)

@@ -1,38 +1,70 @@
 """Turning readings as sent into validated readings: ids, units, plausible range, timestamps.
 
-Every problem of a batch is collected (with the item's index) before anything is stored.
+Every problem of a batch is collected before anything is stored, each located by the item's
+index and field (`(3, "value")`); where the items came from (a request body, a file) is for
+the caller to say.
 """
 
 from __future__ import annotations
 
 import math
 import operator
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from roomtemp.domain import Reading
+from roomtemp.domain import ID_RULE, Reading, is_valid_id
 from roomtemp.errors import ConflictingReading, InvalidInput, Problem
-from roomtemp.models import ROOM_ID_PATTERN, ReadingIn
 from roomtemp.timeparse import MAX_MS, MIN_MS, parse_timestamp
 from roomtemp.units import Unit, parse_unit, to_celsius
 
-_ID = re.compile(ROOM_ID_PATTERN)
 MIN_S, MAX_S = MIN_MS / 1000, MAX_MS / 1000
+Location = tuple[str | int, ...]
+
+Timestamp = Annotated[
+    str | float | None,
+    Field(
+        description="RFC 3339 with an offset, or Unix epoch seconds; missing: time of receipt",
+        examples=["2024-03-01T12:00:00Z", 1709294400.5],
+    ),
+]
+
+
+class ReadingIn(BaseModel):
+    """One reading as a sensor sends it (the API documents this model as its input)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"value": 21.5},
+                {
+                    "value": 70.7,
+                    "unit": "F",
+                    "timestamp": "2024-03-01T12:00:00+01:00",
+                    "sensor_id": "window",
+                },
+            ]
+        },
+    )
+
+    value: float = Field(description="the temperature, a finite number")
+    unit: str | None = Field(None, description="celsius (default), fahrenheit, kelvin; C, F, K")
+    timestamp: Timestamp = None
+    sensor_id: str | None = Field(None, description="which sensor of the room; absent: anonymous")
+    room_id: str | None = Field(None, description="required in cross-room batches")
+
+    @field_validator("value", "timestamp", mode="before")
+    @classmethod
+    def _not_boolean(cls, value: object) -> object:
+        if isinstance(value, bool):
+            raise ValueError("must be a number, not true or false")
+        return value
+
+
 _ONE = TypeAdapter(ReadingIn)
-ID_RULE = (
-    "1 to 64 characters: lowercase letters, digits, '_', '.', '-', starting with a letter or digit"
-)
-
-
-def check_id(value: str, what: str) -> str:
-    """Return `value` if it is a valid room or sensor id, else ValueError naming the rule."""
-    if not _ID.match(value):
-        raise ValueError(f"invalid {what} {value!r}: {ID_RULE}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -71,7 +103,7 @@ def _known_id(value: object) -> bool:
     """True for a valid id; remembers valid ids so a batch checks each room's regex once."""
     if value in _valid_ids:
         return True
-    if type(value) is str and _ID.match(value):
+    if is_valid_id(value):
         if len(_valid_ids) < 100_000:
             _valid_ids.add(value)
         return True
@@ -79,7 +111,7 @@ def _known_id(value: object) -> bool:
 
 
 def fast_readings(
-    items: Sequence[Any], *, room_id: str | None, now_ms: int, limits: Limits
+    items: Sequence[object], *, room_id: str | None, now_ms: int, limits: Limits
 ) -> list[Reading] | None:
     """Readings from well-formed raw items (dicts as parsed from JSON), or None (or an exception)
     to take the full validator, which is the authority: this accepts only what that accepts, and
@@ -132,33 +164,29 @@ class ValidBatch:
 
 
 def validate_batch(
-    items: Sequence[Any],
-    *,
-    room_id: str | None,
-    now_ms: int,
-    limits: Limits,
-    indexed: bool = True,
+    items: Sequence[object], *, room_id: str | None, now_ms: int, limits: Limits
 ) -> ValidBatch:
     """Validate raw items (as parsed from JSON, CSV or NDJSON) into readings with unique identities.
 
-    InvalidInput lists every problem of every item; ConflictingReading names a clash inside.
+    InvalidInput lists every problem of every item, located by index; ConflictingReading names a
+    clash inside the batch.
     """
     try:
         readings = fast_readings(items, room_id=room_id, now_ms=now_ms, limits=limits)
     except (OverflowError, TypeError, ValueError):
         readings = None
     if readings is None:
-        readings = _checked_readings(items, room_id, now_ms, limits, indexed)
+        readings = _checked_readings(items, room_id, now_ms, limits)
     return _deduplicate(readings)
 
 
 def _checked_readings(
-    items: Sequence[Any], room_id: str | None, now_ms: int, limits: Limits, indexed: bool
+    items: Sequence[object], room_id: str | None, now_ms: int, limits: Limits
 ) -> list[Reading]:
     problems: list[Problem] = []
     readings: list[Reading] = []
     for index, raw in enumerate(items):
-        loc: tuple[str | int, ...] = ("body", index) if indexed else ("body",)
+        loc: Location = (index,)
         try:
             item = _ONE.validate_python(raw)
         except ValidationError as exc:
@@ -177,13 +205,13 @@ def _validate_one(
     room_id: str | None,
     now_ms: int,
     limits: Limits,
-    loc: tuple[str | int, ...],
+    loc: Location,
     problems: list[Problem],
 ) -> Reading | None:
     before = len(problems)
     room = _room_of(item, room_id, loc, problems)
     sensor = item.sensor_id
-    if sensor is not None and not _ID.match(sensor):
+    if sensor is not None and not is_valid_id(sensor):
         problems.append(Problem((*loc, "sensor_id"), f"invalid sensor_id {sensor!r}: {ID_RULE}"))
     value = _celsius(item, limits, loc, problems)
     timestamp_ms = _timestamp(item, now_ms, limits, loc, problems)
@@ -193,7 +221,7 @@ def _validate_one(
 
 
 def _room_of(
-    item: ReadingIn, room_id: str | None, loc: tuple[str | int, ...], problems: list[Problem]
+    item: ReadingIn, room_id: str | None, loc: Location, problems: list[Problem]
 ) -> str | None:
     if room_id is not None:
         if item.room_id is not None and item.room_id != room_id:
@@ -207,14 +235,14 @@ def _room_of(
     if item.room_id is None:
         problems.append(Problem((*loc, "room_id"), "room_id is required", "missing"))
         return None
-    if not _ID.match(item.room_id):
+    if not is_valid_id(item.room_id):
         problems.append(Problem((*loc, "room_id"), f"invalid room_id {item.room_id!r}: {ID_RULE}"))
         return None
     return item.room_id
 
 
 def _celsius(
-    item: ReadingIn, limits: Limits, loc: tuple[str | int, ...], problems: list[Problem]
+    item: ReadingIn, limits: Limits, loc: Location, problems: list[Problem]
 ) -> float | None:
     if not math.isfinite(item.value):
         problems.append(Problem((*loc, "value"), "value must be a finite number"))
@@ -241,7 +269,7 @@ def _timestamp(
     item: ReadingIn,
     now_ms: int,
     limits: Limits,
-    loc: tuple[str | int, ...],
+    loc: Location,
     problems: list[Problem],
 ) -> int | None:
     if item.timestamp is None:

@@ -133,7 +133,7 @@ def test_ndjson_batch(client: TestClient) -> None:
 
 
 def test_batch_above_limit_is_413(client: TestClient) -> None:
-    limit = client.app.state.settings.max_batch
+    limit = client.app.state.service.options.max_batch
     items = [{"room_id": "a", "value": 20.0, "timestamp": 1709280000 + i} for i in range(limit + 1)]
     answer = client.post(BATCH, json=items)
     assert answer.status_code == 413

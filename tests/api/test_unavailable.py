@@ -40,8 +40,8 @@ class FailingDisk:
 def test_storage_outage_is_503_with_retry_after(tmp_path: Path) -> None:
     disk: list[FailingDisk] = []
 
-    async def factory(url: str) -> Storage:
-        disk.append(FailingDisk(await open_storage(url)))
+    async def factory(settings: Settings) -> Storage:
+        disk.append(FailingDisk(await open_storage(settings.storage)))
         return disk[0]  # type: ignore[return-value]
 
     settings = Settings(storage=f"sqlite:///{tmp_path / 'db.sqlite3'}")

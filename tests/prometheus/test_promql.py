@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from roomtemp.domain import Comfort, Reading, RoomMeta
-from roomtemp.storage import open_storage
 from roomtemp.storage.prometheus import PrometheusStorage
-from roomtemp.storage.promql import ROOM_INFO_METRIC, quote, regex_escape, selector
+from roomtemp.storage.prometheus.promql import ROOM_INFO_METRIC, quote, regex_escape, selector
 from roomtemp.timeparse import Bucket
+from roomtemp.wiring import open_configured_storage
 from tests.backends import engine_settings
 from tests.engines import Engine
 from tests.support import ms
@@ -33,7 +33,7 @@ async def test_special_characters_round_trip_and_select_exactly(
     engine: Engine, tmp_path: Path
 ) -> None:
     settings = engine_settings(engine, tmp_path / "spool")
-    storage = await open_storage(settings.storage, settings)
+    storage = await open_configured_storage(settings)
     assert isinstance(storage, PrometheusStorage)
     try:
         tricky = 'He said "hi" \\ {room=~".*"} \n ok'

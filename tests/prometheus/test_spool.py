@@ -8,7 +8,7 @@ import pytest
 
 from roomtemp.domain import Reading
 from roomtemp.errors import StorageFull
-from roomtemp.storage.spool import Spool
+from roomtemp.storage.prometheus.spool import Spool
 from tests.engines import Engine
 from tests.prometheus.conftest import ClientFactory
 from tests.prometheus.test_outage import RANGE, batches, expected, wait_drained

@@ -18,7 +18,7 @@ from roomtemp.config import Settings
 from roomtemp.errors import ConfigurationError
 from roomtemp.security.access import PUBLIC
 from roomtemp.security.exposure import check_exposure, is_loopback
-from roomtemp.security.ratelimit import Rate, parse_rate
+from roomtemp.timeparse import Rate, parse_rate
 from tests.conftest import NOW_MS
 from tests.security.conftest import Secured, make_tokens, secured_app
 from tests.support import FakeClock

@@ -12,7 +12,7 @@ from roomtemp.domain import Reading
 from roomtemp.errors import ConfigurationError, ConflictingReading, StorageUnavailable
 from roomtemp.storage import open_storage
 from roomtemp.storage.sqlite import SqliteStorage
-from roomtemp.storage.sqlite_schema import MIGRATIONS
+from roomtemp.storage.sqlite.schema import MIGRATIONS
 
 pytestmark = pytest.mark.anyio
 T0 = 1_709_251_200_000

@@ -7,7 +7,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -28,13 +27,15 @@ from roomtemp.api.routes import (
 from roomtemp.config import Settings
 from roomtemp.security.access import GUARD
 from roomtemp.security.install import install_security
+from roomtemp.security.server import HeadTimeoutH11Protocol
 from roomtemp.service import Clock, RoomService
-from roomtemp.storage import Storage, open_storage
+from roomtemp.storage import Storage
 from roomtemp.telemetry import ServiceMetrics
+from roomtemp.wiring import open_configured_storage, service_options
 
 log = logging.getLogger("roomtemp")
 
-StorageFactory = Callable[[str], Awaitable[Storage]]
+StorageFactory = Callable[[Settings], Awaitable[Storage]]
 
 DESCRIPTION = """
 Temperature sensors push readings; people, dashboards and other systems ask what the temperature
@@ -53,12 +54,12 @@ def create_app(
     """Build the app. Storage is opened on start-up and closed on shutdown."""
     settings = settings if settings is not None else Settings()
     service_metrics = metrics_registry if metrics_registry is not None else ServiceMetrics()
-    factory = storage_factory or partial(open_storage, settings=settings)
+    factory = storage_factory or open_configured_storage
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        storage = await factory(settings.storage)
-        app.state.service = RoomService(settings, storage, clock)
+        storage = await factory(settings)
+        app.state.service = RoomService(storage, service_options(settings), clock)
         log.info("roomtemp %s serving with storage %s", __version__, settings.storage)
         try:
             yield
@@ -76,7 +77,6 @@ def create_app(
         redoc_url=None,
     )
     install_security(app, settings, clock)
-    app.state.settings = settings
     app.state.metrics = service_metrics
     errors.install(app)
     for resource in (readings, rooms, stats, health, metrics, pushgateway, dashboard, docs):
@@ -117,7 +117,9 @@ class RequestMetrics:
 
 def app_from_environment() -> FastAPI:
     """Factory for `uvicorn --factory` and for worker processes: settings from ROOMTEMP_*."""
-    app = create_app(Settings())
+    settings = Settings()
+    HeadTimeoutH11Protocol.head_timeout_seconds = settings.head_timeout
+    app = create_app(settings)
     app.openapi()  # built once now, not on the first request
     # The modules, the app and its schemas live as long as the server process: keep them out of
     # the garbage collector's full passes, which otherwise walk them all while a big answer (a

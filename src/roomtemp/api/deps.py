@@ -10,8 +10,8 @@ from typing import Annotated
 import orjson
 from fastapi import Depends, Path, Query, Request
 
+from roomtemp.domain import ID_PATTERN
 from roomtemp.errors import InvalidInput
-from roomtemp.models import ROOM_ID_PATTERN
 from roomtemp.service import RoomService, StatsQuery
 from roomtemp.timeparse import MS_PER_DAY, load_zone, parse_duration, parse_timestamp
 from roomtemp.units import Unit, parse_unit
@@ -23,9 +23,7 @@ async def get_service(request: Request) -> RoomService:
 
 
 Service = Annotated[RoomService, Depends(get_service)]
-RoomId = Annotated[
-    str, Path(pattern=ROOM_ID_PATTERN, description="the room's id", examples=["kitchen"])
-]
+RoomId = Annotated[str, Path(pattern=ID_PATTERN, description="the room's id", examples=["kitchen"])]
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,14 @@
-"""Domain errors to HTTP answers, in one place."""
+"""Every HTTP error answer is made here: domain errors, FastAPI's validation errors, and the
+refusals of the security middleware, all as `{"detail": ...}` with the right status and headers
+(FastAPI's own 404 and 405 for unknown paths and methods have the same shape).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,26 +17,81 @@ from fastapi.responses import JSONResponse
 from roomtemp.errors import (
     ConflictingReading,
     Forbidden,
+    HeadersTooLarge,
     InvalidInput,
     NotAuthenticated,
+    NotFound,
+    Problem,
     RateLimited,
-    RoomNotFound,
+    RoomtempError,
     StorageError,
     StorageUnavailable,
     TooLarge,
+    TooSlow,
 )
 
 log = logging.getLogger("roomtemp.api")
 
+STATUS: dict[type[RoomtempError], int] = {
+    InvalidInput: 422,
+    NotFound: 404,
+    ConflictingReading: 409,
+    TooLarge: 413,
+    HeadersTooLarge: 431,
+    TooSlow: 408,
+    NotAuthenticated: 401,
+    Forbidden: 403,
+    RateLimited: 429,
+    StorageError: 503,
+}
+"""The status of each domain error; a subclass answers as its nearest listed base."""
 
-def _detail(status: int, detail: object, headers: dict[str, str] | None = None) -> JSONResponse:
+_REJECTED = {
+    InvalidInput: "invalid",
+    ConflictingReading: "conflict",
+    TooLarge: "too_large",
+    Forbidden: "forbidden",
+}
+"""Refused pushes are counted in roomtemp_readings_rejected_total by these reasons."""
+
+
+def error_response(exc: RoomtempError, *, sent_credentials: bool = False) -> JSONResponse:
+    """The answer to a domain error. `sent_credentials` tells a 401 for a bad token from one for
+    a missing token (the challenge differs)."""
+    status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 500)
+    headers: dict[str, str] = {}
+    detail: object = str(exc)
+    if isinstance(exc, InvalidInput):
+        detail = [{"loc": list(p.loc), "msg": p.msg, "type": p.type} for p in exc.problems]
+    elif isinstance(exc, StorageUnavailable | RateLimited):
+        headers["Retry-After"] = str(exc.retry_after_seconds)
+    elif isinstance(exc, StorageError):
+        detail = f"storage failed: {exc}"
+        headers["Retry-After"] = "5"
+    elif isinstance(exc, NotAuthenticated):
+        headers["WWW-Authenticate"] = (
+            'Bearer error="invalid_token"' if sent_credentials else "Bearer"
+        )
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
-async def _invalid(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, InvalidInput)
-    _count_rejected(request, "invalid")
-    return _detail(422, [{"loc": list(p.loc), "msg": p.msg, "type": p.type} for p in exc.problems])
+@contextmanager
+def problems_in(where: str, *, single_item: bool = False) -> Iterator[None]:
+    """Locate the problems of InvalidInput raised below in the request: under `where` (`body`,
+    `query`, `path`). With `single_item`, the body was one object, not a list: its problems are
+    not prefixed by the item's index."""
+    try:
+        yield
+    except InvalidInput as exc:
+        if single_item:
+            exc = InvalidInput([_unindexed(problem) for problem in exc.problems])
+        raise exc.under(where) from None
+
+
+def _unindexed(problem: Problem) -> Problem:
+    if problem.loc[:1] != (0,):
+        return problem
+    return Problem(problem.loc[1:], problem.msg, problem.type)
 
 
 class _AsciiJSONResponse(JSONResponse):
@@ -40,6 +100,18 @@ class _AsciiJSONResponse(JSONResponse):
 
     def render(self, content: object) -> bytes:
         return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RoomtempError)
+    reason = next((why for kind, why in _REJECTED.items() if isinstance(exc, kind)), None)
+    if reason is not None:
+        _count_rejected(request, reason)
+    if isinstance(exc, StorageUnavailable):
+        log.warning("storage unavailable: %s", exc)
+    elif isinstance(exc, StorageError):
+        log.error("storage failed: %s", exc)
+    return error_response(exc, sent_credentials="authorization" in request.headers)
 
 
 async def _request_invalid(request: Request, exc: Exception) -> JSONResponse:
@@ -53,46 +125,6 @@ async def _request_invalid(request: Request, exc: Exception) -> JSONResponse:
     return _AsciiJSONResponse({"detail": problems}, status_code=422)
 
 
-async def _not_found(request: Request, exc: Exception) -> JSONResponse:
-    return _detail(404, str(exc))
-
-
-async def _conflict(request: Request, exc: Exception) -> JSONResponse:
-    _count_rejected(request, "conflict")
-    return _detail(409, str(exc))
-
-
-async def _too_large(request: Request, exc: Exception) -> JSONResponse:
-    _count_rejected(request, "too_large")
-    return _detail(413, str(exc))
-
-
-async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StorageUnavailable)
-    log.warning("storage unavailable: %s", exc)
-    return _detail(503, str(exc), {"Retry-After": str(exc.retry_after_seconds)})
-
-
-async def _storage_failed(request: Request, exc: Exception) -> JSONResponse:
-    log.error("storage failed: %s", exc)
-    return _detail(503, f"storage failed: {exc}", {"Retry-After": "5"})
-
-
-async def _not_authenticated(request: Request, exc: Exception) -> JSONResponse:
-    challenge = 'Bearer error="invalid_token"' if "authorization" in request.headers else "Bearer"
-    return _detail(401, str(exc), {"WWW-Authenticate": challenge})
-
-
-async def _forbidden(request: Request, exc: Exception) -> JSONResponse:
-    _count_rejected(request, "forbidden")
-    return _detail(403, str(exc))
-
-
-async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RateLimited)
-    return _detail(429, str(exc), {"Retry-After": str(exc.retry_after_seconds)})
-
-
 def _count_rejected(request: Request, reason: str) -> None:
     """Count a refused push: readings posted to the API or to the Pushgateway-compatible route."""
     path = request.url.path
@@ -102,14 +134,6 @@ def _count_rejected(request: Request, reason: str) -> None:
 
 
 def install(app: FastAPI) -> None:
-    """Register the translation of every domain error."""
-    app.add_exception_handler(InvalidInput, _invalid)
+    """Register the translation of every error into its answer."""
+    app.add_exception_handler(RoomtempError, _domain_error)
     app.add_exception_handler(RequestValidationError, _request_invalid)
-    app.add_exception_handler(RoomNotFound, _not_found)
-    app.add_exception_handler(ConflictingReading, _conflict)
-    app.add_exception_handler(TooLarge, _too_large)
-    app.add_exception_handler(NotAuthenticated, _not_authenticated)
-    app.add_exception_handler(Forbidden, _forbidden)
-    app.add_exception_handler(RateLimited, _rate_limited)
-    app.add_exception_handler(StorageUnavailable, _unavailable)
-    app.add_exception_handler(StorageError, _storage_failed)

@@ -1,8 +1,7 @@
 """Domain results to JSON answers, converting Celsius to the unit asked for.
 
-Answers are plain dicts serialised by orjson: a year of hourly buckets is 8,760 objects, and
-building a pydantic model for each costs more than the query. The pydantic models in models.py
-remain the documented schema (`response_model`), and the schema tests check answers against it.
+Answers are plain dicts serialised by orjson, each built as the TypedDict of models.py that the
+route declares (mypy checks every key), so what is sent is what the OpenAPI schema says.
 """
 
 from __future__ import annotations
@@ -13,12 +12,17 @@ from typing import Any
 import orjson
 from fastapi.responses import Response
 
+from roomtemp.api.models import (
+    BucketOut,
+    ReadingOut,
+    RoomOut,
+    SummaryOut,
+    TemperatureOut,
+)
 from roomtemp.domain import Aggregate, Reading
 from roomtemp.service import RoomView, Summary, Temperature
 from roomtemp.timeparse import format_timestamp as ts
 from roomtemp.units import Unit, from_celsius
-
-Json = dict[str, Any]
 
 
 class FastJSONResponse(Response):
@@ -34,7 +38,7 @@ def _convert(value: float | None, unit: Unit) -> float | None:
     return None if value is None else from_celsius(value, unit)
 
 
-def room_out(view: RoomView, unit: Unit = Unit.celsius) -> Json:
+def room_out(view: RoomView, unit: Unit = Unit.celsius) -> RoomOut:
     meta, latest = view.meta, view.latest
     return {
         "room_id": meta.room_id,
@@ -57,7 +61,7 @@ def room_out(view: RoomView, unit: Unit = Unit.celsius) -> Json:
     }
 
 
-def temperature_out(temp: Temperature, unit: Unit) -> Json:
+def temperature_out(temp: Temperature, unit: Unit) -> TemperatureOut:
     return {
         "room_id": temp.room_id,
         "value": from_celsius(temp.value, unit),
@@ -77,7 +81,7 @@ def temperature_out(temp: Temperature, unit: Unit) -> Json:
     }
 
 
-def reading_out(reading: Reading, unit: Unit) -> Json:
+def reading_out(reading: Reading, unit: Unit) -> ReadingOut:
     return {
         "timestamp": ts(reading.timestamp_ms),
         "value": from_celsius(reading.value, unit),
@@ -85,7 +89,7 @@ def reading_out(reading: Reading, unit: Unit) -> Json:
     }
 
 
-def buckets_out(aggregates: list[Aggregate], unit: Unit) -> list[Json]:
+def buckets_out(aggregates: list[Aggregate], unit: Unit) -> list[BucketOut]:
     """Buckets as JSON, converted to `unit`."""
     convert = _identity if unit is Unit.celsius else functools.partial(from_celsius, unit=unit)
     return [
@@ -105,7 +109,7 @@ def _identity(value: float) -> float:
     return value
 
 
-def summary_out(summary: Summary, unit: Unit) -> Json:
+def summary_out(summary: Summary, unit: Unit) -> SummaryOut:
     return {
         "mean": _convert(summary.mean, unit),
         "min": _convert(summary.minimum, unit),

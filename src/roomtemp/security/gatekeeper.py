@@ -19,11 +19,6 @@ class Gatekeeper:
         self.store = store
         self.limiter = limiter
 
-    @property
-    def open(self) -> bool:
-        """True when no tokens file is configured: every caller may do everything."""
-        return self.store is None
-
     def identify(self, token: str | None) -> Caller:
         """The caller behind a bearer token; NotAuthenticated when missing or unknown."""
         if self.store is None:

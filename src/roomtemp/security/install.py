@@ -14,8 +14,9 @@ from roomtemp.security.gatekeeper import Gatekeeper
 from roomtemp.security.headers import SecurityHeaders
 from roomtemp.security.limits import RequestLimits
 from roomtemp.security.openapi import document_access
-from roomtemp.security.ratelimit import RateLimiter, parse_rate
+from roomtemp.security.ratelimit import RateLimiter
 from roomtemp.security.store import Clock, TokenStore
+from roomtemp.timeparse import parse_rate
 
 log = logging.getLogger("roomtemp.security")
 

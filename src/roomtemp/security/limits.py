@@ -11,24 +11,22 @@ from __future__ import annotations
 
 import asyncio
 
-import orjson
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-
-class BodyTooLarge(HTTPException):
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"request body is larger than the limit of {limit} bytes")
+from roomtemp.api.errors import error_response
+from roomtemp.errors import HeadersTooLarge, RoomtempError, TooLarge, TooSlow
 
 
-class BodyTooSlow(HTTPException):
-    def __init__(self, timeout: float) -> None:
-        super().__init__(408, f"request body took longer than {timeout:g} s to arrive")
+def body_too_large(limit: int) -> TooLarge:
+    return TooLarge(f"request body is larger than the limit of {limit} bytes")
 
 
-class HeadersTooLarge(HTTPException):
-    def __init__(self, limit: int) -> None:
-        super().__init__(431, f"request headers are larger than the limit of {limit} bytes")
+def body_too_slow(timeout: float) -> TooSlow:
+    return TooSlow(f"request body took longer than {timeout:g} s to arrive")
+
+
+def headers_too_large(limit: int) -> HeadersTooLarge:
+    return HeadersTooLarge(f"request headers are larger than the limit of {limit} bytes")
 
 
 class RequestLimits:
@@ -49,10 +47,10 @@ class RequestLimits:
             return
         head_bytes = sum(len(name) + len(value) + 4 for name, value in scope["headers"])
         if head_bytes > self.max_header_bytes:
-            await _refuse(send, HeadersTooLarge(self.max_header_bytes))
+            await _refuse(scope, receive, send, headers_too_large(self.max_header_bytes))
             return
         if _declared_length(scope) > self.max_bytes:
-            await _refuse(send, BodyTooLarge(self.max_bytes))
+            await _refuse(scope, receive, send, body_too_large(self.max_bytes))
             return
         started = False
 
@@ -64,10 +62,10 @@ class RequestLimits:
         try:
             body = _LimitedBody(receive, self.max_bytes, self.timeout_seconds)
             await self.app(scope, body, watch_start)
-        except (BodyTooLarge, BodyTooSlow) as exc:
+        except (TooLarge, TooSlow) as exc:
             if started:
                 raise
-            await _refuse(send, exc)
+            await _refuse(scope, receive, send, exc)
 
 
 class _LimitedBody:
@@ -89,12 +87,12 @@ class _LimitedBody:
             remaining = max(0.0, self.deadline - self.loop.time())
             message = await asyncio.wait_for(self.receive(), remaining)
         except TimeoutError:
-            raise BodyTooSlow(self.timeout_seconds) from None
+            raise body_too_slow(self.timeout_seconds) from None
         if message["type"] == "http.request":
             self.received += len(message.get("body", b""))
             self.done = not message.get("more_body", False)
             if self.received > self.max_bytes:
-                raise BodyTooLarge(self.max_bytes)
+                raise body_too_large(self.max_bytes)
         return message
 
 
@@ -108,12 +106,8 @@ def _declared_length(scope: Scope) -> int:
     return 0
 
 
-async def _refuse(send: Send, exc: HTTPException) -> None:
-    body = orjson.dumps({"detail": exc.detail})
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
-    ]
-    await send({"type": "http.response.start", "status": exc.status_code, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+async def _refuse(scope: Scope, receive: Receive, send: Send, exc: RoomtempError) -> None:
+    """Answer before (or instead of) the app, and close: the rest of the body is not read."""
+    response = error_response(exc)
+    response.headers["connection"] = "close"
+    await response(scope, receive, send)

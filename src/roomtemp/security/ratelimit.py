@@ -7,33 +7,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from roomtemp.timeparse import parse_duration
+from roomtemp.timeparse import Rate
 
 Clock = Callable[[], float]
-
-
-@dataclass(frozen=True)
-class Rate:
-    """`count` requests per `period_seconds`."""
-
-    count: int
-    period_seconds: float
-
-
-def parse_rate(text: str) -> Rate:
-    """`600/m`, `10/s`, `100/5m`, `5/1h30m`: a count, a slash, a duration (a bare unit means 1)."""
-    count_text, slash, period_text = text.strip().partition("/")
-    period_text = period_text.strip()
-    if not slash or not count_text.strip().isdigit() or not period_text:
-        raise ValueError(f"rate {text!r} is not valid: write it like 600/m, 10/s or 100/5m")
-    if not period_text[0].isdigit():
-        period_text = "1" + period_text
-    count = int(count_text)
-    if count < 1:
-        raise ValueError(f"rate {text!r} must allow at least one request")
-    return Rate(count, parse_duration(period_text) / 1000)
 
 
 class RateLimiter:

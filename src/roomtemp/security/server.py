@@ -9,27 +9,23 @@ first byte (or of connecting) is closed. h11 also caps the bytes of a head it bu
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from roomtemp.config import Settings
-
 log = logging.getLogger("roomtemp.security")
 PROTOCOL = "roomtemp.security.server:HeadTimeoutH11Protocol"
 
 
-@functools.cache
-def head_timeout() -> float:
-    """Read once per process: worker processes get their settings from ROOMTEMP_* variables."""
-    return Settings().head_timeout
-
-
 class HeadTimeoutH11Protocol(H11Protocol):
-    """h11 with a deadline on each request head."""
+    """h11 with a deadline on each request head.
 
+    uvicorn builds the protocol itself, so the deadline is set on the class by the app factory of
+    each worker process (`app_from_environment`), before the first connection.
+    """
+
+    head_timeout_seconds: float = 10.0
     _head_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -49,7 +45,7 @@ class HeadTimeoutH11Protocol(H11Protocol):
 
     def _arm(self) -> None:
         if self._head_timer is None:
-            self._head_timer = self.loop.call_later(head_timeout(), self._head_too_slow)
+            self._head_timer = self.loop.call_later(self.head_timeout_seconds, self._head_too_slow)
 
     def _disarm(self) -> None:
         if self._head_timer is not None:
@@ -59,5 +55,7 @@ class HeadTimeoutH11Protocol(H11Protocol):
     def _head_too_slow(self) -> None:
         self._head_timer = None
         if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-            log.info("closing a connection whose request head took over %g s", head_timeout())
+            log.info(
+                "closing a connection whose request head took over %g s", self.head_timeout_seconds
+            )
             self.transport.close()

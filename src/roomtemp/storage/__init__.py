@@ -1,14 +1,18 @@
-"""Storage backends, chosen by the URL scheme of ROOMTEMP_STORAGE (see `open_storage`)."""
+"""Storage backends, chosen by the URL scheme of ROOMTEMP_STORAGE (see `open_storage`).
+
+base.py        the Storage Protocol every backend implements, and StorageOptions
+sqlite/        the embedded default (`sqlite:///PATH`)
+prometheus/    any Prometheus-compatible engine (`prometheus://HOST:PORT`)
+"""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from roomtemp.config import Settings
 from roomtemp.errors import ConfigurationError
-from roomtemp.storage.base import Storage
+from roomtemp.storage.base import Storage, StorageOptions
 
-__all__ = ["Storage", "open_storage"]
+__all__ = ["Storage", "StorageOptions", "open_storage"]
 
 EXAMPLES = (
     "sqlite:///./data/roomtemp.sqlite3",
@@ -17,18 +21,18 @@ EXAMPLES = (
 )
 
 
-async def open_storage(url: str, settings: Settings | None = None) -> Storage:
+async def open_storage(url: str, options: StorageOptions | None = None) -> Storage:
     """Open the backend a URL names: `sqlite:///relative/path`, `sqlite:////absolute/path`,
     `prometheus://host:port` or `prometheus+https://host`; the Prometheus backend takes the
-    rest of its configuration (auth, headers, spool) from `settings`."""
+    rest of its configuration (auth, headers, spool) from `options`."""
     scheme = urlsplit(url).scheme.lower()
     if scheme == "sqlite":
         return await _open_sqlite(url)
     if scheme.startswith("prometheus"):
         from roomtemp.storage.prometheus import PrometheusStorage
-        from roomtemp.storage.prometheus_config import options_from
+        from roomtemp.storage.prometheus.options import options_from
 
-        storage = PrometheusStorage(options_from(url, settings or Settings()))
+        storage = PrometheusStorage(options_from(url, options or StorageOptions()))
         await storage.open()
         return storage
     raise ConfigurationError(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from roomtemp.domain import Aggregate, Reading, ReadingsPage, RoomMeta, SensorLatest, WriteResult
@@ -67,6 +68,29 @@ class Storage(Protocol):
 
         Buckets without readings are left out; aggregates carry the bucket's aligned bounds.
         """
+
+
+@dataclass(frozen=True)
+class StorageOptions:
+    """What a backend needs besides its URL; each backend reads the options it knows.
+
+    Plain values, so that storage knows nothing of where they came from (ROOMTEMP_* settings,
+    a test, a benchmark). Durations are in seconds.
+    """
+
+    spool_dir: Path = Path("./data/spool")
+    spool_max_bytes: int = 256 * 1024 * 1024
+    write_url: str | None = None
+    query_url: str | None = None
+    username: str | None = None
+    password: str | None = None
+    bearer_token: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    timeout_seconds: float = 10.0
+    horizon_seconds: float = 3650 * 86400.0
+    meta_refresh_seconds: float = 300.0
+    meta_window_seconds: float = 86400.0
+    flush_url: str | None = None
 
 
 @dataclass(frozen=True)

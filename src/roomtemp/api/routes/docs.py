@@ -5,13 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from roomtemp.api.routes.dashboard import CONTENT_SECURITY_POLICY, serve
+from roomtemp.api.web_files import serve
 from roomtemp.security.access import PUBLIC
+from roomtemp.security.headers import DOCS_POLICY
 
 router = APIRouter(include_in_schema=False, dependencies=[PUBLIC])
-
-# Swagger UI draws its icons from data: URLs; everything else stays as strict as the dashboard.
-DOCS_POLICY = CONTENT_SECURITY_POLICY.replace("img-src 'self'", "img-src 'self' data:")
 
 
 @router.get("/docs")

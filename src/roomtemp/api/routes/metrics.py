@@ -14,7 +14,6 @@ from roomtemp.domain import RoomMeta, SensorLatest
 from roomtemp.errors import StorageUnavailable
 from roomtemp.security.access import CurrentCaller, requires
 from roomtemp.security.scopes import Scope
-from roomtemp.storage.base import ReportsStatus
 
 router = APIRouter(tags=["health"])
 
@@ -44,8 +43,9 @@ class _RoomGauges(Collector):
     dependencies=[requires(Scope.READ)],
 )
 async def metrics(request: Request, service: Service, caller: CurrentCaller) -> Response:
-    if isinstance(service.storage, ReportsStatus):
-        request.app.state.metrics.observe_storage(service.storage.status())
+    status = service.storage_status()
+    if status is not None:
+        request.app.state.metrics.observe_storage(status)
     visible = [room for room in await _sensors_by_room(service) if caller.sees(room[0].room_id)]
     rooms = CollectorRegistry()
     rooms.register(_RoomGauges(visible))

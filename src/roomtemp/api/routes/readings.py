@@ -7,20 +7,20 @@ import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse
 
 from roomtemp.api.deps import OutUnit, Range, RoomId, Service, decode_cursor, encode_cursor
+from roomtemp.api.errors import problems_in
+from roomtemp.api.models import ReadingIn, ReadingsOut, WriteOut
 from roomtemp.api.present import FastJSONResponse, reading_out
-from roomtemp.domain import ReadingsPage
+from roomtemp.api.writes import store_items
+from roomtemp.domain import ID_RULE, ReadingsPage, is_valid_id
 from roomtemp.errors import InvalidInput
-from roomtemp.ingest_formats import parse_body
-from roomtemp.models import ReadingIn, ReadingsOut, WriteOut
+from roomtemp.ingest.formats import parse_body
 from roomtemp.security.access import CurrentCaller, requires
 from roomtemp.security.gatekeeper import check_batch_rooms
 from roomtemp.security.scopes import Caller, Scope
 from roomtemp.timeparse import format_timestamp
 from roomtemp.units import Unit, from_celsius
-from roomtemp.validation import ID_RULE, check_id
 
 router = APIRouter(prefix="/api/v1", tags=["readings"])
 
@@ -52,18 +52,12 @@ _ITEM = ReadingIn.model_json_schema()
 
 async def _ingest(
     request: Request, service: Service, room_id: str | None, caller: Caller
-) -> JSONResponse:
-    settings = service.settings
-    items, is_list = parse_body(
-        await request.body(), request.headers.get("content-type", ""), settings.max_batch
-    )
+) -> FastJSONResponse:
+    content_type = request.headers.get("content-type", "")
+    with problems_in("body"):
+        items, is_list = parse_body(await request.body(), content_type, service.options.max_batch)
     check_batch_rooms(caller, items)
-    result = await service.ingest(items, room_id, indexed=is_list)
-    metrics = request.app.state.metrics
-    metrics.ingested.inc(result.accepted)
-    metrics.duplicates.inc(result.duplicates)
-    body = WriteOut(accepted=result.accepted, duplicates=result.duplicates).model_dump()
-    return JSONResponse(body, status_code=202 if result.spooled else 201)
+    return await store_items(request, service, items, room_id, is_list=is_list)
 
 
 @router.post(
@@ -79,7 +73,7 @@ async def _ingest(
 )
 async def push_room_readings(
     room: RoomId, request: Request, service: Service, caller: CurrentCaller
-) -> JSONResponse:
+) -> FastJSONResponse:
     return await _ingest(request, service, room, caller)
 
 
@@ -94,7 +88,9 @@ async def push_room_readings(
     ),
     dependencies=[requires(Scope.WRITE)],
 )
-async def push_readings(request: Request, service: Service, caller: CurrentCaller) -> JSONResponse:
+async def push_readings(
+    request: Request, service: Service, caller: CurrentCaller
+) -> FastJSONResponse:
     return await _ingest(request, service, None, caller)
 
 
@@ -127,7 +123,7 @@ async def get_readings(
         span.end_ms,
         sensor_id=sensor_id,
         after=decode_cursor(cursor) if cursor else None,
-        limit=min(limit, service.settings.max_page),
+        limit=min(limit, service.options.max_page),
     )
     next_cursor = encode_cursor(page.next_after) if page.next_after else None
     if format == "csv":
@@ -137,10 +133,8 @@ async def get_readings(
 
 
 def _check_sensor(sensor_id: str) -> None:
-    try:
-        check_id(sensor_id, "sensor_id")
-    except ValueError:
-        raise InvalidInput.single(("query", "sensor_id"), f"invalid sensor_id: {ID_RULE}") from None
+    if not is_valid_id(sensor_id):
+        raise InvalidInput.single(("query", "sensor_id"), f"invalid sensor_id: {ID_RULE}")
 
 
 def _csv_page(

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from roomtemp.api.deps import OutUnit, RoomId, Service
+from roomtemp.api.models import RoomMetaIn, RoomOut, RoomsOut, TemperatureOut
 from roomtemp.api.present import FastJSONResponse, room_out, temperature_out
 from roomtemp.domain import Comfort, RoomMeta
-from roomtemp.models import RoomMetaIn, RoomOut, RoomsOut, TemperatureOut
 from roomtemp.security.access import CurrentCaller, requires
 from roomtemp.security.scopes import Scope
 

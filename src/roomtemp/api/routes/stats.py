@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from roomtemp.api.deps import OutUnit, Range, RoomId, Service, StatsParams
+from roomtemp.api.errors import problems_in
+from roomtemp.api.models import CrossRoomStatsOut, StatsOut
 from roomtemp.api.present import FastJSONResponse, buckets_out, summary_out
-from roomtemp.models import CrossRoomStatsOut, StatsOut
 from roomtemp.security.access import CurrentCaller, requires
 from roomtemp.security.scopes import Scope
 from roomtemp.timeparse import format_duration, format_timestamp
@@ -25,7 +26,8 @@ router = APIRouter(prefix="/api/v1", tags=["stats"], dependencies=[requires(Scop
 async def room_stats(
     room: RoomId, query: StatsParams, unit: OutUnit, service: Service
 ) -> FastJSONResponse:
-    buckets, summary = await service.stats(room, query)
+    with problems_in("query"):
+        buckets, summary = await service.stats(room, query)
     step_ms = query.step_ms if query.step_ms is not None else query.end_ms - query.start_ms
     return FastJSONResponse(
         {

@@ -1,6 +1,7 @@
-"""Request bodies to readings as sent: JSON (object or array), CSV and NDJSON.
+"""Bodies to readings as sent: JSON (object or array), CSV and NDJSON.
 
-Parsing problems are reported as InvalidInput with the item's index, like validation problems.
+Parsing problems are InvalidInput located by the item's index (or at the whole body: `()`),
+like validation problems; the caller says where the body came from.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def parse_body(body: bytes, content_type: str, max_items: int) -> tuple[list[Any
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise InvalidInput.single(("body",), f"body is not valid JSON: {exc}") from None
+        raise InvalidInput.single((), f"body is not valid JSON: {exc}") from None
     if isinstance(document, list):
         return _checked(document, max_items), True
     return [document], False
@@ -41,7 +42,7 @@ def _checked(items: list[Any], max_items: int) -> list[Any]:
             "split the batch"
         )
     if not items:
-        raise InvalidInput.single(("body",), "no readings: send at least one")
+        raise InvalidInput.single((), "no readings: send at least one")
     return items
 
 
@@ -49,7 +50,7 @@ def _text(body: bytes) -> str:
     try:
         return body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidInput.single(("body",), f"body is not UTF-8: {exc}") from None
+        raise InvalidInput.single((), f"body is not UTF-8: {exc}") from None
 
 
 def parse_csv(text: str) -> list[dict[str, str | None]]:
@@ -61,9 +62,9 @@ def parse_csv(text: str) -> list[dict[str, str | None]]:
     try:
         header = [cell.strip() for cell in next(reader)]
     except StopIteration:
-        raise InvalidInput.single(("body",), "CSV body is empty: send a header line") from None
+        raise InvalidInput.single((), "CSV body is empty: send a header line") from None
     except csv.Error as exc:
-        raise InvalidInput.single(("body",), f"CSV header is malformed: {exc}") from None
+        raise InvalidInput.single((), f"CSV header is malformed: {exc}") from None
     _check_header(header)
     items: list[dict[str, str | None]] = []
     problems: list[Problem] = []
@@ -74,7 +75,7 @@ def parse_csv(text: str) -> list[dict[str, str | None]]:
             if len(row) != len(header):
                 problems.append(
                     Problem(
-                        ("body", len(items)),
+                        (len(items),),
                         f"line {reader.line_num}: {len(row)} cells, the header has {len(header)}",
                     )
                 )
@@ -82,7 +83,7 @@ def parse_csv(text: str) -> list[dict[str, str | None]]:
                 {col: (cell.strip() or None) for col, cell in zip(header, row, strict=False)}
             )
     except csv.Error as exc:
-        problems.append(Problem(("body", len(items)), f"line {reader.line_num}: {exc}"))
+        problems.append(Problem((len(items),), f"line {reader.line_num}: {exc}"))
     if problems:
         raise InvalidInput(problems)
     return items
@@ -93,7 +94,7 @@ def _check_header(header: list[str]) -> None:
     missing = [col for col in REQUIRED_CSV_COLUMNS if col not in header]
     if unknown or missing or len(set(header)) != len(header):
         raise InvalidInput.single(
-            ("body",),
+            (),
             f"CSV header {','.join(header)!r} is not valid: columns are "
             f"{','.join(CSV_COLUMNS)} (room_id and value required, each at most once)",
         )
@@ -109,7 +110,7 @@ def parse_ndjson(body: bytes) -> list[Any]:
         try:
             items.append(orjson.loads(line))
         except orjson.JSONDecodeError as exc:
-            problems.append(Problem(("body", len(items)), f"line {line_number}: not JSON: {exc}"))
+            problems.append(Problem((len(items),), f"line {line_number}: not JSON: {exc}"))
             items.append(None)
     if problems:
         raise InvalidInput(problems)

@@ -16,8 +16,14 @@ from typing import TypeVar
 
 from roomtemp.domain import Aggregate, Reading, SensorLatest
 from roomtemp.errors import StorageError
-from roomtemp.storage.engine import EngineClient, Series
-from roomtemp.storage.promql import READINGS_METRIC, Window, duration, selector, stats_expression
+from roomtemp.storage.prometheus.client import EngineClient, Series
+from roomtemp.storage.prometheus.promql import (
+    READINGS_METRIC,
+    Window,
+    duration,
+    selector,
+    stats_expression,
+)
 from roomtemp.timeparse import MS_PER_DAY, Bucket
 
 T = TypeVar("T")

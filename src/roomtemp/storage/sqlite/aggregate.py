@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from roomtemp.domain import Aggregate
-from roomtemp.storage.sqlite_schema import HOUR_MS
+from roomtemp.storage.sqlite.schema import HOUR_MS
 from roomtemp.timeparse import Bucket
 
 Query = tuple[str, dict[str, Any]]

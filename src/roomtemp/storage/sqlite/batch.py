@@ -12,7 +12,7 @@ from typing import Any
 
 from roomtemp.domain import WriteResult
 from roomtemp.errors import ConflictingReading
-from roomtemp.storage.sqlite_schema import HOUR_MS
+from roomtemp.storage.sqlite.schema import HOUR_MS
 
 SeriesKey = tuple[str, str]
 Row = tuple[int, int, float]

@@ -13,10 +13,7 @@ import contextlib
 import functools
 import logging
 import math
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
 
 import httpx
 
@@ -30,12 +27,13 @@ from roomtemp.domain import (
 )
 from roomtemp.errors import ConflictingReading, InvalidInput, StorageError, StorageUnavailable
 from roomtemp.storage.base import StorageStatus
-from roomtemp.storage.engine import EngineClient, EngineConfig, EngineRejected, EngineUnavailable
-from roomtemp.storage.prometheus_reads import PromqlReader
-from roomtemp.storage.prometheus_rooms import RoomRegistry
-from roomtemp.storage.promql import READINGS_METRIC, ROOM_METRICS, Window, selector
-from roomtemp.storage.remote_write import Labels, Sample, encode, series_labels
-from roomtemp.storage.spool import Spool
+from roomtemp.storage.prometheus.client import EngineClient, EngineRejected, EngineUnavailable
+from roomtemp.storage.prometheus.options import PrometheusOptions
+from roomtemp.storage.prometheus.promql import READINGS_METRIC, ROOM_METRICS, Window, selector
+from roomtemp.storage.prometheus.reads import PromqlReader
+from roomtemp.storage.prometheus.remote_write import Labels, Sample, encode, series_labels
+from roomtemp.storage.prometheus.rooms import RoomRegistry
+from roomtemp.storage.prometheus.spool import Spool
 from roomtemp.timeparse import Bucket
 
 log = logging.getLogger("roomtemp.storage.prometheus")
@@ -46,20 +44,6 @@ _MAX_BACKOFF_SECONDS = 30.0
 SAME_VALUE_TOLERANCE = 1e-12
 """A re-sent reading is the same when its value is this close (relative): VictoriaMetrics keeps
 about 15 significant digits, so 21.999999999999996 (71.6 °F) comes back as 22.0."""
-
-
-@dataclass(frozen=True)
-class PrometheusOptions:
-    """Everything the backend needs besides the engine's address."""
-
-    engine: EngineConfig
-    spool_dir: Path
-    spool_max_bytes: int = 256 * 1024 * 1024
-    horizon_ms: int = 3650 * 86_400_000
-    meta_refresh_seconds: float = 300.0
-    meta_window_ms: int = 86_400_000
-    idle_probe_seconds: float = 5.0
-    wall_clock: Callable[[], float] = field(default=time.time)
 
 
 class PrometheusStorage:

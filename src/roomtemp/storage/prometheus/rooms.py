@@ -1,4 +1,10 @@
-"""The room registry of the Prometheus backend: info series read back with `last_over_time`.
+"""Room metadata in the engine: info series written by every replica, read back with
+`last_over_time`.
+
+`roomtemp_room_info{room, name, building, floor, labels, comfort_min, comfort_max}` holds all of
+it (labels as JSON, comfort bounds as exact float text); its value is the version (epoch ms of the
+change), so the newest label set wins when metadata changes. The comfort bounds are also written as
+`roomtemp_room_comfort_{min,max}_celsius{room}` gauges for alert rules to join on.
 
 A room exists while its info series has a sample within the metadata window; every replica
 re-asserts the rooms it sees, so the registry survives as long as one replica runs (and a replica
@@ -10,11 +16,20 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 
-from roomtemp.domain import RoomMeta
-from roomtemp.storage.engine import EngineClient
-from roomtemp.storage.promql import ROOM_INFO_METRIC, duration, selector
-from roomtemp.storage.remote_write import Labels, Sample, encode
-from roomtemp.storage.room_info import VersionedRoom, info_series, newest_rooms
+import orjson
+
+from roomtemp.domain import Comfort, RoomMeta
+from roomtemp.storage.prometheus.client import EngineClient
+from roomtemp.storage.prometheus.promql import (
+    COMFORT_MAX_METRIC,
+    COMFORT_MIN_METRIC,
+    ROOM_INFO_METRIC,
+    duration,
+    selector,
+)
+from roomtemp.storage.prometheus.remote_write import Labels, Sample, encode, series_labels
+
+VersionedRoom = tuple[RoomMeta, float]
 
 _CLOCK_SLACK_MS = 60_000
 """Queries look this far past now, for replicas whose clocks run a little ahead."""
@@ -89,3 +104,60 @@ class RoomRegistry:
             series = [s for meta, version in chunk for s in info_series(meta, version, now_ms)]
             await self.client.write(encode(series))
         return len(rooms)
+
+
+def info_series(meta: RoomMeta, version: float, at_ms: int) -> list[tuple[Labels, list[Sample]]]:
+    """The series that assert a room's metadata at `at_ms`."""
+    comfort = meta.comfort
+    info = series_labels(
+        ROOM_INFO_METRIC,
+        room=meta.room_id,
+        name=meta.name,
+        building=meta.building,
+        floor=meta.floor,
+        labels=orjson.dumps(meta.labels, option=orjson.OPT_SORT_KEYS).decode()
+        if meta.labels
+        else None,
+        comfort_min=_number(comfort.min_celsius),
+        comfort_max=_number(comfort.max_celsius),
+    )
+    series = [(info, [(at_ms, version)])]
+    for metric, bound in (
+        (COMFORT_MIN_METRIC, comfort.min_celsius),
+        (COMFORT_MAX_METRIC, comfort.max_celsius),
+    ):
+        if bound is not None:
+            series.append((series_labels(metric, room=meta.room_id), [(at_ms, bound)]))
+    return series
+
+
+def newest_rooms(found: Iterable[tuple[dict[str, str], float]]) -> dict[str, VersionedRoom]:
+    """Per room, the metadata of the info series with the highest version."""
+    rooms: dict[str, VersionedRoom] = {}
+    for labels, version in found:
+        room_id = labels.get("room")
+        if not room_id:
+            continue
+        known = rooms.get(room_id)
+        if known is None or version > known[1]:
+            rooms[room_id] = (_meta(room_id, labels), version)
+    return rooms
+
+
+def _meta(room_id: str, labels: dict[str, str]) -> RoomMeta:
+    return RoomMeta(
+        room_id=room_id,
+        name=labels.get("name") or None,
+        building=labels.get("building") or None,
+        floor=labels.get("floor") or None,
+        labels=orjson.loads(labels["labels"]) if labels.get("labels") else {},
+        comfort=Comfort(_float(labels.get("comfort_min")), _float(labels.get("comfort_max"))),
+    )
+
+
+def _number(value: float | None) -> str | None:
+    return None if value is None else repr(value)
+
+
+def _float(text: str | None) -> float | None:
+    return float(text) if text else None

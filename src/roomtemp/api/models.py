@@ -1,51 +1,21 @@
-"""Pydantic models of the HTTP API: what comes in, what goes out (see DESIGN.md)."""
+"""The shapes of the HTTP API (docs/api.md): what comes in, and what goes out.
+
+Inputs are pydantic models, validated by FastAPI. Answers are TypedDicts: the routes build them
+as plain dicts (a year of hourly buckets is 8,760 objects, and a model instance each would cost
+more than the query), mypy checks every dict built in present.py against its TypedDict, and
+FastAPI documents the same TypedDicts in the OpenAPI schema. One source, no drift.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator, with_config
+from typing_extensions import TypedDict
 
-ROOM_ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
-Timestamp = Annotated[
-    str | float | None,
-    Field(
-        description="RFC 3339 with an offset, or Unix epoch seconds; missing: time of receipt",
-        examples=["2024-03-01T12:00:00Z", 1709294400.5],
-    ),
-]
+from roomtemp.validation import ReadingIn
 
-
-class ReadingIn(BaseModel):
-    """One reading as a sensor sends it."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"value": 21.5},
-                {
-                    "value": 70.7,
-                    "unit": "F",
-                    "timestamp": "2024-03-01T12:00:00+01:00",
-                    "sensor_id": "window",
-                },
-            ]
-        },
-    )
-
-    value: float = Field(description="the temperature, a finite number")
-    unit: str | None = Field(None, description="celsius (default), fahrenheit, kelvin; C, F, K")
-    timestamp: Timestamp = None
-    sensor_id: str | None = Field(None, description="which sensor of the room; absent: anonymous")
-    room_id: str | None = Field(None, description="required in cross-room batches")
-
-    @field_validator("value", "timestamp", mode="before")
-    @classmethod
-    def _not_boolean(cls, value: object) -> object:
-        if isinstance(value, bool):
-            raise ValueError("must be a number, not true or false")
-        return value
+__all__ = ["ReadingIn"]
 
 
 class ComfortModel(BaseModel):
@@ -105,25 +75,29 @@ class RoomMetaIn(BaseModel):
         return labels
 
 
-class WriteOut(BaseModel):
+@with_config(ConfigDict(json_schema_extra={"examples": [{"accepted": 2, "duplicates": 1}]}))
+class WriteOut(TypedDict):
     """What a push did."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"accepted": 2, "duplicates": 1}]})
-
-    accepted: int = Field(description="readings newly stored (or spooled, with 202)")
-    duplicates: int = Field(description="identical re-sends ignored")
+    accepted: Annotated[int, Field(description="readings newly stored (or spooled, with 202)")]
+    duplicates: Annotated[int, Field(description="identical re-sends ignored")]
 
 
-class LatestOut(BaseModel):
+class ComfortOut(TypedDict):
+    """The band a room should stay in, in degrees Celsius; either side may be open (null)."""
+
+    min_celsius: float | None
+    max_celsius: float | None
+
+
+class LatestOut(TypedDict):
     value: float
     timestamp: str
     sensor_id: str | None
 
 
-class RoomOut(BaseModel):
-    """A room, its newest reading and whether that reading is stale."""
-
-    model_config = ConfigDict(
+@with_config(
+    ConfigDict(
         json_schema_extra={
             "examples": [
                 {
@@ -143,32 +117,35 @@ class RoomOut(BaseModel):
             ]
         }
     )
+)
+class RoomOut(TypedDict):
+    """A room, its newest reading and whether that reading is stale."""
 
     room_id: str
     name: str | None
     building: str | None
     floor: str | None
     labels: dict[str, str]
-    comfort: ComfortModel
+    comfort: ComfortOut
     latest: LatestOut | None
-    stale: bool = Field(description="true when there is no reading newer than the stale limit")
+    stale: Annotated[
+        bool, Field(description="true when there is no reading newer than the stale limit")
+    ]
 
 
-class RoomsOut(BaseModel):
+class RoomsOut(TypedDict):
     rooms: list[RoomOut]
 
 
-class SensorOut(BaseModel):
+class SensorOut(TypedDict):
     sensor_id: str | None
     value: float
     timestamp: str
     stale: bool
 
 
-class TemperatureOut(BaseModel):
-    """The current temperature: mean of each sensor's latest non-stale reading."""
-
-    model_config = ConfigDict(
+@with_config(
+    ConfigDict(
         json_schema_extra={
             "examples": [
                 {
@@ -196,24 +173,27 @@ class TemperatureOut(BaseModel):
             ]
         }
     )
+)
+class TemperatureOut(TypedDict):
+    """The current temperature: mean of each sensor's latest non-stale reading."""
 
     room_id: str
     value: float
     unit: str
-    timestamp: str = Field(description="the newest of the readings the value is made of")
+    timestamp: Annotated[str, Field(description="the newest of the readings the value is made of")]
     age_seconds: float
     stale: bool
     sensors: list[SensorOut]
 
 
-class ReadingOut(BaseModel):
+class ReadingOut(TypedDict):
     timestamp: str
     value: float
     sensor_id: str | None
 
 
-class ReadingsOut(BaseModel):
-    model_config = ConfigDict(
+@with_config(
+    ConfigDict(
         json_schema_extra={
             "examples": [
                 {
@@ -225,19 +205,22 @@ class ReadingsOut(BaseModel):
             ]
         }
     )
-
+)
+class ReadingsOut(TypedDict):
     readings: list[ReadingOut]
-    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null: done")
+    next_cursor: Annotated[
+        str | None, Field(description="pass as `cursor` for the next page; null: done")
+    ]
 
 
-class SummaryOut(BaseModel):
+class SummaryOut(TypedDict):
     mean: float | None
     min: float | None
     max: float | None
     count: int
 
 
-class BucketOut(BaseModel):
+class BucketOut(TypedDict):
     start: str
     end: str
     mean: float
@@ -246,8 +229,8 @@ class BucketOut(BaseModel):
     count: int
 
 
-class StatsOut(BaseModel):
-    model_config = ConfigDict(
+@with_config(
+    ConfigDict(
         json_schema_extra={
             "examples": [
                 {
@@ -271,17 +254,20 @@ class StatsOut(BaseModel):
             ]
         }
     )
-
+)
+class StatsOut(TypedDict):
     room_id: str
     start: str
     end: str
-    step: str | None = Field(description="bucket length; null: the whole range as one bucket")
+    step: Annotated[
+        str, Field(description="bucket length; without `step`, the length of the whole range")
+    ]
     unit: str
     buckets: list[BucketOut]
     summary: SummaryOut
 
 
-class RoomSummaryOut(BaseModel):
+class RoomSummaryOut(TypedDict):
     room_id: str
     mean: float | None
     min: float | None
@@ -289,17 +275,23 @@ class RoomSummaryOut(BaseModel):
     count: int
 
 
-class CrossRoomStatsOut(BaseModel):
+class CrossRoomStatsOut(TypedDict):
     rooms: list[RoomSummaryOut]
 
 
-class HealthOut(BaseModel):
+class HealthOut(TypedDict):
     status: str
-    detail: str | None = None
+    detail: str | None
 
 
-class ReadyOut(HealthOut):
+class ReadyOut(TypedDict):
     """Readiness; backends with a remote engine add its reachability and the spool depth."""
 
-    engine_up: bool | None = Field(None, description="remote engine answers (Prometheus backend)")
-    spooled_readings: int | None = Field(None, description="readings waiting in the outage spool")
+    status: Annotated[str, Field(description="ok, degraded (engine down, spooling) or unavailable")]
+    detail: str | None
+    engine_up: NotRequired[
+        Annotated[bool, Field(description="remote engine answers (Prometheus backend)")]
+    ]
+    spooled_readings: NotRequired[
+        Annotated[int, Field(description="readings waiting in the outage spool")]
+    ]

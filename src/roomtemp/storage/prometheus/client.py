@@ -14,7 +14,7 @@ import httpx
 import orjson
 
 from roomtemp.errors import StorageError, StorageUnavailable
-from roomtemp.storage import remote_write
+from roomtemp.storage.prometheus.remote_write import HEADERS as REMOTE_WRITE_HEADERS
 
 Sample = tuple[int, float]
 Series = tuple[dict[str, str], list[Sample]]
@@ -66,7 +66,7 @@ class EngineClient:
 
     async def write(self, body: bytes) -> None:
         """Send one snappy-compressed remote-write request."""
-        await self._send("POST", self.config.write_url, content=body, headers=remote_write.HEADERS)
+        await self._send("POST", self.config.write_url, content=body, headers=REMOTE_WRITE_HEADERS)
         if self.config.flush_url:
             await self._send("GET", self.config.flush_url)
 

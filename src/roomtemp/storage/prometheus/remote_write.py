@@ -7,7 +7,6 @@ encoding and cramjam the snappy block compression, so no wire format is written 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -92,17 +91,6 @@ def encode(series: Iterable[tuple[Labels, Sequence[Sample]]]) -> bytes:
         ]
     )
     return bytes(cramjam.snappy.compress_raw(request.SerializeToString()))
-
-
-def decode(body: bytes) -> dict[Labels, list[Sample]]:
-    """The inverse of `encode` (used by tests and the benchmark to check what was sent)."""
-    request = WriteRequest()
-    request.ParseFromString(bytes(cramjam.snappy.decompress_raw(body)))
-    found: dict[Labels, list[Sample]] = defaultdict(list)
-    for timeseries in request.timeseries:
-        labels = tuple((label.name, label.value) for label in timeseries.labels)
-        found[labels] += [(sample.timestamp, sample.value) for sample in timeseries.samples]
-    return dict(found)
 
 
 def series_labels(metric: str, **labels: str | None) -> Labels:

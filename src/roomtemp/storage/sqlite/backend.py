@@ -27,10 +27,10 @@ from roomtemp.domain import (
     WriteResult,
 )
 from roomtemp.errors import StorageError, StorageUnavailable
-from roomtemp.storage import sqlite_aggregate
-from roomtemp.storage.sqlite_schema import migrate
-from roomtemp.storage.sqlite_store import Prepared, Row, SeriesKey, hourly_rollups, store
-from roomtemp.storage.sqlite_writer import Checkpointer, GroupCommitWriter
+from roomtemp.storage.sqlite import aggregate as sqlite_aggregate
+from roomtemp.storage.sqlite.batch import Prepared, Row, SeriesKey, hourly_rollups, store
+from roomtemp.storage.sqlite.schema import migrate
+from roomtemp.storage.sqlite.writer import Checkpointer, GroupCommitWriter
 from roomtemp.timeparse import Bucket
 
 log = logging.getLogger("roomtemp.storage.sqlite")
@@ -40,9 +40,8 @@ T = TypeVar("T")
 class SqliteStorage:
     """Storage in one SQLite file (`sqlite:///path`)."""
 
-    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
+    def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._synchronous = synchronous
         self._series: dict[SeriesKey, int] = {}
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
@@ -79,7 +78,7 @@ class SqliteStorage:
         conn = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, timeout=10.0
         )
-        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA cache_size = -32000")
         return conn
