@@ -128,8 +128,11 @@ async def get_readings(
     next_cursor = encode_cursor(page.next_after) if page.next_after else None
     if format == "csv":
         return _csv_page(room, page, unit, request, next_cursor)
-    readings = [reading_out(r, unit) for r in page.readings]
-    return FastJSONResponse({"readings": readings, "next_cursor": next_cursor})
+    answer: ReadingsOut = {
+        "readings": [reading_out(r, unit) for r in page.readings],
+        "next_cursor": next_cursor,
+    }
+    return FastJSONResponse(answer)
 
 
 def _check_sensor(sensor_id: str) -> None:

@@ -36,8 +36,8 @@ async def list_rooms(
     floor: Floor = None,
 ) -> FastJSONResponse:
     views = await service.rooms(building, floor)
-    rooms = [room_out(v, unit) for v in views if caller.sees(v.meta.room_id)]
-    return FastJSONResponse({"rooms": rooms})
+    answer: RoomsOut = {"rooms": [room_out(v, unit) for v in views if caller.sees(v.meta.room_id)]}
+    return FastJSONResponse(answer)
 
 
 @router.get(
