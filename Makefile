@@ -38,7 +38,7 @@ test: lint typecheck pytest
 stack: $(STAMP)
 	deploy/stack/run.sh
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python bench/run.py
 
 lock: $(DEV_STAMP)

@@ -28,7 +28,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.engines import Engine, free_port  # noqa: E402
+from tests.engines import Engine  # noqa: E402
+from tests.processes import free_port  # noqa: E402
 
 from roomtemp.config import Settings  # noqa: E402
 from roomtemp.service import RoomService, StatsQuery  # noqa: E402

@@ -5,8 +5,6 @@ A missing binary skips the test with the reason, or fails it when ROOMTEMP_REQUI
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
 import subprocess
 import time
@@ -14,26 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import pytest
 
-from tests.processes import free_port
+from tests.processes import free_port, require_program
 
 PROMETHEUS_CONFIG = """\
 storage:
   tsdb:
     out_of_order_time_window: 10y
 """
-
-
-def require_binary(name: str) -> str:
-    """The binary's path; skip (or fail in CI) when it is not installed."""
-    path = shutil.which(name)
-    if path is None:
-        reason = f"{name} is not installed (Debian package: apt-get install {name})"
-        if os.environ.get("ROOMTEMP_REQUIRE_ENGINES") == "1":
-            pytest.fail(reason + "; ROOMTEMP_REQUIRE_ENGINES=1 requires it")
-        pytest.skip(reason)
-    return path
 
 
 @dataclass
@@ -60,7 +46,7 @@ class Engine:
             config = self.data_dir / "prometheus.yml"
             config.write_text(PROMETHEUS_CONFIG)
             return [
-                require_binary("prometheus"),
+                require_program("prometheus", "prometheus"),
                 f"--config.file={config}",
                 f"--storage.tsdb.path={self.data_dir / 'tsdb'}",
                 f"--web.listen-address={address}",
@@ -70,7 +56,7 @@ class Engine:
                 *(["--web.enable-admin-api"] if self.admin_api else []),
             ]
         return [
-            require_binary("victoria-metrics"),
+            require_program("victoria-metrics", "victoria-metrics"),
             f"-storageDataPath={self.data_dir / 'vm'}",
             f"-httpListenAddr={address}",
             "-retentionPeriod=100y",

@@ -1,8 +1,13 @@
-"""`roomtemp serve` as a real process on a free loopback port, for tests that need one."""
+"""Processes the tests start: free loopback ports, external programs, `roomtemp serve`.
+
+A test that needs a program this machine lacks skips with the reason, or fails when
+ROOMTEMP_REQUIRE_ENGINES=1 (CI installs everything, so there a missing program is a bug).
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -10,8 +15,10 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
+import pytest
 
 STARTUP_SECONDS = 30.0
 
@@ -21,6 +28,23 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def missing(reason: str) -> NoReturn:
+    """Skip the test for a missing program, or fail it where every program is required (CI)."""
+    if os.environ.get("ROOMTEMP_REQUIRE_ENGINES") == "1":
+        pytest.fail(f"{reason}; ROOMTEMP_REQUIRE_ENGINES=1 requires it")
+    pytest.skip(reason)
+
+
+def require_program(name: str, package: str | None = None) -> str:
+    """The path of a program on PATH or in the virtual environment, or `missing` naming the
+    Debian package that provides it."""
+    found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
+    if found is None:
+        hint = f" (Debian package: apt-get install {package})" if package else ""
+        missing(f"{name} is not installed{hint}")
+    return found
 
 
 class ServerProcess:

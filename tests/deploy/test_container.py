@@ -7,20 +7,21 @@ import json
 import re
 from pathlib import Path
 
-from tests.deploy.tools import DEPLOY, ROOT, run, tool
+from tests.deploy.tools import DEPLOY, ROOT, run
+from tests.processes import require_program
 
 SCRIPTS = [DEPLOY / "build.sh", DEPLOY / "deploy.sh", DEPLOY / "stack" / "run.sh"]
 
 
 def test_dockerfile_passes_hadolint() -> None:
-    result = run(tool("hadolint"), DEPLOY / "Dockerfile")
+    result = run(require_program("hadolint"), DEPLOY / "Dockerfile")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_hadolint_flags_a_latest_base_image(tmp_path: Path) -> None:
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text('FROM python:latest\nCMD ["python"]\n')
-    result = run(tool("hadolint"), dockerfile)
+    result = run(require_program("hadolint"), dockerfile)
     assert result.returncode != 0
     assert "DL3007" in result.stdout
 
@@ -69,5 +70,5 @@ def test_dockerignore_lets_in_exactly_what_the_dockerfile_copies() -> None:
 
 
 def test_scripts_pass_shellcheck() -> None:
-    result = run(tool("shellcheck"), *SCRIPTS)
+    result = run(require_program("shellcheck"), *SCRIPTS)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from roomtemp.telemetry import ServiceMetrics
-from tests.deploy.tools import DEPLOY, OVERLAYS, Obj, named, prometheus_server, run, tool
+from tests.deploy.tools import DEPLOY, OVERLAYS, Obj, named, prometheus_server, run
+from tests.processes import require_program
 
 PROMETHEUS = DEPLOY / "prometheus"
 DASHBOARD = DEPLOY / "grafana" / "dashboards" / "roomtemp.json"
@@ -90,13 +91,17 @@ def rule_exprs() -> list[str]:
 
 
 def test_rules_pass_promtool_check() -> None:
-    result = run(tool("promtool"), "check", "rules", PROMETHEUS / "rules" / "roomtemp.rules.yml")
+    result = run(
+        require_program("promtool"), "check", "rules", PROMETHEUS / "rules" / "roomtemp.rules.yml"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS: 8 rules found" in result.stdout
 
 
 def test_rules_pass_their_unit_tests() -> None:
-    result = run(tool("promtool"), "test", "rules", PROMETHEUS / "tests" / "roomtemp.test.yml")
+    result = run(
+        require_program("promtool"), "test", "rules", PROMETHEUS / "tests" / "roomtemp.test.yml"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -109,7 +114,7 @@ def test_rule_unit_tests_catch_a_wrong_window(tmp_path: Path) -> None:
     (tmp_path / "tests" / "t.yml").write_text(
         (PROMETHEUS / "tests" / "roomtemp.test.yml").read_text()
     )
-    result = run(tool("promtool"), "test", "rules", tmp_path / "tests" / "t.yml")
+    result = run(require_program("promtool"), "test", "rules", tmp_path / "tests" / "t.yml")
     assert result.returncode != 0
 
 
@@ -118,7 +123,7 @@ def test_deployed_prometheus_config_passes_promtool(
     rendered: dict[str, list[Obj]], overlay: str, tmp_path: Path
 ) -> None:
     config = write_prometheus_dir(rendered[overlay], tmp_path)
-    result = run(tool("promtool"), "check", "config", config)
+    result = run(require_program("promtool"), "check", "config", config)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS: 1 rule files found" in result.stdout
     parsed = yaml.safe_load(config.read_text())
@@ -139,7 +144,7 @@ def test_deployed_alertmanager_config_passes_amtool(
 ) -> None:
     config = tmp_path / "alertmanager.yml"
     config.write_text(config_map(rendered[overlay], "alertmanager-config")["alertmanager.yml"])
-    result = run(tool("amtool"), "check-config", config)
+    result = run(require_program("amtool"), "check-config", config)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -150,7 +155,7 @@ def test_amtool_rejects_a_broken_route(tmp_path: Path) -> None:
         .read_text()
         .replace("receiver: on-call", "receiver: nobody")
     )
-    assert run(tool("amtool"), "check-config", config).returncode != 0
+    assert run(require_program("amtool"), "check-config", config).returncode != 0
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -5,7 +5,6 @@ Everything runs on 127.0.0.1 free ports in a temporary directory and is stopped 
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import subprocess
@@ -18,15 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.deploy.tools import ROOT, free_port, tool, wait_until
+from tests.deploy.tools import ROOT, wait_until
+from tests.processes import free_port, require_program
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        importlib.util.find_spec("roomtemp.storage.prometheus") is None,
-        reason="needs the prometheus:// storage backend (roomtemp.storage.prometheus)",
-    ),
-]
+pytestmark = pytest.mark.slow
 
 SIMULATED_ROOMS = 3
 HOT_BAND = {"min_celsius": 18.0, "max_celsius": 24.0}
@@ -59,8 +53,8 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
-    tool("prometheus")
-    tool("prometheus-alertmanager")
+    require_program("prometheus")
+    require_program("prometheus-alertmanager")
     ports = {name: free_port() for name in ("API", "PROMETHEUS", "ALERTMANAGER")}
     env = {
         **os.environ,

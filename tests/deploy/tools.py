@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
 import subprocess
-import sys
 import time
 import tomllib
 from collections.abc import Iterator
@@ -19,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+
+from tests.processes import free_port, require_program
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -33,18 +31,6 @@ def project_version() -> str:
     with (ROOT / "pyproject.toml").open("rb") as f:
         version: str = tomllib.load(f)["project"]["version"]
     return version
-
-
-def tool(name: str) -> str:
-    """Path of an external program: on PATH or in the virtual environment. Missing: skip, or fail
-    when ROOMTEMP_REQUIRE_ENGINES=1 (CI)."""
-    found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
-    if found:
-        return found
-    reason = f"{name} is not installed"
-    if os.environ.get("ROOMTEMP_REQUIRE_ENGINES") == "1":
-        pytest.fail(f"{reason} (ROOMTEMP_REQUIRE_ENGINES=1)")
-    pytest.skip(reason)
 
 
 def run(
@@ -64,7 +50,7 @@ def run(
 
 def render(overlay: str) -> list[Obj]:
     """`kubectl kustomize` of an overlay, as a list of objects."""
-    result = run(tool("kubectl"), "kustomize", DEPLOY / "k8s" / "overlays" / overlay)
+    result = run(require_program("kubectl"), "kustomize", DEPLOY / "k8s" / "overlays" / overlay)
     assert result.returncode == 0, result.stderr
     return [obj for obj in yaml.safe_load_all(result.stdout) if obj]
 
@@ -86,13 +72,6 @@ def pod_templates(objects: list[Obj]) -> Iterator[tuple[Obj, Obj]]:
     for obj in objects:
         if obj["kind"] in ("Deployment", "StatefulSet"):
             yield obj, obj["spec"]["template"]["spec"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def wait_until(what: str, check: Any, timeout: float, interval: float = 0.2) -> Any:
@@ -123,7 +102,7 @@ class Prometheus:
 @contextmanager
 def prometheus_server(workdir: Path, config: str = "global: {}\n") -> Iterator[Prometheus]:
     """A real Prometheus on a free loopback port with its own data directory."""
-    binary = tool("prometheus")
+    binary = require_program("prometheus")
     (workdir / "prometheus.yml").write_text(config)
     port = free_port()
     log = (workdir / "prometheus.log").open("wb")

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.processes import require_program
 from tests.security.serving import running_server
 
 pytestmark = pytest.mark.slow
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("ROOMTEMP_REQUIRE_ENGINES") == "1":
-            pytest.fail("chromium is required (ROOMTEMP_REQUIRE_ENGINES=1) but not installed")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return found
-
-
 def test_swagger_ui_renders_without_csp_violations(tmp_path: Path) -> None:
-    chromium = _chromium()
+    chromium = require_program("chromium", "chromium")
     with running_server(tmp_path) as server:
         done = subprocess.run(
             [

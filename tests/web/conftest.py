@@ -5,7 +5,6 @@ Without /usr/bin/chromium the browser tests skip, or fail when ROOMTEMP_REQUIRE_
 
 from __future__ import annotations
 
-import os
 import socket
 import tempfile
 import threading
@@ -29,6 +28,7 @@ from playwright.sync_api import (
 
 from roomtemp.api.app import create_app
 from roomtemp.config import Settings
+from tests.processes import missing
 from tests.support import FakeClock
 from tests.web.seed import NOW_MS, Room, push, seed_rooms
 
@@ -115,10 +115,7 @@ def fresh_live(tmp_path: Path) -> Iterator[LiveServer]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (Debian package chromium)"
-        if os.environ.get("ROOMTEMP_REQUIRE_ENGINES") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing(f"{CHROMIUM} is missing (Debian package chromium)")
     with sync_playwright() as playwright:
         # launch() gives each browser a fresh temporary user data dir, removed on close
         chromium = playwright.chromium.launch(
