@@ -78,21 +78,9 @@ class Limits:
 
 _FIELDS = frozenset(("value", "unit", "timestamp", "sensor_id", "room_id"))
 _UNITS: dict[str | None, Unit] = {
-    name: parse_unit(name)
-    for name in (
-        "celsius",
-        "Celsius",
-        "c",
-        "C",
-        "fahrenheit",
-        "Fahrenheit",
-        "f",
-        "F",
-        "kelvin",
-        "Kelvin",
-        "k",
-        "K",
-    )
+    spelling: parse_unit(name)
+    for name in ("celsius", "fahrenheit", "kelvin", "c", "f", "k")
+    for spelling in (name, name.capitalize(), name.upper())
 }
 _UNITS[None] = Unit.celsius
 _valid_ids: set[str] = set()

@@ -7,19 +7,16 @@ the same transaction answer long-range stats without scanning every reading.
 from __future__ import annotations
 
 import asyncio
-import heapq
 import json
 import logging
 import sqlite3
 import threading
-from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from roomtemp.domain import (
     Aggregate,
-    Comfort,
     Reading,
     ReadingsPage,
     RoomMeta,
@@ -28,6 +25,7 @@ from roomtemp.domain import (
 )
 from roomtemp.errors import StorageError, StorageUnavailable
 from roomtemp.storage.sqlite import aggregate as sqlite_aggregate
+from roomtemp.storage.sqlite import reads
 from roomtemp.storage.sqlite.batch import Prepared, Row, SeriesKey, hourly_rollups, store
 from roomtemp.storage.sqlite.schema import migrate
 from roomtemp.storage.sqlite.writer import Checkpointer, GroupCommitWriter
@@ -198,36 +196,13 @@ class SqliteStorage:
     # -- reads --------------------------------------------------------------------------------
 
     async def get_room(self, room_id: str) -> RoomMeta | None:
-        def query(conn: sqlite3.Connection) -> RoomMeta | None:
-            row = conn.execute("SELECT * FROM rooms WHERE room_id = ?", (room_id,)).fetchone()
-            return None if row is None else _room(row)
-
-        return await self._read(query)
+        return await self._read(lambda conn: reads.room(conn, room_id))
 
     async def list_rooms(self) -> list[RoomMeta]:
-        def query(conn: sqlite3.Connection) -> list[RoomMeta]:
-            return [_room(row) for row in conn.execute("SELECT * FROM rooms ORDER BY room_id")]
-
-        return await self._read(query)
+        return await self._read(reads.rooms)
 
     async def latest(self, room_ids: Sequence[str] | None = None) -> dict[str, list[SensorLatest]]:
-        def query(conn: sqlite3.Connection) -> dict[str, list[SensorLatest]]:
-            sql = """
-                SELECT s.room_id, s.sensor_id, r.ts_ms, r.value FROM series AS s
-                JOIN readings AS r ON r.series_id = s.series_id AND r.ts_ms = (
-                    SELECT ts_ms FROM readings WHERE series_id = s.series_id
-                    ORDER BY ts_ms DESC LIMIT 1)
-            """
-            params: tuple[str, ...] = ()
-            if room_ids is not None:
-                sql += " WHERE s.room_id IN (SELECT value FROM json_each(?))"
-                params = (json.dumps(list(room_ids)),)
-            found: dict[str, list[SensorLatest]] = defaultdict(list)
-            for room_id, sensor_id, ts_ms, value in conn.execute(sql + " ORDER BY 1, 2", params):
-                found[room_id].append(SensorLatest(sensor_id or None, ts_ms, value))
-            return dict(found)
-
-        return await self._read(query)
+        return await self._read(lambda conn: reads.latest(conn, room_ids))
 
     async def readings(
         self,
@@ -239,22 +214,10 @@ class SqliteStorage:
         after: tuple[int, str] | None = None,
         limit: int = 1000,
     ) -> ReadingsPage:
-        def query(conn: sqlite3.Connection) -> ReadingsPage:
-            sql = "SELECT series_id, sensor_id FROM series WHERE room_id = ?"
-            params: tuple[str, ...] = (room_id,)
-            if sensor_id is not None:
-                sql += " AND sensor_id = ?"
-                params += (sensor_id,)
-            streams = [
-                _series_stream(conn, sid, room_id, sensor, start_ms, end_ms, after, limit + 1)
-                for sid, sensor in conn.execute(sql + " ORDER BY sensor_id", params).fetchall()
-            ]
-            merged = list(_take(heapq.merge(*streams, key=_reading_key), limit + 1))
-            page = merged[:limit]
-            more = len(merged) > limit
-            return ReadingsPage(page, _reading_key(page[-1]) if more else None)
-
-        return await self._read(query)
+        span = (start_ms, end_ms)
+        return await self._read(
+            lambda conn: reads.readings_page(conn, room_id, span, sensor_id, after, limit)
+        )
 
     async def aggregate(
         self, room_ids: Sequence[str], buckets: Sequence[Bucket]
@@ -304,43 +267,3 @@ def _mapped(exc: sqlite3.Error) -> StorageError:
     if isinstance(exc, sqlite3.OperationalError):
         return StorageUnavailable(f"SQLite is unavailable: {exc}", retry_after_seconds=1)
     return StorageError(f"SQLite failed: {exc}")
-
-
-def _room(row: sqlite3.Row | tuple[Any, ...]) -> RoomMeta:
-    room_id, name, building, floor, labels, comfort_min, comfort_max = row
-    return RoomMeta(
-        room_id, name, building, floor, json.loads(labels), Comfort(comfort_min, comfort_max)
-    )
-
-
-def _reading_key(reading: Reading) -> tuple[int, str]:
-    return reading.timestamp_ms, reading.sensor_id or ""
-
-
-def _take(items: Iterator[Reading], count: int) -> Iterator[Reading]:
-    for index, item in enumerate(items):
-        if index >= count:
-            return
-        yield item
-
-
-def _series_stream(
-    conn: sqlite3.Connection,
-    series_id: int,
-    room_id: str,
-    sensor: str,
-    start_ms: int,
-    end_ms: int,
-    after: tuple[int, str] | None,
-    limit: int,
-) -> Iterator[Reading]:
-    low = start_ms
-    if after is not None:
-        after_ts, after_sensor = after
-        low = max(low, after_ts if sensor > after_sensor else after_ts + 1)
-    rows = conn.execute(
-        "SELECT ts_ms, value FROM readings WHERE series_id = ? AND ts_ms >= ? AND ts_ms < ? "
-        "ORDER BY ts_ms LIMIT ?",
-        (series_id, low, end_ms, limit),
-    ).fetchall()
-    return (Reading(room_id, sensor or None, ts_ms, value) for ts_ms, value in rows)
