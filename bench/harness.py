@@ -14,10 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.processes import free_port
+from tests.processes import ServerProcess
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -53,48 +51,31 @@ def own_cpu_seconds() -> float:
 
 @dataclass
 class Server:
+    """The server under test: its URL, its database file and its process."""
+
     url: str
     database: Path
     process: subprocess.Popen[bytes]
+    started: ServerProcess
 
     @classmethod
     def start(cls, folder: Path, workers: int) -> Server:
-        port = free_port()
+        """`roomtemp serve` on a fresh SQLite file, ready to answer."""
         database = folder / "bench.sqlite3"
-        command = [sys.executable, "-m", "roomtemp", "serve", "--port", str(port)]
-        command += ["--storage", f"sqlite:///{database}", "--workers", str(workers)]
-        command += ["--log-level", "warning"]
-        log = (folder / "server.log").open("wb")
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        server = cls(f"http://127.0.0.1:{port}", database, process)
-        server.wait_ready(folder / "server.log")
-        return server
-
-    def wait_ready(self, log: Path) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"server not ready:\n{log.read_text()}")
+        settings = {
+            "ROOMTEMP_STORAGE": f"sqlite:///{database}",
+            "ROOMTEMP_WORKERS": str(workers),
+            "ROOMTEMP_LOG_LEVEL": "warning",
+        }
+        started = ServerProcess(settings, folder / "server.log")
+        started.wait_ready("/readyz")
+        return cls(started.url, database, started.process, started)
 
     def cpu_seconds(self) -> float:
         return process_cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        self.started.stop()
 
 
 @dataclass

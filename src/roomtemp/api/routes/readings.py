@@ -60,16 +60,21 @@ async def _ingest(
     return await store_items(request, service, items, room_id, is_list=is_list)
 
 
+_PUSH: dict[str, Any] = {
+    "status_code": 201,
+    "response_model": WriteOut,
+    "responses": _ERRORS,
+    "dependencies": [requires(Scope.WRITE)],
+}
+
+
 @router.post(
     "/rooms/{room}/readings",
-    status_code=201,
-    response_model=WriteOut,
-    responses=_ERRORS,
+    **_PUSH,
     summary="Push one reading (object) or many (array) for a room",
     openapi_extra=_body_schema(
         _ITEM, "value,timestamp,unit,sensor_id\n21.5,2024-03-01T12:00:00Z,,\n"
     ),
-    dependencies=[requires(Scope.WRITE)],
 )
 async def push_room_readings(
     room: RoomId, request: Request, service: Service, caller: CurrentCaller
@@ -79,14 +84,11 @@ async def push_room_readings(
 
 @router.post(
     "/readings",
-    status_code=201,
-    response_model=WriteOut,
-    responses=_ERRORS,
+    **_PUSH,
     summary="Push a batch across rooms: JSON array, CSV or NDJSON, each reading with room_id",
     openapi_extra=_body_schema(
         _ITEM, "room_id,value,timestamp,unit,sensor_id\nkitchen,21.5,2024-03-01T12:00:00Z,C,\n"
     ),
-    dependencies=[requires(Scope.WRITE)],
 )
 async def push_readings(
     request: Request, service: Service, caller: CurrentCaller
