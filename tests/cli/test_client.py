@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from roomtemp.client import ApiClient, ApiError
+from roomtemp.cli.client import ApiClient, ApiError
 
 
 def scripted(

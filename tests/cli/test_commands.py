@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from roomtemp.cli import app
-from roomtemp.simulate import SimReading, Simulation
+from roomtemp.cli.room_model import SimReading, Simulation
 from tests.cli.server import Server, server_settings
 from tests.processes import ServerProcess, free_port
 from tests.support import iso, ms

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from roomtemp.simulate import SENSOR_NAMES, Simulation
+from roomtemp.cli.room_model import SENSOR_NAMES, Simulation
 from roomtemp.timeparse import MS_PER_DAY as DAY_MS
 from tests.support import ms
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from roomtemp.client import ApiClient, ApiError
-from roomtemp.simulate import SimReading, Simulation
+from roomtemp.cli.client import ApiClient, ApiError
+from roomtemp.cli.room_model import SimReading, Simulation
 from roomtemp.timeparse import format_timestamp
 
 log = logging.getLogger("roomtemp.simulate")

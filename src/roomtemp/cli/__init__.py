@@ -10,11 +10,11 @@ from typing import Annotated
 import typer
 
 from roomtemp import __version__
-from roomtemp.client import DEFAULT_URL, ApiClient
+from roomtemp.cli.client import DEFAULT_URL, ApiClient
+from roomtemp.cli.token import token_app
 from roomtemp.config import Settings
 from roomtemp.errors import ConfigurationError
 from roomtemp.security.exposure import check_exposure
-from roomtemp.security.token_cli import token_app
 from roomtemp.security.tokens import load_tokens
 
 app = typer.Typer(
@@ -144,7 +144,7 @@ def simulate(
     retries: Annotated[int, typer.Option(min=0, help="retries of a failed request")] = 5,
 ) -> None:
     """Simulate rooms with sensors and push their readings: live, or history with --backfill."""
-    from roomtemp import commands
+    from roomtemp.cli import commands
 
     _log_to_stderr()
     commands.simulate(
@@ -175,7 +175,7 @@ def import_(
     batch_size: BatchSize = 5000,
 ) -> None:
     """Import readings from a CSV (room_id,value,timestamp,unit,sensor_id) or NDJSON file."""
-    from roomtemp import commands
+    from roomtemp.cli import commands
 
     _log_to_stderr()
     commands.import_file(file, file_format, ApiClient(url, token=token), batch_size)
@@ -199,8 +199,8 @@ def export(
     ] = 10_000,
 ) -> None:
     """Export a room's readings in [start, end) as CSV or NDJSON (the import formats)."""
-    from roomtemp import commands
-    from roomtemp.transfer import ExportQuery
+    from roomtemp.cli import commands
+    from roomtemp.cli.transfer import ExportQuery
 
     _log_to_stderr()
     query = ExportQuery(room, start, end, sensor, unit, page_size)
@@ -208,7 +208,7 @@ def export(
 
 
 def _log_to_stderr() -> None:
-    from roomtemp.commands import log_to_stderr
+    from roomtemp.cli.commands import log_to_stderr
 
     log_to_stderr()
 

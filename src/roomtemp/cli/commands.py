@@ -27,18 +27,18 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from roomtemp.client import ApiClient, ApiError
-from roomtemp.feed import LiveFeed, Totals, backfill, describe_rooms
-from roomtemp.simulate import Simulation
-from roomtemp.timeparse import format_timestamp, parse_duration, parse_timestamp
-from roomtemp.transfer import (
+from roomtemp.cli.client import ApiClient, ApiError
+from roomtemp.cli.feed import LiveFeed, Totals, backfill, describe_rooms
+from roomtemp.cli.room_model import Simulation
+from roomtemp.cli.transfer import (
     ExportQuery,
     TransferError,
     count_lines,
     file_format,
 )
-from roomtemp.transfer import export as export_readings
-from roomtemp.transfer import import_file as import_readings
+from roomtemp.cli.transfer import export as export_readings
+from roomtemp.cli.transfer import import_file as import_readings
+from roomtemp.timeparse import format_timestamp, parse_duration, parse_timestamp
 
 log = logging.getLogger("roomtemp.cli")
 _console = Console(stderr=True)

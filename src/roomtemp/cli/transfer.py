@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import orjson
 
-from roomtemp.client import ApiClient, ApiError
+from roomtemp.cli.client import ApiClient, ApiError
 from roomtemp.ingest_formats import CSV_COLUMNS, REQUIRED_CSV_COLUMNS
 from roomtemp.units import parse_unit
 
