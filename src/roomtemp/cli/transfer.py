@@ -1,42 +1,80 @@
-"""Moving readings between files and a server: import CSV/NDJSON in batches, export by pages.
+"""`roomtemp import` and `roomtemp export`: readings between files and a server.
 
 An import is re-runnable: a reading's identity is (room, sensor, timestamp), so whatever a
 previous run stored comes back as duplicates. Each batch is atomic on the server; a bad row stops
-the import at its batch, and the error names the row's line in the file.
+the import at its batch, and the error names the row's line in the file. An export pages through
+a room's raw readings and writes them in the import format.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Annotated, Any
 
-import orjson
+import typer
 
-from roomtemp.cli.client import ApiClient, ApiError
-from roomtemp.ingest_formats import CSV_COLUMNS, REQUIRED_CSV_COLUMNS
+from roomtemp.cli import console
+from roomtemp.cli.client import DEFAULT_URL, ApiClient, ApiError
+from roomtemp.cli.files import (
+    Chunk,
+    TransferError,
+    check_format,
+    chunks,
+    count_lines,
+    file_format,
+    row_writer,
+)
+from roomtemp.cli.options import BatchSize, Token, Url
 from roomtemp.units import parse_unit
 
-FORMATS = ("csv", "ndjson")
-_EXTENSIONS = {".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson"}
-_CONTENT_TYPES = {"csv": "text/csv", "ndjson": "application/x-ndjson"}
 _SHOWN_PROBLEMS = 20
 
 
-class TransferError(Exception):
-    """An import or export stopped; the message says where and why."""
+def import_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or NDJSON file")],
+    given_format: Annotated[
+        str | None, typer.Option("--format", help="csv or ndjson (default: by extension)")
+    ] = None,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+    batch_size: BatchSize = 5000,
+) -> None:
+    """Import readings from a CSV (room_id,value,timestamp,unit,sensor_id) or NDJSON file."""
+    console.log_to_stderr()
+    with ApiClient(url, token=token) as client, console.failures_exit():
+        result = _import_with_progress(client, file, given_format, batch_size)
+    typer.echo(
+        f"imported {result.rows} rows from {file}: {result.accepted} new, "
+        f"{result.duplicates} duplicates",
+        err=True,
+    )
 
 
-@dataclass(frozen=True)
-class Chunk:
-    """One batch of a file: the request body and the file line of each of its readings."""
-
-    lines: list[int]
-    body: bytes
-    content_type: str
+def export_command(
+    room: Annotated[str, typer.Option(help="the room to export")],
+    start: Annotated[
+        str | None, typer.Option(help="RFC 3339 or epoch s; default: end - 24 h")
+    ] = None,
+    end: Annotated[str | None, typer.Option(help="RFC 3339 or epoch s; default now")] = None,
+    given_format: Annotated[str, typer.Option("--format", help="csv or ndjson")] = "csv",
+    output: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None,
+    unit: Annotated[str, typer.Option(help="celsius, fahrenheit or kelvin")] = "celsius",
+    sensor: Annotated[str | None, typer.Option(help="only this sensor")] = None,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+    page_size: Annotated[
+        int, typer.Option(min=1, max=10_000, help="readings fetched per request")
+    ] = 10_000,
+) -> None:
+    """Export a room's readings in [start, end) as CSV or NDJSON (the import formats)."""
+    console.log_to_stderr()
+    query = ExportQuery(room, start, end, sensor, unit, page_size)
+    with ApiClient(url, token=token) as client, console.failures_exit():
+        written = _export_to(client, query, check_format(given_format), output)
+    typer.echo(f"exported {written} readings of {query.room_id}", err=True)
 
 
 @dataclass
@@ -46,98 +84,16 @@ class ImportResult:
     duplicates: int = 0
 
 
-def file_format(path: Path, given: str | None) -> str:
-    """`csv` or `ndjson`: as given, else from the file's extension."""
-    if given is not None:
-        if given not in FORMATS:
-            raise TransferError(f"unknown format {given!r}: use csv or ndjson")
-        return given
-    found = _EXTENSIONS.get(path.suffix.lower())
-    if found is None:
-        raise TransferError(
-            f"cannot tell the format of {path.name} from its extension: "
-            "name it .csv, .ndjson or .jsonl, or pass --format"
+def _import_with_progress(
+    client: ApiClient, path: Path, given_format: str | None, batch_size: int
+) -> ImportResult:
+    fmt = file_format(path, given_format)
+    total = count_lines(path) - (1 if fmt == "csv" else 0)
+    with console.progress() as bar:
+        task = bar.add_task(f"import {path.name}", total=max(total, 0))
+        return import_file(
+            client, path, fmt, batch_size=batch_size, on_progress=lambda n: bar.advance(task, n)
         )
-    return found
-
-
-def count_lines(path: Path) -> int:
-    """Lines in a file, read fast in binary (for progress bars)."""
-    with path.open("rb") as stream:
-        return sum(block.count(b"\n") for block in iter(lambda: stream.read(1 << 20), b""))
-
-
-def chunks(path: Path, fmt: str, batch_size: int) -> Iterator[Chunk]:
-    """Batches of at most `batch_size` readings; rows that cannot be parsed stop with their line."""
-    with path.open("r", encoding="utf-8-sig", newline="") as stream:
-        yield from (_csv_chunks if fmt == "csv" else _ndjson_chunks)(stream, path, batch_size)
-
-
-def _csv_chunks(stream: IO[str], path: Path, batch_size: int) -> Iterator[Chunk]:
-    reader = csv.reader(stream)
-    header = _csv_header(reader, path)
-    lines: list[int] = []
-    rows: list[list[str]] = []
-    consumed = reader.line_num
-    try:
-        for row in reader:
-            first_line, consumed = consumed + 1, reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                raise TransferError(
-                    f"{path}:{first_line}: {len(row)} cells, the header has {len(header)}"
-                )
-            lines.append(first_line)
-            rows.append(row)
-            if len(rows) == batch_size:
-                yield _csv_chunk(header, rows, lines)
-                lines, rows = [], []
-    except csv.Error as exc:
-        raise TransferError(f"{path}:{consumed + 1}: malformed CSV: {exc}") from None
-    if rows:
-        yield _csv_chunk(header, rows, lines)
-
-
-def _csv_header(reader: Any, path: Path) -> list[str]:
-    header = [cell.strip() for cell in next(reader, [])]
-    unknown = [column for column in header if column not in CSV_COLUMNS]
-    missing = [column for column in REQUIRED_CSV_COLUMNS if column not in header]
-    if not header or unknown or missing:
-        raise TransferError(
-            f"{path}:1: header {','.join(header)!r} is not valid: columns are "
-            f"{','.join(CSV_COLUMNS)} (room_id and value required)"
-        )
-    return header
-
-
-def _csv_chunk(header: list[str], rows: list[list[str]], lines: list[int]) -> Chunk:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return Chunk(lines, out.getvalue().encode(), _CONTENT_TYPES["csv"])
-
-
-def _ndjson_chunks(stream: IO[str], path: Path, batch_size: int) -> Iterator[Chunk]:
-    lines: list[int] = []
-    texts: list[str] = []
-    for line_number, text in enumerate(stream, start=1):
-        if not text.strip():
-            continue
-        try:
-            item = orjson.loads(text)
-        except orjson.JSONDecodeError as exc:
-            raise TransferError(f"{path}:{line_number}: not JSON: {exc}") from None
-        if not isinstance(item, dict):
-            raise TransferError(f"{path}:{line_number}: expected a JSON object, one a line")
-        lines.append(line_number)
-        texts.append(text.rstrip("\r\n"))
-        if len(texts) == batch_size:
-            yield Chunk(lines, "\n".join(texts).encode(), _CONTENT_TYPES["ndjson"])
-            lines, texts = [], []
-    if texts:
-        yield Chunk(lines, "\n".join(texts).encode(), _CONTENT_TYPES["ndjson"])
 
 
 def import_file(
@@ -205,6 +161,15 @@ class ExportQuery:
     page_size: int = 10_000
 
 
+def _export_to(client: ApiClient, query: ExportQuery, fmt: str, output: Path | None) -> int:
+    """Export to a file or stdout; the progress bar only when writing a file."""
+    if output is None:
+        return export(client, query, fmt, sys.stdout)
+    with output.open("w", encoding="utf-8", newline="") as out, console.progress() as bar:
+        task = bar.add_task(f"export {query.room_id}", total=None)
+        return export(client, query, fmt, out, lambda rows: bar.advance(task, rows))
+
+
 def pages(client: ApiClient, query: ExportQuery) -> Iterator[list[dict[str, Any]]]:
     """Every page of raw readings, following `next_cursor` until it is null."""
     params: dict[str, str | int] = {"limit": query.page_size, "unit": query.unit}
@@ -233,29 +198,19 @@ def export(
 ) -> int:
     """Write the readings in the import format (CSV header or NDJSON), so exports re-import."""
     unit = parse_unit(query.unit).value
-    writer = csv.writer(out, lineterminator="\n")
-    if fmt == "csv":
-        writer.writerow(CSV_COLUMNS)
+    write = row_writer(fmt, out)
     written = 0
     for page in pages(client, query):
         for reading in page:
-            row = {
-                "room_id": query.room_id,
-                "value": reading["value"],
-                "timestamp": reading["timestamp"],
-                "unit": unit,
-                "sensor_id": reading["sensor_id"],
-            }
-            if fmt == "csv":
-                writer.writerow(_csv_cell(row[column]) for column in CSV_COLUMNS)
-            else:
-                out.write(orjson.dumps(row).decode() + "\n")
+            write(
+                {
+                    "room_id": query.room_id,
+                    "value": reading["value"],
+                    "timestamp": reading["timestamp"],
+                    "unit": unit,
+                    "sensor_id": reading["sensor_id"],
+                }
+            )
         written += len(page)
         on_progress(len(page))
     return written
-
-
-def _csv_cell(value: object) -> str:
-    if value is None:
-        return ""
-    return repr(value) if isinstance(value, float) else str(value)
