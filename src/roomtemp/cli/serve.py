@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from roomtemp import __version__
 from roomtemp.config import Settings
@@ -32,22 +33,14 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the HTTP API (and /docs, /metrics) until interrupted."""
-    _override_environment(
+    settings = serve_settings(
         host=host,
         port=port,
         storage=storage,
         workers=workers,
         log_level=log_level,
-        insecure_no_auth=insecure_no_auth or None,
+        insecure_no_auth=insecure_no_auth,
     )
-    settings = Settings()
-    try:
-        check_exposure(settings)
-        if settings.tokens_file is not None:
-            load_tokens(settings.tokens_file)
-    except ConfigurationError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -56,14 +49,23 @@ def serve(
         f"API docs http://{settings.host}:{settings.port}/docs (storage {settings.storage})",
         err=True,
     )
+    # the app factory, in this process or in each worker process, reads them back with Settings()
+    os.environ.update(settings.to_environment())
     _run(settings)
 
 
-def _override_environment(**flags: object) -> None:
-    """Flags win over ROOMTEMP_* variables; worker processes read them back from the environment."""
-    for name, value in flags.items():
-        if value is not None:
-            os.environ[f"ROOMTEMP_{name.upper()}"] = str(value)
+def serve_settings(**flags: Any) -> Settings:
+    """Settings from ROOMTEMP_* with the given flags winning (None: not given), checked for
+    serving: a bad value, an unsafe exposure or an unreadable tokens file exits with code 2."""
+    try:
+        settings = Settings(**{name: value for name, value in flags.items() if value is not None})
+        check_exposure(settings)
+        if settings.tokens_file is not None:
+            load_tokens(settings.tokens_file)
+    except (ValidationError, ConfigurationError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    return settings
 
 
 def _run(settings: Settings) -> None:
