@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
@@ -50,7 +50,13 @@ def require_program(name: str, package: str | None = None) -> str:
 class ServerProcess:
     """A started server: its URL, its process and its log (read it when a test fails)."""
 
-    def __init__(self, settings: Mapping[str, str], log: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        settings: Mapping[str, str],
+        log: Path,
+        port: int | None = None,
+        flags: Sequence[str] = (),
+    ) -> None:
         self.port = port if port is not None else free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -58,7 +64,7 @@ class ServerProcess:
         env.setdefault("ROOMTEMP_HOST", "127.0.0.1")
         with log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "roomtemp", "serve"], env=env, stdout=out, stderr=out
+                [sys.executable, "-m", "roomtemp", "serve", *flags], env=env, stdout=out, stderr=out
             )
 
     def wait_ready(self, path: str = "/healthz") -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -103,6 +104,18 @@ class Settings(BaseSettings):
 
     def cors_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    def to_environment(self) -> dict[str, str]:
+        """These settings as ROOMTEMP_* variables that Settings() reads back: how `roomtemp serve`
+        hands its flags to uvicorn's worker processes. Unset (None) settings are left out."""
+        environment: dict[str, str] = {}
+        for name, value in self:
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            if value is not None:
+                text = str(value) if isinstance(value, str | Path) else json.dumps(value)
+                environment[f"ROOMTEMP_{name.upper()}"] = text
+        return environment
 
     @field_validator(
         "clock_skew",

@@ -1,7 +1,7 @@
 """The CLI's HTTP client: which answers it retries, how long it waits, what it sends.
 
 A server that fails on demand cannot be had from the real one, so these use httpx.MockTransport;
-connection errors and a server that comes up late are tested for real in test_commands.py.
+connection errors and a server that comes up late are tested for real in test_live.py.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from roomtemp.client import ApiClient, ApiError
+from roomtemp.cli.client import ApiClient, ApiError
 
 
 def scripted(

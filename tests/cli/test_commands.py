@@ -1,21 +1,17 @@
-"""simulate, import and export against a real server process (tests/cli/conftest.py)."""
+"""simulate --backfill, import and export against a real server process (tests/cli/conftest.py).
+
+Live mode is tested with fake time in test_live.py.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-import itertools
 import json
-import math
-import os
 import re
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
 import orjson
 from click.testing import Result
 from hypothesis import HealthCheck, given, settings
@@ -23,9 +19,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from roomtemp.cli import app
-from roomtemp.simulate import SimReading, Simulation
-from tests.cli.server import Server, server_settings
-from tests.processes import ServerProcess, free_port
+from roomtemp.cli.room_model import Simulation
+from tests.cli.server import Server, expected, stored
 from tests.support import iso, ms
 
 T0 = ms("2024-03-01T00:00:00Z")
@@ -34,27 +29,6 @@ MINUTE = 60_000
 
 def cli(*args: str) -> Result:
     return CliRunner().invoke(app, list(args))
-
-
-def stored(server: Server, room: str, start: int, end: int) -> list[tuple[str, int, float]]:
-    """(sensor, timestamp ms, value) of a room, read page by page straight from the API."""
-    out: list[tuple[str, int, float]] = []
-    params: dict[str, str | int] = {"start": iso(start), "end": iso(end), "limit": 10_000}
-    while True:
-        response = server.get(f"/api/v1/rooms/{room}/readings", **params)
-        if response.status_code == 404:
-            return out
-        page = response.json()
-        out += [(r["sensor_id"] or "", ms(r["timestamp"]), r["value"]) for r in page["readings"]]
-        if page["next_cursor"] is None:
-            return out
-        params["cursor"] = page["next_cursor"]
-
-
-def expected(readings: list[SimReading], room: str) -> list[tuple[str, int, float]]:
-    """A room's readings in the API's order: by timestamp, then sensor."""
-    mine = [(r.sensor_id, r.timestamp_ms, r.value) for r in readings if r.room_id == room]
-    return sorted(mine, key=lambda row: (row[1], row[0]))
 
 
 def test_backfill_of_a_known_seed_writes_the_model_s_history(server: Server) -> None:
@@ -254,60 +228,3 @@ def test_unknown_room_and_unknown_format_are_clear_errors(server: Server, tmp_pa
     result = cli("import", str(odd), "--url", server.url)
     assert result.exit_code == 1
     assert "--format" in result.stderr
-
-
-def test_live_mode_pushes_every_interval_for_a_bounded_time(server: Server) -> None:
-    prefix = server.room_prefix()
-    args = ["simulate", "--url", server.url, "--rooms", "2", "--seed", "5", "--prefix", prefix]
-    began = time.time()
-    result = cli(*args, "--interval", "500ms", "--duration", "2s")
-    elapsed = time.time() - began
-    assert result.exit_code == 0, result.output
-    # the last tick comes at most one interval before the end; the first one may be slow to
-    # compute, as each room is simulated from midnight
-    assert 1.5 - 0.1 <= elapsed <= 30.0
-    sent = int(re.findall(r"sent (\d+) readings", result.stderr)[-1])
-    rooms = {
-        room: stored(server, room, round(began * 1000) - 2000, round(time.time() * 1000))
-        for room in (f"{prefix}-001", f"{prefix}-002")
-    }
-    ticks = sorted({t for rows in rooms.values() for _, t, _ in rows})
-    assert 4 <= len(ticks) <= 6  # one tick now, then every 0.5 s for 2 s
-    assert all(t % 500 == 0 for t in ticks)
-    assert [b - a for a, b in itertools.pairwise(ticks)] == [500] * (len(ticks) - 1)
-    simulation = Simulation(5, 2, 500, prefix)
-    want = [r for t in ticks for r in simulation.readings_at(t)]
-    total = 0
-    for room, rows in rooms.items():
-        assert rows == expected(want, room)
-        total += len(rows)
-    assert sent == total
-    assert result.stderr.count("pushed") >= 4
-
-
-def test_simulate_waits_for_a_server_that_comes_up_late(tmp_path: Path) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "roomtemp", "simulate", "--url", url, "--rooms", "1"]
-    # the duration outlasts a slow server start, so at least one tick comes after it is up
-    command += ["--interval", "1s", "--duration", "6s", "--retries", "8", "--prefix", "late"]
-    wide = {**os.environ, "COLUMNS": "300"}  # log lines unwrapped
-    simulator = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=wide)
-    time.sleep(1.5)
-    server = ServerProcess(
-        server_settings(tmp_path / "late.sqlite3"), tmp_path / "server.log", port
-    )
-    try:
-        server.wait_ready()
-        _, log = simulator.communicate(timeout=60)
-        assert simulator.returncode == 0, log
-        assert re.search(r"PUT /api/v1/rooms/late-001: ConnectError.*retry 1 of 8", log)
-        room = httpx.get(f"{url}/api/v1/rooms/late-001", timeout=5).json()
-        assert room["name"] == "Room 0.01"
-        assert room["latest"] is not None
-        assert math.isfinite(room["latest"]["value"])
-    finally:
-        if simulator.poll() is None:
-            simulator.kill()
-            simulator.wait()
-        server.stop()

@@ -66,6 +66,19 @@ def test_create_refuses_duplicates_bad_globs_and_a_missing_file_setting(
     assert "set ROOMTEMP_TOKENS_FILE" in result.stderr
 
 
+def test_without_file_the_tokens_file_setting_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tokens_file = tmp_path / "tokens.json"
+    monkeypatch.setenv("ROOMTEMP_TOKENS_FILE", str(tokens_file))
+    created = runner.invoke(cli, ["token", "create", "--name", "a", "--scope", "read"])
+    assert created.exit_code == 0, created.stderr
+    assert f"created in {tokens_file}" in created.stderr
+    listed = runner.invoke(cli, ["token", "list"])
+    assert listed.exit_code == 0, listed.stderr
+    assert listed.stdout.splitlines()[1].startswith("a  ")
+
+
 def test_list_shows_names_scopes_rooms_and_times_never_tokens(tmp_path: Path) -> None:
     tokens_file = tmp_path / "tokens.json"
     _, gateway, _ = token_cli(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
+from roomtemp.config import Settings
 from roomtemp.errors import ConfigurationError
 from roomtemp.security.scopes import Scope
 from roomtemp.security.store import load_usage, usage_path
@@ -29,10 +30,13 @@ TokensFile = Annotated[
 def _tokens_file(given: Path | None) -> Path:
     if given is not None:
         return given
-    configured = os.environ.get("ROOMTEMP_TOKENS_FILE", "").strip()
-    if not configured:
+    try:
+        configured = Settings().tokens_file
+    except ValidationError as exc:
+        raise _fail(str(exc)) from None
+    if configured is None:
         raise _fail("no tokens file: set ROOMTEMP_TOKENS_FILE or pass --file")
-    return Path(configured)
+    return configured
 
 
 def _fail(message: str) -> typer.Exit:

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from roomtemp.client import ApiClient, ApiError
-from roomtemp.simulate import SimReading, Simulation
+from roomtemp.cli.client import ApiClient, ApiError
+from roomtemp.cli.room_model import SimReading, Simulation
 from roomtemp.timeparse import format_timestamp
 
-log = logging.getLogger("roomtemp.simulate")
+log = logging.getLogger("roomtemp.cli")
 
 MAX_PENDING = 100_000
 """Most readings live mode holds while the server is unreachable; the oldest go first."""

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from roomtemp.simulate import SENSOR_NAMES, Simulation
+from roomtemp.cli.room_model import SENSOR_NAMES, SimReading, Simulation
 from roomtemp.timeparse import MS_PER_DAY as DAY_MS
 from tests.support import ms
 
 JAN_15 = ms("2024-01-15T00:00:00Z")
 MINUTE = 60_000
+HOUR = 60 * MINUTE
 
 seeds = st.integers(min_value=0, max_value=2**32)
 days = st.integers(min_value=0, max_value=364)
@@ -37,6 +39,58 @@ def test_a_later_start_sends_the_same_readings(seed: int, day: int, offset_steps
     late = flatten(Simulation(seed, 3, MINUTE), start + offset_steps * MINUTE, end)
     assert late == [r for r in full if r[2] >= start + offset_steps * MINUTE]
     assert full == flatten(Simulation(seed, 3, MINUTE), start, end)
+
+
+Identity = tuple[str, str, int]
+
+
+def by_identity(steps: Iterable[list[SimReading]]) -> dict[Identity, float]:
+    return {(r.room_id, r.sensor_id, r.timestamp_ms): r.value for step in steps for r in step}
+
+
+def within(readings: dict[Identity, float], start: int, end: int) -> dict[Identity, float]:
+    return {key: value for key, value in readings.items() if start <= key[2] < end}
+
+
+@settings(max_examples=12, deadline=None)
+@example(seed=0, interval=MINUTE, start_offset=0, inner=(0.99, 0.01), live=(0.5, 0.3))
+@example(seed=0, interval=5 * MINUTE, start_offset=0, inner=(0.99, 0.01), live=(0.5, 0.3))
+@given(
+    seed=seeds,
+    interval=st.sampled_from([MINUTE, 5 * MINUTE, 7 * MINUTE, 15 * MINUTE, HOUR, 7 * HOUR]),
+    start_offset=st.integers(min_value=0, max_value=DAY_MS - 1),
+    inner=st.tuples(st.floats(0.0, 1.0), st.floats(0.0, 1.0)),
+    live=st.tuples(st.floats(0.0, 1.0), st.floats(0.0, 1.0)),
+)
+def test_runs_started_at_different_times_send_identical_readings(
+    seed: int,
+    interval: int,
+    start_offset: int,
+    inner: tuple[float, float],
+    live: tuple[float, float],
+) -> None:
+    """A re-run, a shorter run inside a longer one, and live mode after a backfill all send the
+    same value for the same (room, sensor, timestamp), across UTC midnights."""
+    start = JAN_15 + start_offset
+    end = start + 2 * DAY_MS + 6 * HOUR
+    full = by_identity(Simulation(seed, 2, interval).history(start, end))
+
+    inner_start = start + round(inner[0] * (end - start))
+    inner_end = min(end, inner_start + round(inner[1] * DAY_MS) + 1)
+    short = by_identity(Simulation(seed, 2, interval).history(inner_start, inner_end))
+    assert short == within(full, inner_start, inner_end)
+
+    backfill_end = start + round(live[0] * (end - start))
+    simulation = Simulation(seed, 2, interval)
+    assert by_identity(simulation.history(start, backfill_end)) == within(full, start, backfill_end)
+    # live mode starts at the newest grid time before now: at, before or after the backfill's end
+    tick = simulation.grid_at_or_after(max(start, backfill_end - round(live[1] * DAY_MS)))
+    ticks: set[int] = set()
+    while tick < end and len(ticks) < 50:
+        ticks.add(tick)
+        tick = simulation.grid_at_or_after(tick + 1)
+    pushed = by_identity(simulation.readings_at(tick) for tick in sorted(ticks))
+    assert pushed == {key: value for key, value in full.items() if key[2] in ticks}
 
 
 @settings(max_examples=15, deadline=None)

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import orjson
 
-log = logging.getLogger("roomtemp.client")
+log = logging.getLogger("roomtemp.cli")
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})

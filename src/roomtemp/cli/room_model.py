@@ -122,6 +122,7 @@ class RoomDay:
     def __init__(self, seed: int, profile: RoomProfile, day_start_ms: int, step_ms: int) -> None:
         self.profile = profile
         self.step_ms = step_ms
+        self.day_start_ms = day_start_ms
         self.next_ms = day_start_ms
         self._rng = random.Random(f"{seed}/{profile.room_id}/{day_start_ms}")
         self._weather = random.Random(f"{seed}/weather/{day_start_ms}").gauss(0.0, 3.0)
@@ -239,13 +240,11 @@ class Simulation:
         return count
 
     def _room_day(self, profile: RoomProfile, grid_ms: int) -> RoomDay:
+        """The room's day at `grid_ms`, stepped up to it: the one kept from the previous call if
+        it is the same UTC day and not past `grid_ms`, else a fresh one from midnight."""
         day = self._days.get(profile.room_id)
         day_start = grid_ms - grid_ms % MS_PER_DAY
-        if (
-            day is None
-            or day.next_ms > grid_ms
-            or day.next_ms - day.next_ms % MS_PER_DAY != day_start
-        ):
+        if day is None or day.day_start_ms != day_start or day.next_ms > grid_ms:
             day = RoomDay(self.seed, profile, day_start, self.interval_ms)
             self._days[profile.room_id] = day
         while day.next_ms < grid_ms:
