@@ -12,7 +12,7 @@ from typing import IO, Any
 
 import orjson
 
-from roomtemp.ingest_formats import CSV_COLUMNS, REQUIRED_CSV_COLUMNS
+from roomtemp.ingest.formats import CSV_COLUMNS, REQUIRED_CSV_COLUMNS
 
 FORMATS = ("csv", "ndjson")
 _EXTENSIONS = {".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson"}
