@@ -16,7 +16,8 @@ DEFAULT_STORAGE = "sqlite:///./data/roomtemp.sqlite3"
 class Settings(BaseSettings):
     """Everything that wires roomtemp together; built in create_app or the CLI, not at import."""
 
-    model_config = SettingsConfigDict(env_prefix="ROOMTEMP_", extra="ignore")
+    # a variable set to "" means "not set": ROOMTEMP_TOKENS_FILE= is no tokens file, not Path(".")
+    model_config = SettingsConfigDict(env_prefix="ROOMTEMP_", extra="ignore", env_ignore_empty=True)
 
     storage: str = Field(
         DEFAULT_STORAGE, description="storage URL: sqlite:///PATH or prometheus://HOST:PORT"

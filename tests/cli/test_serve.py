@@ -10,6 +10,7 @@ import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
+from roomtemp import __version__
 from roomtemp.cli import app
 from roomtemp.cli.serve import serve_settings
 from roomtemp.config import Settings
@@ -89,3 +90,14 @@ def test_a_flag_reaches_the_app_through_the_environment(tmp_path: Path) -> None:
         server.stop()
     assert flagged.exists()
     assert not given.exists()
+
+
+def test_version_needs_no_command() -> None:
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == __version__
+
+
+def test_a_variable_set_to_nothing_is_not_set(clean_environment: pytest.MonkeyPatch) -> None:
+    clean_environment.setenv("ROOMTEMP_TOKENS_FILE", "")
+    assert Settings().tokens_file is None
