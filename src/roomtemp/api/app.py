@@ -14,6 +14,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roomtemp import __version__
 from roomtemp.api import errors
+from roomtemp.api.head import HeadAsGet
+from roomtemp.api.openapi import document_answers
 from roomtemp.api.routes import (
     dashboard,
     docs,
@@ -77,12 +79,15 @@ def create_app(
         redoc_url=None,
     )
     install_security(app, settings, clock)
+    document_answers(app)
     app.state.metrics = service_metrics
+    app.state.max_body_bytes = settings.max_body_bytes
     errors.install(app)
     for resource in (readings, rooms, stats, health, metrics, pushgateway, dashboard, docs):
         app.include_router(resource.router)
 
     app.add_middleware(RequestMetrics, metrics=service_metrics)
+    app.add_middleware(HeadAsGet)
     return app
 
 
