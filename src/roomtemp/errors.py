@@ -2,6 +2,7 @@
 
 RoomtempError
  ├── InvalidInput          422: one or more problems, each with a location and a message
+ ├── BadRequest            400: the request does not say what it is about (a push without a room)
  ├── NotFound              404: there is nothing at this address
  │    └── RoomNotFound     404: the room does not exist (or has no readings where one is needed)
  ├── ConflictingReading    409: same (room, sensor, timestamp) with another value
@@ -50,6 +51,10 @@ class InvalidInput(RoomtempError):
     def under(self, *prefix: str | int) -> InvalidInput:
         """The same problems located under `prefix` (the caller knows where the input came from)."""
         return InvalidInput([Problem((*prefix, *p.loc), p.msg, p.type) for p in self.problems])
+
+
+class BadRequest(RoomtempError):
+    """The request lacks what it must name (a Pushgateway push without a room)."""
 
 
 class NotFound(RoomtempError):

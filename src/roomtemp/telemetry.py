@@ -41,6 +41,17 @@ class ServiceMetrics:
             ["reason"],
             registry=self.registry,
         )
+        self.points_ignored = Counter(
+            "roomtemp_line_protocol_points_ignored_total",
+            "Line protocol points that are not readings (no room tag or temperature field)",
+            registry=self.registry,
+        )
+        self.mqtt_messages = Counter(
+            "roomtemp_mqtt_messages_total",
+            "MQTT messages handled by the bridge, by outcome (stored, rejected)",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.spool_depth = Gauge(
             "roomtemp_spool_readings",
             "Readings waiting in the local outage spool",

@@ -20,6 +20,7 @@ from roomtemp.api.routes import (
     dashboard,
     docs,
     health,
+    influx,
     metrics,
     pushgateway,
     readings,
@@ -83,7 +84,8 @@ def create_app(
     app.state.metrics = service_metrics
     app.state.max_body_bytes = settings.max_body_bytes
     errors.install(app)
-    for resource in (readings, rooms, stats, health, metrics, pushgateway, dashboard, docs):
+    routers = (readings, rooms, stats, health, metrics, pushgateway, influx, dashboard, docs)
+    for resource in routers:
         app.include_router(resource.router)
 
     app.add_middleware(RequestMetrics, metrics=service_metrics)

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from roomtemp.errors import (
+    BadRequest,
     ConflictingReading,
     Forbidden,
     HeadersTooLarge,
@@ -37,6 +38,7 @@ log = logging.getLogger("roomtemp.api")
 
 STATUS: dict[type[RoomtempError], int] = {
     InvalidInput: 422,
+    BadRequest: 400,
     NotFound: 404,
     ConflictingReading: 409,
     TooLarge: 413,
@@ -52,6 +54,7 @@ STATUS: dict[type[RoomtempError], int] = {
 
 _REJECTED = {
     InvalidInput: "invalid",
+    BadRequest: "invalid",
     ConflictingReading: "conflict",
     TooLarge: "too_large",
     Forbidden: "forbidden",
@@ -107,11 +110,15 @@ def error_response(
     return JSONResponse({"detail": detail}, status_code=status, headers=headers)
 
 
+def _located(loc: list[object], msg: str) -> str:
+    return f"{'.'.join(map(str, loc))}: {msg}" if loc else msg
+
+
 def influx_response(status: int, detail: object, headers: dict[str, str]) -> JSONResponse:
     """An error as InfluxDB answers it: `{"code", "message"}`, invalid input as a 400."""
     status = 400 if status == 422 else status
     if isinstance(detail, list):
-        detail = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in detail)
+        detail = "; ".join(_located(problem["loc"], problem["msg"]) for problem in detail)
     body = {"code": _INFLUX_CODES.get(status, "internal error"), "message": str(detail)}
     return JSONResponse(body, status_code=status, headers=headers)
 

@@ -19,6 +19,8 @@ READING_SCHEMA = {"$ref": "#/components/schemas/ReadingIn"}
 """A reading as sent, for request bodies declared by hand."""
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 INFLUX_ERROR_REF = {"$ref": "#/components/schemas/InfluxError"}
+PROBLEMS_REF = {"$ref": "#/components/schemas/HTTPValidationError"}
+"""FastAPI's schema of a 422: every problem with its location."""
 
 _COMPONENTS: dict[str, dict[str, Any]] = {
     "Error": {
@@ -77,4 +79,5 @@ def _complete_operation(path: str, operation: dict[str, Any]) -> None:
     error = INFLUX_ERROR_REF if influx else ERROR_REF
     for status, response in responses.items():
         if status[0] in "45" and (influx or "content" not in response):
-            response["content"] = {"application/json": {"schema": error}}
+            shape = PROBLEMS_REF if status == "422" and not influx else error
+            response["content"] = {"application/json": {"schema": shape}}
