@@ -68,6 +68,10 @@ class ServiceMetrics:
             registry=self.registry,
         )
 
+    def count_mqtt(self, outcome: str, messages: int) -> None:
+        """Count MQTT messages the bridge stored or rejected."""
+        self.mqtt_messages.labels(outcome).inc(messages)
+
     def observe_storage(self, status: StorageStatus) -> None:
         """Copy a backend's engine and spool state into the gauges (at scrape time)."""
         self.engine_up.set(1 if status.engine_up else 0)

@@ -34,7 +34,7 @@ from roomtemp.security.server import HeadTimeoutH11Protocol
 from roomtemp.service import Clock, RoomService
 from roomtemp.storage import Storage
 from roomtemp.telemetry import ServiceMetrics
-from roomtemp.wiring import open_configured_storage, service_options
+from roomtemp.wiring import mqtt_bridge, open_configured_storage, service_options
 
 log = logging.getLogger("roomtemp")
 
@@ -65,7 +65,8 @@ def create_app(
         app.state.service = RoomService(storage, service_options(settings), clock)
         log.info("roomtemp %s serving with storage %s", __version__, settings.storage)
         try:
-            yield
+            async with mqtt_bridge(settings, app.state.service, service_metrics.count_mqtt):
+                yield
         finally:
             await storage.close()
             log.info("storage closed")
