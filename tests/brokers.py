@@ -89,6 +89,7 @@ def running_pushgateway(directory: Path) -> Iterator[str]:
                 require_program("prometheus-pushgateway", "prometheus-pushgateway"),
                 f"--web.listen-address=127.0.0.1:{port}",
                 "--web.enable-admin-api",
+                "--persistence.file=",  # Debian defaults to a file shared by every instance
             ],
             stdout=out,
             stderr=out,

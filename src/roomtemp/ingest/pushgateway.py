@@ -86,6 +86,7 @@ def _base64(value: str) -> str:
     if value == "=":  # how the protocol writes an empty value
         return ""
     try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        padded = value + "=" * (-len(value) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
         raise InvalidInput.single((), f"{value!r} is not base64url") from None
