@@ -52,7 +52,7 @@ Ignored = Annotated[str | None, Query(description="accepted and ignored: one sto
     summary="InfluxDB 2 write: line protocol, `Authorization: Token …` or Bearer",
     dependencies=[requires(Scope.WRITE)],
 )
-async def write_v2(
+async def influxdb_v2_write(
     request: Request,
     service: Service,
     caller: CurrentCaller,
@@ -69,7 +69,7 @@ async def write_v2(
     summary="InfluxDB 1 write: line protocol, the token as `p` or the basic-auth password",
     dependencies=[requires(Scope.WRITE, query_password=True)],
 )
-async def write_v1(
+async def influxdb_v1_write(
     request: Request,
     service: Service,
     caller: CurrentCaller,

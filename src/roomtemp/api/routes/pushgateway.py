@@ -37,6 +37,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"model": WriteOut, "description": "stored"},
     202: {"model": WriteOut, "description": "nothing to store (empty body), or spooled"},
     400: {"description": "the grouping key names no room"},
+    404: {"description": "a path no grouping key can be (it holds a line break)"},
     409: {"description": "a reading with the same identity and another value is stored"},
     413: {"description": "more readings than the batch limit, or a body above the size limit"},
     415: {"description": "a content type or content encoding this route does not take"},
@@ -88,11 +89,17 @@ async def push(
 @router.delete(
     PATH,
     status_code=202,
+    response_class=Response,
     operation_id="pushgateway_delete",
     summary="Pushgateway delete: accepted, and nothing is deleted (readings are history)",
-    responses={422: {"description": "the path is not a grouping key"}},
+    responses={
+        404: _RESPONSES[404],
+        422: {"description": "the path is not a grouping key"},
+    },
 )
-async def delete(grouping: Grouping) -> Response:
+async def delete(grouping: Grouping, caller: CurrentCaller) -> Response:
     with problems_in("path"):
-        grouping_labels(grouping)
+        labels = grouping_labels(grouping)
+    if labels.get("room"):
+        check_room(caller, labels["room"])
     return Response(status_code=202)
