@@ -28,10 +28,10 @@ _READING_FIELDS = (
 )
 _BOOLEANS = frozenset(("t", "T", "true", "True", "TRUE", "f", "F", "false", "False", "FALSE"))
 _NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_KEY = r"(?:[^,=\s\\]|\\.)+"
-_FIELD_VALUE = r'(?:"(?:[^"\\]|\\.)*"|[^,\s"]+)'
+_KEY = r"(?:[^,= \\]|\\.)+"
+_FIELD_VALUE = r'(?:"(?:[^"\\]|\\.)*"|[^, "]+)'
 _LINE = re.compile(
-    rf"(?P<measurement>(?:[^,\s\\]|\\.)+)(?P<tags>(?:,{_KEY}={_KEY})*) "
+    rf"(?P<measurement>(?:[^, \\]|\\.)+)(?P<tags>(?:,{_KEY}={_KEY})*) "
     rf"(?P<fields>{_KEY}={_FIELD_VALUE}(?:,{_KEY}={_FIELD_VALUE})*)(?: (?P<stamp>-?\d+))?"
 )
 _TAG = re.compile(rf"({_KEY})=({_KEY})")
@@ -158,9 +158,7 @@ def _field_value(text: str) -> object:
         if last == "u" and text.startswith("-"):
             raise ValueError(f"unsigned field value {text!r} is negative")
         return int(text[:-1])
-    if text[0] == '"':
-        if len(text) < 2 or last != '"':
-            raise ValueError(f"string field value {text!r} is not closed")
+    if text[0] == '"':  # only the escaped-line path sees quotes, its pattern closed them
         return _unescape(text[1:-1])
     if text in _BOOLEANS:
         return text[0] in "tT"
