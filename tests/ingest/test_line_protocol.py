@@ -11,7 +11,23 @@ from hypothesis import strategies as st
 from influxdb_client import Point, WritePrecision
 
 from roomtemp.errors import InvalidInput
-from roomtemp.ingest.line_protocol import parse_lines, precision_of
+from roomtemp.ingest import line_protocol
+from roomtemp.ingest.line_fast import fast_items
+from roomtemp.ingest.line_protocol import PRECISIONS, parse_lines, precision_of
+from roomtemp.validation import Limits, validate_batch
+
+LIMITS = Limits(-60.0, 100.0, 300_000)
+NOW_MS = 4_102_444_800_000  # 2100-01-01
+
+
+def given_only(item: dict[str, object]) -> dict[str, object]:
+    """A raw reading without the fields it leaves unset (the fast path leaves them out)."""
+    return {key: value for key, value in item.items() if value is not None}
+
+
+def validated(items: list[dict[str, object]]) -> list[object]:
+    return validate_batch(items, room_id=None, now_ms=NOW_MS, limits=LIMITS).readings
+
 
 ids = st.from_regex(r"[a-z0-9][a-z0-9_.-]{0,20}", fullmatch=True)
 tag_text = st.text(
@@ -38,30 +54,74 @@ def test_points_from_the_client_library_parse_back(
         point = point.tag("sensor", sensor)
     batch = parse_lines(point.to_line_protocol().encode(), "ns")
     unit = {"fahrenheit": "fahrenheit", "kelvin": "kelvin"}.get(field)
-    assert batch.items == [
-        {
-            "room_id": room,
-            "sensor_id": sensor,
-            "value": value,
-            "unit": unit,
-            "timestamp": (stamp // 1_000_000) / 1000,
-        }
+    expected = {"room_id": room, "sensor_id": sensor, "value": value, "unit": unit}
+    assert [given_only(item) for item in batch.items] == [
+        given_only({**expected, "timestamp": stamp / 10**9})
     ]
     assert (batch.lines, batch.ignored) == ([1], 0)
 
 
 @pytest.mark.parametrize(
-    ("precision", "stamp", "seconds"),
+    ("precision", "stamp", "ms"),
     [
-        ("s", "1709251200", 1709251200),
-        ("ms", "1709251200123", 1709251200.123),
-        ("us", "1709251200123456", 1709251200.123),
-        ("ns", "1709251200123456789", 1709251200.123),
+        ("s", "1709251200", 1709251200000),
+        ("ms", "1709251200123", 1709251200123),
+        ("us", "1709251200123456", 1709251200123),
+        ("us", "1709251200123500", 1709251200124),
+        ("ns", "1709251200123456789", 1709251200123),
+        ("ns", "1709251200999999999", 1709251201000),
     ],
 )
-def test_precisions_truncate_to_the_millisecond(precision: str, stamp: str, seconds: float) -> None:
-    item = parse_lines(f"t,room=a value=1 {stamp}".encode(), precision).items[0]
-    assert item["timestamp"] == seconds
+@pytest.mark.parametrize("fast", [True, False])
+def test_precisions_round_to_the_millisecond(
+    precision: str, stamp: str, ms: int, fast: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not fast:
+        monkeypatch.setattr(line_protocol, "fast_items", lambda *_: None)
+    items = parse_lines(f"t,room=a value=1 {stamp}".encode(), precision).items
+    assert [reading.timestamp_ms for reading in validated(items)] == [ms]
+
+
+numbers = st.one_of(
+    st.floats(-60, 100, allow_nan=False).map(repr),
+    st.integers(-60, 100).map(str),
+    st.sampled_from(["21.50", "-0.5", "1e1", "2.5E1", "+21", "021", "1.", ".5", "21i", "1_0", "t"]),
+)
+lines = st.tuples(
+    st.sampled_from(["climate,room=a", "climate,room=b,sensor=s", "c,host=h,room=a,unit=F"]),
+    st.sampled_from(["temperature", "value", "celsius"]),
+    numbers,
+    st.integers(0, 4_000_000_000).map(str) | st.sampled_from(["-5", "0012", "1.5"]),
+)
+
+
+@given(st.lists(lines, min_size=1, max_size=20), st.sampled_from(sorted(PRECISIONS)))
+def test_the_fast_path_reads_what_the_full_parser_reads(
+    points: list[tuple[str, str, str, str]], precision: str
+) -> None:
+    field = points[0][1]
+    body = "".join(f"{key} {field}={value} {stamp}\n" for key, _, value, stamp in points)
+    fast = fast_items(body, PRECISIONS[precision], line_protocol._target_of)
+    if fast is None:
+        return  # a body the fast path leaves to the full parser
+    full = parse_lines(body.encode(), precision)  # the fast path, through the public function
+    monkeypatch = pytest.MonkeyPatch()
+    with monkeypatch.context() as patched:
+        patched.setattr(line_protocol, "fast_items", lambda *_: None)
+        slow = parse_lines(body.encode(), precision)
+    assert [given_only(i) for i in full.items] == [given_only(i) for i in slow.items]
+    try:
+        expected = validated(slow.items)
+    except InvalidInput:
+        with pytest.raises(InvalidInput):
+            validated(full.items)
+        return
+    assert validated(full.items) == expected
+
+
+def test_plain_bodies_take_the_fast_path() -> None:
+    body = "climate,host=gw,room=a,sensor=s temperature=21.5 1709251200000000000\n" * 3
+    assert fast_items(body, 10**9, line_protocol._target_of) is not None
 
 
 def test_field_types_units_and_other_points() -> None:

@@ -79,6 +79,7 @@ class MqttBridge:
         self._client.on_message = self._on_message
         self._loop: asyncio.AbstractEventLoop | None = None
         self._worker: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def start(self) -> None:
         """Connect in the background (retrying until the broker answers) and start the worker."""
@@ -91,6 +92,7 @@ class MqttBridge:
 
     async def stop(self) -> None:
         """Disconnect; messages not yet stored stay unacknowledged, so the broker keeps them."""
+        self._stopping = True
         self._client.disconnect()
         self._client.loop_stop()
         if self._worker is not None:
@@ -109,7 +111,8 @@ class MqttBridge:
         log.info("MQTT connected; subscribed to %s", ", ".join(topic for topic, _ in topics))
 
     def _on_disconnect(self, _c: mqtt.Client, _d: Any, _f: Any, reason: Any, _p: Any) -> None:
-        log.warning("MQTT disconnected (%s); reconnecting with backoff", reason)
+        if not self._stopping:
+            log.warning("MQTT disconnected (%s); reconnecting with backoff", reason)
 
     def _on_message(self, _client: mqtt.Client, _data: Any, message: mqtt.MQTTMessage) -> None:
         received = _Message(message.topic, bytes(message.payload), message.mid, message.qos)
