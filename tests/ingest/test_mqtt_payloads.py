@@ -38,7 +38,7 @@ def test_topic_patterns_match(pattern: str, topic: str, found: dict[str, str] | 
 def test_patterns_subscribe_with_wildcards() -> None:
     patterns = parse_patterns(" sensors/{room}/{sensor} , tele/{room}/SENSOR,")
     assert [p.subscription() for p in patterns] == ["sensors/+/+", "tele/+/SENSOR"]
-    for bad in ("", "a/#/b", "{room}/{room}"):
+    for bad in ("", "a/#/b", "{room}/{room}", "shelly-{room}/+", "a+/b", "a/b#"):
         with pytest.raises(ValueError, match="pattern"):
             parse_patterns(bad)
 

@@ -29,6 +29,7 @@ import orjson
 from roomtemp.errors import InvalidInput
 
 _SHELLY_COMPONENT = re.compile(r"temperature:(\d+)")
+_WHOLE = frozenset(("{room}", "{sensor}", "+", "#"))
 _SENSOR_NAME = re.compile(r"[^a-z0-9_.-]+")
 
 
@@ -71,14 +72,18 @@ class TopicPattern:
 
 
 def parse_patterns(text: str) -> tuple[TopicPattern, ...]:
-    """Comma-separated topic patterns; ValueError for an empty list or a misplaced `#`."""
+    """Comma-separated topic patterns; ValueError for an empty list, a wildcard or name that is
+    part of a segment, a `#` before the end, or two `{room}`."""
     patterns = tuple(TopicPattern(part.strip()) for part in text.split(",") if part.strip())
     if not patterns:
         raise ValueError("no MQTT topic pattern: give e.g. sensors/{room}/{sensor}")
     for pattern in patterns:
-        if "#" in pattern.segments[:-1] or pattern.segments.count("{room}") > 1:
+        segments = pattern.segments
+        partial = [s for s in segments if s not in _WHOLE and any(c in s for c in "{}+#")]
+        if partial or "#" in segments[:-1] or segments.count("{room}") > 1:
             raise ValueError(
-                f"topic pattern {pattern.text!r}: '#' only last, {{room}} at most once"
+                f"topic pattern {pattern.text!r}: {{room}}, {{sensor}}, + and # must be whole "
+                "segments, # only the last, {room} at most once (a map file renames devices)"
             )
     return patterns
 
