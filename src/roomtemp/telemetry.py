@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from roomtemp.domain import WriteResult
 from roomtemp.storage.base import StorageStatus
 
 
@@ -67,6 +68,11 @@ class ServiceMetrics:
             "Readings the engine refused for good, kept aside in the spool directory",
             registry=self.registry,
         )
+
+    def count_write(self, result: WriteResult) -> None:
+        """Count what a write stored and what it found already stored."""
+        self.ingested.inc(result.accepted)
+        self.duplicates.inc(result.duplicates)
 
     def count_mqtt(self, outcome: str, messages: int) -> None:
         """Count MQTT messages the bridge stored or rejected."""

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from roomtemp.config import Settings
 from roomtemp.errors import ConfigurationError
-from roomtemp.ingest.mqtt_bridge import MqttBridge, MqttOptions, Outcome
+from roomtemp.ingest.mqtt_bridge import MqttBridge, MqttOptions, Outcome, Store
 from roomtemp.ingest.mqtt_payloads import Target, parse_device_map, parse_patterns
-from roomtemp.service import RoomService, ServiceOptions
+from roomtemp.service import ServiceOptions
 from roomtemp.storage import Storage, StorageOptions, open_storage
 from roomtemp.validation import Limits
 
@@ -89,14 +89,15 @@ def _device_map(path: Path | None) -> dict[str, Target]:
 
 @asynccontextmanager
 async def mqtt_bridge(
-    settings: Settings, service: RoomService, outcome: Outcome | None = None
+    settings: Settings, store: Store, outcome: Outcome | None = None
 ) -> AsyncIterator[MqttBridge | None]:
-    """The MQTT bridge into `service`, running while inside (None when no broker is set)."""
+    """The MQTT bridge into `store` (RoomService.ingest), running while inside (None when no
+    broker is set)."""
     options = mqtt_options(settings)
     if options is None:
         yield None
         return
-    bridge = MqttBridge(options, service.ingest, outcome)
+    bridge = MqttBridge(options, store, outcome)
     await bridge.start()
     try:
         yield bridge

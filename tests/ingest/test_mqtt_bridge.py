@@ -42,15 +42,22 @@ def bridged(tmp_path: Path, broker: Mosquitto, clock: FakeClock) -> Iterator[Tes
         max_body_bytes=1024 * 1024,
     )
     with TestClient(create_app(settings, clock=clock)) as client:
-        probe = Publisher(broker.port, "probe")
-        try:  # until the bridge has subscribed, messages have nowhere to go
-            deadline = time.monotonic() + 20
-            while not readings(client, "probe") and time.monotonic() < deadline:
-                probe.publish("sensors/probe", b"20")
-                time.sleep(0.2)
-        finally:
-            probe.close()
+        # until the bridge has subscribed, messages have nowhere to go
+        publish_until_stored(client, broker, "sensors/probe", b"20")
         yield client
+
+
+def publish_until_stored(client: TestClient, broker: Mosquitto, topic: str, payload: bytes) -> None:
+    """Publish (again and again: a new subscription misses what came before) until stored."""
+    room = topic.split("/")[1]
+    publisher = Publisher(broker.port, f"until-{room}")
+    try:
+        deadline = time.monotonic() + 30
+        while not readings(client, room) and time.monotonic() < deadline:
+            publisher.publish(topic, payload)
+            time.sleep(0.2)
+    finally:
+        publisher.close()
 
 
 def wait_for(condition: Any, seconds: float = 20.0) -> None:
@@ -67,11 +74,15 @@ def readings(client: TestClient, room: str) -> list[dict[str, Any]]:
     return answer.json()["readings"] if answer.status_code == 200 else []
 
 
-def outcome(client: TestClient, name: str) -> float:
+def metric(client: TestClient, series: str) -> float:
     for line in client.get("/metrics").text.splitlines():
-        if line.startswith(f'roomtemp_mqtt_messages_total{{outcome="{name}"}}'):
+        if line.startswith(f"{series} "):
             return float(line.split()[-1])
     return 0.0
+
+
+def outcome(client: TestClient, name: str) -> float:
+    return metric(client, f'roomtemp_mqtt_messages_total{{outcome="{name}"}}')
 
 
 LAYOUTS = [
@@ -147,6 +158,9 @@ def test_every_payload_layout_becomes_readings(bridged: TestClient, publisher: P
         want = sorted((sensor or "", value, iso(ts)) for sensor, value, ts in expected)
         assert [(s, pytest.approx(v, rel=1e-12), t) for s, v, t in want] == got, room
     assert outcome(bridged, "stored") - stored_before == len(LAYOUTS)
+    assert metric(bridged, "roomtemp_readings_ingested_total") == 1 + sum(
+        len(expected) for *_, expected in LAYOUTS
+    )  # the probe's reading, and these
 
 
 BAD = [
@@ -185,12 +199,5 @@ def test_the_bridge_reconnects_after_the_broker_restarts(
 ) -> None:
     broker.stop()
     broker.start()  # a fresh broker: the bridge must reconnect and subscribe again
-    publisher = Publisher(broker.port)
-    try:
-        deadline = time.monotonic() + 30
-        while not readings(bridged, "after") and time.monotonic() < deadline:
-            publisher.publish("sensors/after", b"20.5")
-            time.sleep(0.5)
-    finally:
-        publisher.close()
+    publish_until_stored(bridged, broker, "sensors/after", b"20.5")
     assert readings(bridged, "after")[0]["value"] == 20.5

@@ -82,3 +82,15 @@ def test_the_command_needs_a_broker() -> None:
     )
     assert run.returncode == 2
     assert "no broker" in run.stderr
+
+
+def test_serve_runs_the_bridge_in_one_worker_only(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ROOMTEMP_")}
+    env |= {
+        "ROOMTEMP_MQTT_URL": "mqtt://127.0.0.1:1",
+        "ROOMTEMP_STORAGE": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+    }
+    command = [sys.executable, "-m", "roomtemp", "serve", "--workers", "2"]
+    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert "run `roomtemp mqtt` beside the server" in run.stderr

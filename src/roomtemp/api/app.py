@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -28,6 +28,8 @@ from roomtemp.api.routes import (
     stats,
 )
 from roomtemp.config import Settings
+from roomtemp.domain import WriteResult
+from roomtemp.ingest.mqtt_bridge import Store
 from roomtemp.security.access import GUARD
 from roomtemp.security.install import install_security
 from roomtemp.security.server import HeadTimeoutH11Protocol
@@ -65,7 +67,8 @@ def create_app(
         app.state.service = RoomService(storage, service_options(settings), clock)
         log.info("roomtemp %s serving with storage %s", __version__, settings.storage)
         try:
-            async with mqtt_bridge(settings, app.state.service, service_metrics.count_mqtt):
+            store = counted_ingest(app.state.service, service_metrics)
+            async with mqtt_bridge(settings, store, service_metrics.count_mqtt):
                 yield
         finally:
             await storage.close()
@@ -94,6 +97,17 @@ def create_app(
     app.add_middleware(RequestMetrics, metrics=service_metrics)
     app.add_middleware(HeadAsGet)
     return app
+
+
+def counted_ingest(service: RoomService, metrics: ServiceMetrics) -> Store:
+    """RoomService.ingest, its readings counted as the HTTP routes count theirs (MQTT bridge)."""
+
+    async def ingest(items: Sequence[object], room_id: str | None) -> WriteResult:
+        result = await service.ingest(items, room_id)
+        metrics.count_write(result)
+        return result
+
+    return ingest
 
 
 class RequestMetrics:

@@ -19,9 +19,7 @@ async def stored(
     """Validate and store raw items, counted in the service's metrics; InvalidInput located by
     item index, for the caller to place."""
     result = await service.ingest(items, room_id)
-    metrics = request.app.state.metrics
-    metrics.ingested.inc(result.accepted)
-    metrics.duplicates.inc(result.duplicates)
+    request.app.state.metrics.count_write(result)
     return result
 
 

@@ -72,7 +72,7 @@ async def bridge_until_stopped(settings: Settings) -> None:
     storage = await open_configured_storage(settings)
     try:
         service = RoomService(storage, service_options(settings))
-        async with mqtt_bridge(settings, service, lambda what, n: counts.update({what: n})):
+        async with mqtt_bridge(settings, service.ingest, lambda what, n: counts.update({what: n})):
             await stopped.wait()
     finally:
         await storage.close()
