@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from influxdb_client import Point, WritePrecision
 
-from roomtemp.errors import InvalidInput
+from roomtemp.errors import ConflictingReading, InvalidInput
 from roomtemp.ingest import line_protocol
 from roomtemp.ingest.line_fast import fast_items
 from roomtemp.ingest.line_protocol import PRECISIONS, parse_lines, precision_of
@@ -89,7 +89,7 @@ numbers = st.one_of(
 )
 lines = st.tuples(
     st.sampled_from(["climate,room=a", "climate,room=b,sensor=s", "c,host=h,room=a,unit=F"]),
-    st.sampled_from(["temperature", "value", "celsius"]),
+    st.sampled_from(["temperature", "value", "celsius", "humidity", "kelvin"]),
     numbers,
     st.integers(0, 4_000_000_000).map(str) | st.sampled_from(["-5", "0012", "1.5"]),
 )
@@ -112,15 +112,21 @@ def test_the_fast_path_reads_what_the_full_parser_reads(
     assert [given_only(i) for i in full.items] == [given_only(i) for i in slow.items]
     try:
         expected = validated(slow.items)
-    except InvalidInput:
-        with pytest.raises(InvalidInput):
+    except (InvalidInput, ConflictingReading) as refused:
+        with pytest.raises(type(refused)):
             validated(full.items)
         return
     assert validated(full.items) == expected
 
 
-def test_plain_bodies_take_the_fast_path() -> None:
-    body = "climate,host=gw,room=a,sensor=s temperature=21.5 1709251200000000000\n" * 3
+@pytest.mark.parametrize(
+    "body",
+    [
+        "climate,host=gw,room=a,sensor=s temperature=21.5 1709251200000000000\n" * 3,
+        "c,room=a value=1 1709251200000000000\nc,room=b value=2 1709251200000000000",
+    ],
+)
+def test_plain_bodies_take_the_fast_path(body: str) -> None:
     assert fast_items(body, 10**9, line_protocol._target_of) is not None
 
 
