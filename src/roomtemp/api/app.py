@@ -41,6 +41,7 @@ from roomtemp.wiring import mqtt_bridge, open_configured_storage, service_option
 log = logging.getLogger("roomtemp")
 
 StorageFactory = Callable[[Settings], Awaitable[Storage]]
+ROUTERS = (readings, rooms, stats, health, metrics, pushgateway, influx, dashboard, docs)
 
 DESCRIPTION = """
 Temperature sensors push readings; people, dashboards and other systems ask what the temperature
@@ -67,8 +68,8 @@ def create_app(
         app.state.service = RoomService(storage, service_options(settings), clock)
         log.info("roomtemp %s serving with storage %s", __version__, settings.storage)
         try:
-            store = counted_ingest(app.state.service, service_metrics)
-            async with mqtt_bridge(settings, store, service_metrics.count_mqtt):
+            ingest = counted_ingest(app.state.service, service_metrics)
+            async with mqtt_bridge(settings, ingest, service_metrics.count_mqtt):
                 yield
         finally:
             await storage.close()
@@ -90,8 +91,7 @@ def create_app(
     app.state.metrics = service_metrics
     app.state.max_body_bytes = settings.max_body_bytes
     errors.install(app)
-    routers = (readings, rooms, stats, health, metrics, pushgateway, influx, dashboard, docs)
-    for resource in routers:
+    for resource in ROUTERS:
         app.include_router(resource.router)
 
     app.add_middleware(RequestMetrics, metrics=service_metrics)

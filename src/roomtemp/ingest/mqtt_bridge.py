@@ -29,7 +29,13 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from roomtemp.domain import WriteResult
-from roomtemp.errors import ConfigurationError, ConflictingReading, InvalidInput, StorageError
+from roomtemp.errors import (
+    ConfigurationError,
+    ConflictingReading,
+    InvalidInput,
+    StorageError,
+    TooLarge,
+)
 from roomtemp.ingest.mqtt_payloads import Target, TopicPattern, message_items
 from roomtemp.ingest.mqtt_rejected import RejectedMessages
 
@@ -40,6 +46,8 @@ Store = Callable[[Sequence[object], str | None], Awaitable[WriteResult]]
 Outcome = Callable[[str, int], None]
 """Told how many messages ended `stored` or `rejected`."""
 _BATCH = 1000
+_REFUSED = (InvalidInput, ConflictingReading, TooLarge)
+"""What a batch of readings can be refused for: its messages are set aside, not retried."""
 _RETRY_MAX_SECONDS = 30.0
 
 
@@ -126,10 +134,9 @@ class MqttBridge:
                 batch.append(self._queue.get_nowait())
             try:
                 await self._handle(batch)
-            except Exception:
-                log.exception(
-                    "MQTT bridge: messages failed unexpectedly; they are not acknowledged"
-                )
+            except Exception as exc:  # a bug must not hold these messages, or loop on them
+                log.exception("MQTT bridge: %d messages failed unexpectedly", len(batch))
+                self._settle(batch, dict.fromkeys(range(len(batch)), f"internal error: {exc!r}"))
 
     async def _handle(self, batch: list[_Message]) -> None:
         """Store the batch's readings, then acknowledge every message in the order received."""
@@ -143,12 +150,16 @@ class MqttBridge:
         try:
             if parsed:
                 await self._stored([item for items in parsed.values() for item in items])
-        except (InvalidInput, ConflictingReading):
+        except _REFUSED:
             for index, items in parsed.items():  # the batch is atomic: find the bad ones
                 try:
                     await self._stored(items)
-                except (InvalidInput, ConflictingReading) as exc:
+                except _REFUSED as exc:
                     reasons[index] = _reason(exc)
+        self._settle(batch, reasons)
+
+    def _settle(self, batch: list[_Message], reasons: dict[int, str]) -> None:
+        """Set aside the messages with a reason, then acknowledge all in the order received."""
         for index, message in enumerate(batch):
             if index in reasons:
                 log.warning("MQTT message on %r rejected: %s", message.topic, reasons[index])
@@ -182,8 +193,8 @@ class MqttBridge:
         )
 
 
-def _reason(exc: InvalidInput | ConflictingReading) -> str:
-    if isinstance(exc, ConflictingReading):
+def _reason(exc: Exception) -> str:
+    if not isinstance(exc, InvalidInput):
         return str(exc)
     return "; ".join(
         f"{'.'.join(map(str, p.loc))}: {p.msg}" if p.loc else p.msg for p in exc.problems
