@@ -1,25 +1,26 @@
 """Ingest by protocol, in the same run: the same readings as JSON and as InfluxDB line protocol,
 rounds alternating so both see the same machine; and MQTT messages (QoS 1, acknowledged after
-the commit) through `roomtemp mqtt` and a real Mosquitto.
+the commit) through a real Mosquitto into `roomtemp serve` running the bridge.
 
 Each round stores fresh readings (its own room), so no round is cheapened by duplicates.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import statistics
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import orjson
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from tests.brokers import running_mosquitto
+from tests.processes import ServerProcess
 
-from harness import Meter, Server, process_cpu_seconds
+from harness import Meter, Server, process_cpu_seconds  # puts the repository on the path
 from loads import post_batches
 from table import Row
 
@@ -111,92 +112,79 @@ def protocol_rows(
             f"clock {line_wall:,.0f}/s vs JSON {json_wall:,.0f}/s",
         )
     ]
-    return rows + mqtt_rows(server, readings // 5, folder)
+    return rows + mqtt_rows(readings // 5, folder)
 
 
-def mqtt_rows(server: Server, messages: int, folder: Path) -> list[Row]:
-    """Messages/s through Mosquitto and `roomtemp mqtt` into the server's store, one reading a
-    message, for Mosquitto's default in-flight window (20) and a wide one (1,000)."""
-    from tests.brokers import running_mosquitto  # harness put the repository on the path
-
+def mqtt_rows(messages: int, folder: Path) -> list[Row]:
+    """Messages/s through Mosquitto into a `roomtemp serve` running the bridge on a fresh store,
+    one reading a message, for Mosquitto's default in-flight window (20) and a wide one."""
     if shutil.which("mosquitto") is None:
         print("mosquitto is not installed (apt-get install mosquitto): no MQTT figures")
         return []
     rows = []
     for inflight in (20, 1000):
-        with running_mosquitto(folder / f"mosquitto-{inflight}", inflight) as broker:
-            rate, cpu = _mqtt_rate(
-                server, broker.url, broker.port, messages, f"mqtt-{inflight}", folder
-            )
-        print(f"MQTT, in-flight {inflight}: {rate:,.0f} messages/s; bridge {cpu:,.0f}/CPU-s")
+        place = folder / f"mqtt-{inflight}"
+        with running_mosquitto(place, inflight) as broker:
+            rate, cpu = _mqtt_rate(broker.url, broker.port, messages, place)
+        print(f"MQTT, in-flight {inflight}: {rate:,.0f} messages/s; {cpu:,.0f}/server CPU-s")
         rows.append(
             Row(
-                f"MQTT ingest, QoS 1, in-flight window {inflight} (messages/s)",
+                f"MQTT ingest, QoS 1, broker in-flight window {inflight} (messages/s)",
                 f"{rate:,.0f}",
                 "single-reading POSTs below",
                 "",
                 None,
-                f"{messages:,} messages of one reading, acknowledged after the commit; "
-                f"{cpu:,.0f} messages per bridge CPU-second",
+                f"{messages:,} messages of one reading, each acknowledged after its commit; "
+                f"{cpu:,.0f} messages per server CPU-second",
             )
         )
     return rows
 
 
-def _mqtt_rate(
-    server: Server, url: str, port: int, messages: int, room: str, folder: Path
-) -> tuple[float, float]:
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
-    env = {**os.environ, "ROOMTEMP_MQTT_REJECTED_FILE": str(folder / "rejected.jsonl")}
-    env["ROOMTEMP_LOG_LEVEL"] = "warning"
-    command = [
-        sys.executable,
-        "-m",
-        "roomtemp",
-        "mqtt",
-        "--broker",
-        url,
-        "--topics",
-        "bench/{room}/{sensor}",
-    ]
-    command += ["--storage", f"sqlite:///{server.database}"]
-    bridge = subprocess.Popen(command, env=env)
-    publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-{room}")
+def _mqtt_rate(url: str, port: int, messages: int, folder: Path) -> tuple[float, float]:
+    """Publish `messages` readings and time them until all are stored."""
+    settings = {
+        "ROOMTEMP_STORAGE": f"sqlite:///{folder / 'mqtt.sqlite3'}",
+        "ROOMTEMP_MQTT_URL": url,
+        "ROOMTEMP_MQTT_TOPICS": "bench/{room}/{sensor}",
+        "ROOMTEMP_MQTT_REJECTED_FILE": str(folder / "rejected.jsonl"),
+        "ROOMTEMP_LOG_LEVEL": "warning",
+    }
+    server = ServerProcess(settings, folder / "server.log")
+    publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-publisher")
     publisher.max_inflight_messages_set(65535)
     publisher.max_queued_messages_set(0)
     publisher.connect("127.0.0.1", port)
     publisher.loop_start()
     try:
-        _wait_subscribed(server, publisher, room)
-        payloads = [orjson.dumps({"value": v, "timestamp": t}) for t, v in _rows(room, messages)]
-        cpu_before = process_cpu_seconds(bridge.pid)
+        server.wait_ready()
+        _wait_subscribed(server.url, publisher)
+        payloads = [orjson.dumps({"value": v, "timestamp": t}) for t, v in _rows("", messages)]
+        cpu_before = process_cpu_seconds(server.process.pid)
         started = time.perf_counter()
         for k, payload in enumerate(payloads):
-            publisher.publish(f"bench/{room}/s{k % 10}", payload, qos=1)
-        while _count(server, room) < messages + 1:
+            publisher.publish(f"bench/mqtt/s{k % 10}", payload, qos=1)
+        while _count(server.url, "mqtt") < messages:
             time.sleep(0.02)
         elapsed = time.perf_counter() - started
-        cpu = process_cpu_seconds(bridge.pid) - cpu_before
+        cpu = process_cpu_seconds(server.process.pid) - cpu_before
     finally:
         publisher.disconnect()
         publisher.loop_stop()
-        bridge.terminate()
-        bridge.wait(timeout=30)
+        server.stop()
     return messages / elapsed, messages / max(cpu, 1e-9)
 
 
-def _wait_subscribed(server: Server, publisher: object, room: str) -> None:
+def _wait_subscribed(url: str, publisher: object) -> None:
     deadline = time.monotonic() + 30
-    while _count(server, room) == 0:
+    while _count(url, "probe") == 0:
         assert time.monotonic() < deadline, "the MQTT bridge did not subscribe in 30 s"
-        payload = orjson.dumps({"value": 20, "timestamp": START_S - 60})
-        publisher.publish(f"bench/{room}/probe", payload, qos=1)  # type: ignore[attr-defined]
+        payload = orjson.dumps({"value": 20, "timestamp": START_S})
+        publisher.publish("bench/probe/p", payload, qos=1)  # type: ignore[attr-defined]
         time.sleep(0.2)
 
 
-def _count(server: Server, room: str) -> int:
+def _count(url: str, room: str) -> int:
     params = {"start": str(START_S - 3600), "end": str(START_S + 10**8)}
-    answer = httpx.get(f"{server.url}/api/v1/rooms/{room}/stats", params=params, timeout=30)
+    answer = httpx.get(f"{url}/api/v1/rooms/{room}/stats", params=params, timeout=30)
     return int(answer.json()["summary"]["count"]) if answer.status_code == 200 else 0
