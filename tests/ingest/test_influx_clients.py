@@ -172,6 +172,20 @@ def test_hostile_writes_get_a_clear_error_and_store_nothing(
     assert served.readings("h") == []
 
 
+def test_more_readings_than_the_batch_limit_is_413(served: Served) -> None:
+    body = "".join(f"c,room=h value=20 {T0 + k}\n" for k in range(10_001)).encode()
+    headers = {"Authorization": f"Token {served.writer}"}
+    answer = httpx.post(
+        f"{served.server.url}/api/v2/write",
+        params={"precision": "s"},
+        content=body,
+        headers=headers,
+    )
+    assert (answer.status_code, answer.json()["code"]) == (413, "request too large")
+    assert "limit of 10000" in answer.json()["message"]
+    assert served.readings("h") == []
+
+
 def test_a_gzip_bomb_is_413_in_influxdb_shape(served: Served) -> None:
     bomb = gzip.compress(b"c,room=h value=20\n" * 2_000_000)
     headers = {"Authorization": f"Token {served.writer}", "Content-Encoding": "gzip"}

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request, Response
 from roomtemp.api.bodies import read_body
 from roomtemp.api.deps import Service
 from roomtemp.api.writes import stored
-from roomtemp.errors import InvalidInput
+from roomtemp.errors import InvalidInput, TooLarge
 from roomtemp.ingest.line_protocol import on_lines, parse_lines, precision_of
 from roomtemp.security.access import CurrentCaller, requires
 from roomtemp.security.gatekeeper import check_batch_rooms
@@ -83,6 +83,9 @@ async def _write(request: Request, service: Service, caller: Caller, precision: 
     body, _ = await read_body(request, MEDIA_TYPES, "text/plain")
     batch = parse_lines(body, precision)
     request.app.state.metrics.points_ignored.inc(batch.ignored)
+    limit = service.options.max_batch
+    if len(batch.items) > limit:
+        raise TooLarge(f"{len(batch.items)} readings in one write, more than the limit of {limit}")
     if batch.items:
         check_batch_rooms(caller, batch.items)
         try:
