@@ -35,7 +35,7 @@ class Throughput:
 
 
 async def _post_all(
-    url: str, path: str, bodies: Sequence[tuple[int, bytes]], clients: int
+    url: str, path: str, bodies: Sequence[tuple[int, bytes]], clients: int, content_type: str
 ) -> Throughput:
     queue: asyncio.Queue[tuple[int, bytes]] = asyncio.Queue()
     for body in bodies:
@@ -50,9 +50,9 @@ async def _post_all(
             while not queue.empty():
                 _, body = queue.get_nowait()
                 response = await client.post(
-                    path, content=body, headers={"Content-Type": "application/json"}
+                    path, content=body, headers={"Content-Type": content_type}
                 )
-                if response.status_code != 201:
+                if not response.is_success:
                     failures += 1
                     if failures == 1:
                         print(f"  first failure: {response.status_code} {response.text[:300]}")
@@ -64,10 +64,14 @@ async def _post_all(
 
 
 def post_batches(
-    url: str, bodies: Sequence[tuple[int, bytes]], clients: int, path: str = "/api/v1/readings"
+    url: str,
+    bodies: Sequence[tuple[int, bytes]],
+    clients: int,
+    path: str = "/api/v1/readings",
+    content_type: str = "application/json",
 ) -> Throughput:
     """POST pre-encoded bodies (count, bytes) from `clients` concurrent connections."""
-    return asyncio.run(_post_all(url, path, bodies, clients))
+    return asyncio.run(_post_all(url, path, bodies, clients, content_type))
 
 
 def latencies(url: str, path: str, params: dict[str, str], runs: int) -> list[float]:

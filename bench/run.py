@@ -39,6 +39,8 @@ from loads import (
     single_posts_httpx,
     wrk_available,
 )
+from protocols import protocol_rows
+from table import Row, print_table
 
 MINUTE = 60_000
 HOUR = 3_600_000
@@ -57,19 +59,16 @@ class Sizes:
     single_seconds: int = 10
     single_clients: int = 32
     latency_runs: int = 30
+    protocol_readings: int = 100_000
 
 
-QUICK = Sizes(year_minutes=60 * 24 * 60, room_minutes=60, single_seconds=4, latency_runs=10)
-
-
-@dataclass
-class Row:
-    what: str
-    figure: str
-    floor: str
-    aim: str
-    met: bool | None
-    note: str = ""
+QUICK = Sizes(
+    year_minutes=60 * 24 * 60,
+    room_minutes=60,
+    single_seconds=4,
+    latency_runs=10,
+    protocol_readings=20_000,
+)
 
 
 def year_readings(minutes: int) -> list[tuple[str, int, float]]:
@@ -142,6 +141,9 @@ def run(folder: Path, sizes: Sizes, workers: int, profile: Path | None) -> list[
     try:
         results += ingest_rows(
             server, sizes, year, year_bodies, rooms, room_bodies, folder, profile
+        )
+        results += protocol_rows(
+            server, sizes.protocol_readings, sizes.batch, sizes.clients, folder
         )
         results += single_rows(server, sizes, folder, profile)
         results += read_rows(server, sizes, profile)
@@ -281,19 +283,6 @@ def _cpu_note(meter: Meter, runs: int) -> str:
 
 def _p50_p95(values: list[float]) -> str:
     return f"{percentile(values, 0.5):.1f} / {percentile(values, 0.95):.1f}"
-
-
-def print_table(rows: list[Row], sizes: Sizes, workers: int) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"roomtemp bench: {workers} worker(s), {sizes}")
-    for column in ("measure", "roomtemp", "engine floor", "aim", "met", "notes"):
-        table.add_column(column)
-    for row in rows:
-        met = "" if row.met is None else ("yes" if row.met else "NO")
-        table.add_row(row.what, row.figure, row.floor, row.aim, met, row.note)
-    Console(width=200).print(table)
 
 
 if __name__ == "__main__":

@@ -95,6 +95,22 @@ class Settings(BaseSettings):
     spool_dir: str = Field("./data/spool", description="outage spool directory")
     spool_max_bytes: int = Field(256 * 1024 * 1024, ge=4096, description="outage spool bound")
 
+    # MQTT bridge (in `roomtemp serve` when mqtt_url is set, or alone as `roomtemp mqtt`)
+    mqtt_url: SecretStr | None = Field(
+        None, description="broker: mqtt://[user:pass@]host[:1883] or mqtts://…; unset: no bridge"
+    )
+    mqtt_topics: str = Field(
+        "roomtemp/{room}/{sensor},roomtemp/{room}",
+        description="comma-separated topic patterns; {room} and {sensor} name the room, sensor",
+    )
+    mqtt_map: Path | None = Field(None, description="JSON file renaming devices to rooms")
+    mqtt_client_id: str = Field(
+        "roomtemp-bridge", description="MQTT client id: the broker keeps its session by it"
+    )
+    mqtt_rejected_file: str = Field(
+        "./data/mqtt-rejected.jsonl", description="messages the bridge could not use (bounded)"
+    )
+
     @field_validator("rate_limit")
     @classmethod
     def _rate(cls, value: str | None) -> str | None:

@@ -15,8 +15,9 @@ _ID = re.compile(ID_PATTERN)
 
 
 def is_valid_id(value: object) -> TypeGuard[str]:
-    """True for a valid room or sensor id."""
-    return type(value) is str and _ID.match(value) is not None
+    """True for a valid room or sensor id (matched in full: `$` alone would let a final newline
+    through)."""
+    return type(value) is str and _ID.fullmatch(value) is not None
 
 
 def check_id(value: str, what: str) -> str:

@@ -2,10 +2,12 @@
 
 RoomtempError
  ├── InvalidInput          422: one or more problems, each with a location and a message
+ ├── BadRequest            400: the request does not say what it is about (a push without a room)
  ├── NotFound              404: there is nothing at this address
  │    └── RoomNotFound     404: the room does not exist (or has no readings where one is needed)
  ├── ConflictingReading    409: same (room, sensor, timestamp) with another value
  ├── TooLarge              413: a batch or a request body above the configured limit
+ ├── UnsupportedMediaType  415: a content type or encoding the route does not take
  ├── HeadersTooLarge       431: request headers above the configured limit
  ├── TooSlow               408: a request body that trickles in slower than the deadline
  ├── NotAuthenticated      401: no bearer token, or one the server does not know
@@ -51,6 +53,10 @@ class InvalidInput(RoomtempError):
         return InvalidInput([Problem((*prefix, *p.loc), p.msg, p.type) for p in self.problems])
 
 
+class BadRequest(RoomtempError):
+    """The request lacks what it must name (a Pushgateway push without a room)."""
+
+
 class NotFound(RoomtempError):
     """Nothing is found at this address."""
 
@@ -64,21 +70,46 @@ class RoomNotFound(NotFound):
 
 
 class ConflictingReading(RoomtempError):
-    """A reading with the same identity but another value is already stored (or in the batch)."""
+    """A reading with the same identity but another value is already stored (or in the batch).
+
+    The message names the identity only: the stored value is shown by `describe(show_stored=True)`
+    to callers allowed to read the room (a write-only token must not learn stored values).
+    """
 
     def __init__(
-        self, room_id: str, sensor_id: str | None, timestamp_ms: int, stored: float, sent: float
+        self,
+        room_id: str,
+        sensor_id: str | None,
+        timestamp_ms: int,
+        stored: float,
+        sent: float,
+        *,
+        in_batch: bool = False,
     ) -> None:
-        sensor = sensor_id if sensor_id is not None else "(anonymous)"
-        super().__init__(
-            f"room {room_id!r} sensor {sensor} at {timestamp_ms} ms already holds {stored!r}, "
-            f"got {sent!r}; nothing of the batch was stored"
-        )
-        self.room_id = room_id
+        self.room_id, self.sensor_id, self.timestamp_ms = room_id, sensor_id, timestamp_ms
+        self.stored, self.sent, self.in_batch = stored, sent, in_batch
+        super().__init__(self.describe(show_stored=in_batch))
+
+    def describe(self, *, show_stored: bool) -> str:
+        """The conflict in words; the stored value only with `show_stored` (or when both values
+        came in the same batch, so the caller sent both)."""
+        sensor = self.sensor_id if self.sensor_id is not None else "(anonymous)"
+        where = f"room {self.room_id!r} sensor {sensor} at {self.timestamp_ms} ms"
+        if self.in_batch:
+            held = f"appears twice in the batch, as {self.stored!r} and {self.sent!r}"
+        elif show_stored:
+            held = f"already holds {self.stored!r}, got {self.sent!r}"
+        else:
+            held = f"already holds another value than {self.sent!r}"
+        return f"{where} {held}; nothing of the batch was stored"
 
 
 class TooLarge(RoomtempError):
     """The request carries more than the configured limit."""
+
+
+class UnsupportedMediaType(RoomtempError):
+    """The body's content type (or content encoding) is not one the route takes."""
 
 
 class HeadersTooLarge(RoomtempError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from roomtemp.domain import WriteResult
 from roomtemp.storage.base import StorageStatus
 
 
@@ -41,6 +42,17 @@ class ServiceMetrics:
             ["reason"],
             registry=self.registry,
         )
+        self.points_ignored = Counter(
+            "roomtemp_line_protocol_points_ignored_total",
+            "Line protocol points that are not readings (no room tag or temperature field)",
+            registry=self.registry,
+        )
+        self.mqtt_messages = Counter(
+            "roomtemp_mqtt_messages_total",
+            "MQTT messages handled by the bridge, by outcome (stored, rejected)",
+            ["outcome"],
+            registry=self.registry,
+        )
         self.spool_depth = Gauge(
             "roomtemp_spool_readings",
             "Readings waiting in the local outage spool",
@@ -56,6 +68,15 @@ class ServiceMetrics:
             "Readings the engine refused for good, kept aside in the spool directory",
             registry=self.registry,
         )
+
+    def count_write(self, result: WriteResult) -> None:
+        """Count what a write stored and what it found already stored."""
+        self.ingested.inc(result.accepted)
+        self.duplicates.inc(result.duplicates)
+
+    def count_mqtt(self, outcome: str, messages: int) -> None:
+        """Count MQTT messages the bridge stored or rejected."""
+        self.mqtt_messages.labels(outcome).inc(messages)
 
     def observe_storage(self, status: StorageStatus) -> None:
         """Copy a backend's engine and spool state into the gauges (at scrape time)."""

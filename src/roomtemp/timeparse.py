@@ -157,7 +157,9 @@ def load_zone(name: str) -> ZoneInfo:
     """An IANA time zone by name, or ValueError saying so."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    # a directory of the zone database (`Europe`) or a name too long for a file name is an
+    # OSError, not ZoneInfoNotFoundError
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError(
             f"unknown time zone {name!r}: use an IANA name like Europe/Paris"
         ) from None

@@ -20,18 +20,22 @@ _ALIASES = {
     "f": Unit.fahrenheit,
     "kelvin": Unit.kelvin,
     "k": Unit.kelvin,
+    # Home Assistant, Tasmota and many gateways write the degree sign
+    "°c": Unit.celsius,
+    "°f": Unit.fahrenheit,
 }
 
 
 def parse_unit(text: str | None) -> Unit:
-    """`celsius`, `fahrenheit`, `kelvin` or `C`, `F`, `K`, any case; empty or None means celsius."""
+    """`celsius`, `fahrenheit`, `kelvin`, `C`, `F`, `K`, `°C` or `°F`, any case; empty or None
+    means celsius."""
     if text is None or text.strip() == "":
         return Unit.celsius
     try:
         return _ALIASES[text.strip().lower()]
     except KeyError:
         raise ValueError(
-            f"unknown unit {text!r}: use celsius, fahrenheit or kelvin (or C, F, K)"
+            f"unknown unit {text!r}: use celsius, fahrenheit or kelvin (or C, F, K, °C, °F)"
         ) from None
 
 

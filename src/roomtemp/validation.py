@@ -293,6 +293,11 @@ def _deduplicate(readings: list[Reading]) -> ValidBatch:
             unique.append(reading)
         elif stored != reading.value:
             raise ConflictingReading(
-                reading.room_id, reading.sensor_id, reading.timestamp_ms, stored, reading.value
+                reading.room_id,
+                reading.sensor_id,
+                reading.timestamp_ms,
+                stored,
+                reading.value,
+                in_batch=True,
             )
     return ValidBatch(unique, len(readings) - len(unique))

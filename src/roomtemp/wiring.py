@@ -6,9 +6,14 @@ the CLI and the benchmarks build them from a Settings object here.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from roomtemp.config import Settings
+from roomtemp.errors import ConfigurationError
+from roomtemp.ingest.mqtt_bridge import MqttBridge, MqttOptions, Outcome, Store
+from roomtemp.ingest.mqtt_payloads import Target, parse_device_map, parse_patterns
 from roomtemp.service import ServiceOptions
 from roomtemp.storage import Storage, StorageOptions, open_storage
 from roomtemp.validation import Limits
@@ -50,3 +55,51 @@ def service_options(settings: Settings) -> ServiceOptions:
 async def open_configured_storage(settings: Settings) -> Storage:
     """The storage ROOMTEMP_STORAGE names, with the options the settings give it."""
     return await open_storage(settings.storage, storage_options(settings))
+
+
+def mqtt_options(settings: Settings) -> MqttOptions | None:
+    """The MQTT bridge's options, or None when ROOMTEMP_MQTT_URL is unset; ConfigurationError
+    for bad topic patterns or an unusable map file."""
+    if settings.mqtt_url is None:
+        return None
+    try:
+        patterns = parse_patterns(settings.mqtt_topics)
+    except ValueError as exc:
+        raise ConfigurationError(f"ROOMTEMP_MQTT_TOPICS: {exc}") from None
+    return MqttOptions(
+        url=settings.mqtt_url.get_secret_value(),
+        patterns=patterns,
+        client_id=settings.mqtt_client_id,
+        devices=_device_map(settings.mqtt_map),
+        rejected_file=Path(settings.mqtt_rejected_file),
+        max_payload_bytes=settings.max_body_bytes,
+    )
+
+
+def _device_map(path: Path | None) -> dict[str, Target]:
+    if path is None:
+        return {}
+    try:
+        return parse_device_map(path.read_bytes())
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read ROOMTEMP_MQTT_MAP {path}: {exc.strerror}") from None
+    except ValueError as exc:  # orjson's decode error is a ValueError too
+        raise ConfigurationError(f"ROOMTEMP_MQTT_MAP {path} is not valid: {exc}") from None
+
+
+@asynccontextmanager
+async def mqtt_bridge(
+    settings: Settings, store: Store, outcome: Outcome | None = None
+) -> AsyncIterator[MqttBridge | None]:
+    """The MQTT bridge into `store` (RoomService.ingest), running while inside (None when no
+    broker is set)."""
+    options = mqtt_options(settings)
+    if options is None:
+        yield None
+        return
+    bridge = MqttBridge(options, store, outcome)
+    await bridge.start()
+    try:
+        yield bridge
+    finally:
+        await bridge.stop()

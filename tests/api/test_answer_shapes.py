@@ -50,11 +50,11 @@ CALLS: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ("GET", "/api/v1/stats"): ("/api/v1/stats", {"params": RANGE}),
     ("GET", "/healthz"): ("/healthz", {}),
     ("GET", "/readyz"): ("/readyz", {}),
-    ("PUT", "/metrics/job/{job}/{grouping}"): (
+    ("PUT", "/metrics/{grouping}"): (
         "/metrics/job/gw/room/kitchen/sensor/desk",
         {"content": f"room_temperature_celsius 21.0 {T0 + 180_000}\n"},
     ),
-    ("POST", "/metrics/job/{job}/{grouping}"): (
+    ("POST", "/metrics/{grouping}"): (
         "/metrics/job/gw/room/kitchen/sensor/desk",
         {"content": f"room_temperature_celsius 21.0 {T0 + 240_000}\n"},
     ),

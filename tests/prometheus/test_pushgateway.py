@@ -58,19 +58,21 @@ def test_pushgateway_ingest_on_an_engine(engine: Engine, engine_client: ClientFa
 
 
 @pytest.mark.parametrize(
-    ("path", "body", "why"),
+    ("path", "body", "status", "why"),
     [
-        ("/metrics/job/thermo", b"room_temperature_celsius 20\n", "needs a room"),
-        ("/metrics/job/thermo/floor/2", b"room_temperature_celsius 20\n", "room"),
-        ("/metrics/job/thermo/room/kitchen", b"other_metric 20\n", "no sample"),
-        ("/metrics/job/thermo/room/kitchen", b"room_temperature_celsius twenty\n", "text"),
-        ("/metrics/job/thermo/room/Kitchen!", b"room_temperature_celsius 20\n", "room_id"),
-        ("/metrics/job/thermo/room/kitchen", b"room_temperature_celsius 500\n", "plausible"),
+        ("/metrics/job/thermo", b"room_temperature_celsius 20\n", 400, "names no room"),
+        ("/metrics/job/thermo/floor/2", b"room_temperature_celsius 20\n", 400, "room"),
+        ("/metrics/job/thermo/room/kitchen", b"other_metric 20\n", 422, "no sample"),
+        ("/metrics/job/thermo/room/kitchen", b"room_temperature_celsius twenty\n", 422, "text"),
+        ("/metrics/job/thermo/room/Kitchen!", b"room_temperature_celsius 20\n", 422, "room_id"),
+        ("/metrics/job/thermo/room/kitchen", b"room_temperature_celsius 500\n", 422, "plausible"),
     ],
 )
-def test_bad_pushes_are_422(client: TestClient, path: str, body: bytes, why: str) -> None:
+def test_bad_pushes_are_refused(
+    client: TestClient, path: str, body: bytes, status: int, why: str
+) -> None:
     answer = client.put(path, content=body)
-    assert answer.status_code == 422
+    assert answer.status_code == status
     assert why in answer.text
     metrics = client.get("/metrics").text
     assert 'roomtemp_readings_rejected_total{reason="invalid"} 1.0' in metrics

@@ -36,6 +36,8 @@ CHECKS = [
 ]
 # NDJSON bodies are documented as strings: send them as the text they are.
 schemathesis.serializer.alias("application/x-ndjson", "text/plain")
+# Pushgateway protobuf bodies are bytes
+schemathesis.serializer.alias("application/vnd.google.protobuf", "application/octet-stream")
 schema = schemathesis.openapi.from_dict(
     create_app(Settings(storage="sqlite:///unused.sqlite3")).openapi()
 )

@@ -48,14 +48,19 @@ EXAMPLES: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/readings"): Call(json=[{**READING, "room_id": ROOM}]),
     ("PUT", "/api/v1/rooms/{room}"): Call(json={"name": "Kitchen", "floor": "0"}),
     ("GET", "/web/{name}"): Call(url="/web/docs.js"),
-    # Routes being added on another branch: the Pushgateway-style ingest.
     **{
-        (method, "/metrics/job/{job}/{grouping}"): Call(
+        (method, "/metrics/{grouping}"): Call(
             url=f"/metrics/job/matrix/room/{ROOM}",
             content=b"room_temperature_celsius 21.5\n",
             content_type="text/plain",
         )
-        for method in ("PUT", "POST")
+        for method in ("PUT", "POST", "DELETE")
+    },
+    **{
+        ("POST", path): Call(
+            content=f"t,room={ROOM} value=21.5".encode(), content_type="text/plain"
+        )
+        for path in ("/api/v2/write", "/write")
     },
 }
 
@@ -67,7 +72,7 @@ def intended(method: str, path: str) -> Access | None:
         return Access(scope)
     if path == "/metrics":
         return Access(Scope.READ)
-    if path.startswith("/metrics/"):
+    if path.startswith("/metrics/") or path in ("/api/v2/write", "/write"):
         return Access(Scope.WRITE)
     return Access(None) if method == "GET" else None
 

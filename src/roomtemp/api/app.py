@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -14,10 +14,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roomtemp import __version__
 from roomtemp.api import errors
+from roomtemp.api.head import HeadAsGet
+from roomtemp.api.openapi import document_answers
 from roomtemp.api.routes import (
     dashboard,
     docs,
     health,
+    influx,
     metrics,
     pushgateway,
     readings,
@@ -25,17 +28,20 @@ from roomtemp.api.routes import (
     stats,
 )
 from roomtemp.config import Settings
+from roomtemp.domain import WriteResult
+from roomtemp.ingest.mqtt_bridge import Store
 from roomtemp.security.access import GUARD
 from roomtemp.security.install import install_security
 from roomtemp.security.server import HeadTimeoutH11Protocol
 from roomtemp.service import Clock, RoomService
 from roomtemp.storage import Storage
 from roomtemp.telemetry import ServiceMetrics
-from roomtemp.wiring import open_configured_storage, service_options
+from roomtemp.wiring import mqtt_bridge, open_configured_storage, service_options
 
 log = logging.getLogger("roomtemp")
 
 StorageFactory = Callable[[Settings], Awaitable[Storage]]
+ROUTERS = (readings, rooms, stats, health, metrics, pushgateway, influx, dashboard, docs)
 
 DESCRIPTION = """
 Temperature sensors push readings; people, dashboards and other systems ask what the temperature
@@ -62,7 +68,9 @@ def create_app(
         app.state.service = RoomService(storage, service_options(settings), clock)
         log.info("roomtemp %s serving with storage %s", __version__, settings.storage)
         try:
-            yield
+            ingest = counted_ingest(app.state.service, service_metrics)
+            async with mqtt_bridge(settings, ingest, service_metrics.count_mqtt):
+                yield
         finally:
             await storage.close()
             log.info("storage closed")
@@ -75,15 +83,31 @@ def create_app(
         dependencies=[GUARD],
         docs_url=None,
         redoc_url=None,
+        # operation ids are the route functions' names, so generated clients read well
+        generate_unique_id_function=lambda route: route.name,
     )
     install_security(app, settings, clock)
+    document_answers(app)
     app.state.metrics = service_metrics
+    app.state.max_body_bytes = settings.max_body_bytes
     errors.install(app)
-    for resource in (readings, rooms, stats, health, metrics, pushgateway, dashboard, docs):
+    for resource in ROUTERS:
         app.include_router(resource.router)
 
     app.add_middleware(RequestMetrics, metrics=service_metrics)
+    app.add_middleware(HeadAsGet)
     return app
+
+
+def counted_ingest(service: RoomService, metrics: ServiceMetrics) -> Store:
+    """RoomService.ingest, its readings counted as the HTTP routes count theirs (MQTT bridge)."""
+
+    async def ingest(items: Sequence[object], room_id: str | None) -> WriteResult:
+        result = await service.ingest(items, room_id)
+        metrics.count_write(result)
+        return result
+
+    return ingest
 
 
 class RequestMetrics:

@@ -9,7 +9,18 @@ from fastapi import Request
 from roomtemp.api.errors import problems_in
 from roomtemp.api.models import WriteOut
 from roomtemp.api.present import FastJSONResponse
+from roomtemp.domain import WriteResult
 from roomtemp.service import RoomService
+
+
+async def stored(
+    request: Request, service: RoomService, items: Sequence[object], room_id: str | None
+) -> WriteResult:
+    """Validate and store raw items, counted in the service's metrics; InvalidInput located by
+    item index, for the caller to place."""
+    result = await service.ingest(items, room_id)
+    request.app.state.metrics.count_write(result)
+    return result
 
 
 async def store_items(
@@ -23,9 +34,6 @@ async def store_items(
 ) -> FastJSONResponse:
     """Validate and store raw items; `stored_status` when stored, 202 when only spooled."""
     with problems_in("body", single_item=not is_list):
-        result = await service.ingest(items, room_id)
-    metrics = request.app.state.metrics
-    metrics.ingested.inc(result.accepted)
-    metrics.duplicates.inc(result.duplicates)
+        result = await stored(request, service, items, room_id)
     answer: WriteOut = {"accepted": result.accepted, "duplicates": result.duplicates}
     return FastJSONResponse(answer, status_code=202 if result.spooled else stored_status)

@@ -7,6 +7,7 @@ room_model.py  the rooms: a thermal model with thermostats, sun, people and sens
 transfer.py    roomtemp import / export: readings between files and a server
 files.py       the import formats (CSV, NDJSON): read in batches, written back
 token.py       roomtemp token create|list|revoke: the tokens file
+mqtt.py        roomtemp mqtt: the MQTT bridge on its own
 client.py      the HTTP client of the API: auth, retries with backoff
 options.py     options the commands share (server URL, token, batch size) and their parsing
 console.py     the terminal: logs on stderr, progress bars, failures as exit codes
@@ -19,6 +20,7 @@ from typing import Annotated
 import typer
 
 from roomtemp import __version__
+from roomtemp.cli.mqtt import mqtt
 from roomtemp.cli.serve import serve
 from roomtemp.cli.simulate import simulate
 from roomtemp.cli.token import token_app
@@ -34,6 +36,7 @@ app.command()(serve)
 app.command()(simulate)
 app.command("import")(import_command)
 app.command("export")(export_command)
+app.command()(mqtt)
 app.add_typer(token_app, name="token")
 
 

@@ -60,6 +60,11 @@ def serve_settings(**flags: Any) -> Settings:
     try:
         settings = Settings(**{name: value for name, value in flags.items() if value is not None})
         check_exposure(settings)
+        if settings.mqtt_url is not None and settings.workers > 1:
+            raise ConfigurationError(
+                "the MQTT bridge runs in one process: with ROOMTEMP_WORKERS > 1, unset "
+                "ROOMTEMP_MQTT_URL here and run `roomtemp mqtt` beside the server"
+            )
         if settings.tokens_file is not None:
             load_tokens(settings.tokens_file)
     except (ValidationError, ConfigurationError) as exc:

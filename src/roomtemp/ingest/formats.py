@@ -16,15 +16,22 @@ from roomtemp.errors import InvalidInput, Problem, TooLarge
 
 CSV_COLUMNS = ("room_id", "value", "timestamp", "unit", "sensor_id")
 REQUIRED_CSV_COLUMNS = ("room_id", "value")
+CSV_TYPES = ("text/csv", "application/csv")
+NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
+MEDIA_TYPES = ("application/json", *CSV_TYPES, *NDJSON_TYPES)
+"""The media types parse_body takes (a body without one is JSON)."""
 
 
-def parse_body(body: bytes, content_type: str, max_items: int) -> tuple[list[Any], bool]:
+def parse_body(
+    body: bytes, content_type: str, max_items: int, *, room_in_path: bool = False
+) -> tuple[list[Any], bool]:
     """Parse a body by its media type into raw items (validated later, see validation.py);
-    returns the items and whether the body was a list (errors are then located by index)."""
+    returns the items and whether the body was a list (errors are then located by index).
+    With `room_in_path` the request names the room, so a CSV body needs no room_id column."""
     media = content_type.split(";", 1)[0].strip().lower()
-    if media in ("text/csv", "application/csv"):
-        return _checked(parse_csv(_text(body)), max_items), True
-    if media in ("application/x-ndjson", "application/ndjson", "application/jsonl"):
+    if media in CSV_TYPES:
+        return _checked(parse_csv(_text(body), room_in_path=room_in_path), max_items), True
+    if media in NDJSON_TYPES:
         return _checked(parse_ndjson(body), max_items), True
     try:
         document = orjson.loads(body)
@@ -53,10 +60,11 @@ def _text(body: bytes) -> str:
         raise InvalidInput.single((), f"body is not UTF-8: {exc}") from None
 
 
-def parse_csv(text: str) -> list[dict[str, str | None]]:
+def parse_csv(text: str, *, room_in_path: bool = False) -> list[dict[str, str | None]]:
     """CSV with a header naming columns of `room_id,value,timestamp,unit,sensor_id`.
 
-    Only `room_id` and `value` are required; empty cells mean "not given".
+    Only `room_id` and `value` are required (`value` alone with `room_in_path`); empty cells mean
+    "not given".
     """
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -65,7 +73,7 @@ def parse_csv(text: str) -> list[dict[str, str | None]]:
         raise InvalidInput.single((), "CSV body is empty: send a header line") from None
     except csv.Error as exc:
         raise InvalidInput.single((), f"CSV header is malformed: {exc}") from None
-    _check_header(header)
+    _check_header(header, ("value",) if room_in_path else REQUIRED_CSV_COLUMNS)
     items: list[dict[str, str | None]] = []
     problems: list[Problem] = []
     try:
@@ -89,14 +97,14 @@ def parse_csv(text: str) -> list[dict[str, str | None]]:
     return items
 
 
-def _check_header(header: list[str]) -> None:
+def _check_header(header: list[str], required: tuple[str, ...]) -> None:
     unknown = [col for col in header if col not in CSV_COLUMNS]
-    missing = [col for col in REQUIRED_CSV_COLUMNS if col not in header]
+    missing = [col for col in required if col not in header]
     if unknown or missing or len(set(header)) != len(header):
         raise InvalidInput.single(
             (),
             f"CSV header {','.join(header)!r} is not valid: columns are "
-            f"{','.join(CSV_COLUMNS)} (room_id and value required, each at most once)",
+            f"{','.join(CSV_COLUMNS)} ({' and '.join(required)} required, each at most once)",
         )
 
 

@@ -26,6 +26,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.routing import BaseRoute
 
 from roomtemp.errors import Forbidden
+from roomtemp.security.credentials import presented_token
 from roomtemp.security.gatekeeper import Gatekeeper
 from roomtemp.security.scopes import Caller, Scope
 
@@ -46,27 +47,33 @@ class Access:
 
 
 class ScopeCheck:
-    """The dependency behind `requires(scope)`: admits the caller or raises 401/403/429."""
+    """The dependency behind `requires(scope)`: admits the caller or raises 401/403/429.
 
-    def __init__(self, scope: Scope) -> None:
+    The token may come in any way security/credentials.py knows; `credentials` (the bearer
+    scheme) is declared so that the OpenAPI document shows the scheme.
+    """
+
+    def __init__(self, scope: Scope, query_password: bool = False) -> None:
         self.access = Access(scope)
         self.scope = scope
+        self.query_password = query_password
 
     async def __call__(self, request: Request, credentials: Credentials) -> Caller:
         gatekeeper: Gatekeeper = request.app.state.gatekeeper
-        token = credentials.credentials if credentials is not None else None
+        token = presented_token(request, query_password=self.query_password)
         client = request.client.host if request.client is not None else "unknown"
         caller = gatekeeper.admit(token, self.scope, request.path_params.get("room"), client)
         request.state.caller = caller
         return caller
 
 
-_CHECKS = {scope: ScopeCheck(scope) for scope in Scope}
+_CHECKS = {(scope, query): ScopeCheck(scope, query) for scope in Scope for query in (False, True)}
 
 
-def requires(scope: Scope) -> Any:
-    """The dependency to put in a route's `dependencies`: the caller needs `scope`."""
-    return Security(_CHECKS[scope], scopes=[scope.value])
+def requires(scope: Scope, *, query_password: bool = False) -> Any:
+    """The dependency to put in a route's `dependencies`: the caller needs `scope`. With
+    `query_password` the token may also come as the `p` query parameter (InfluxDB 1 clients)."""
+    return Security(_CHECKS[(scope, query_password)], scopes=[scope.value])
 
 
 async def public() -> None:

@@ -108,6 +108,6 @@ def _declared_length(scope: Scope) -> int:
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, exc: RoomtempError) -> None:
     """Answer before (or instead of) the app, and close: the rest of the body is not read."""
-    response = error_response(exc)
+    response = error_response(exc, path=scope["path"])
     response.headers["connection"] = "close"
     await response(scope, receive, send)

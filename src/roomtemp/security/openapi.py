@@ -9,11 +9,8 @@ from fastapi import FastAPI
 
 from roomtemp.security.access import Access, access_of, route_entries
 
-_ERROR = {
-    "type": "object",
-    "properties": {"detail": {"type": "string"}},
-    "required": ["detail"],
-}
+_ERROR = {"$ref": "#/components/schemas/Error"}
+"""The error schema, a component that api/openapi.py adds to the document."""
 _REFUSALS = {
     "401": "no bearer token, or one the server does not know",
     "403": "the token lacks the scope, or the room is outside the token's room globs",

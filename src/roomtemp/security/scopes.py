@@ -28,7 +28,7 @@ def granted(scopes: frozenset[Scope]) -> frozenset[Scope]:
 
 def check_room_glob(glob: str) -> str:
     """Return `glob` if it is a room glob (`floor2-*`, `lab-?`, `kitchen`), else ValueError."""
-    if not _ROOM_GLOB.match(glob):
+    if not _ROOM_GLOB.fullmatch(glob):
         raise ValueError(
             f"invalid room glob {glob!r}: room id characters (a-z 0-9 _ . -) and * ? [ ] ! only"
         )

@@ -8,14 +8,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
+from roomtemp.api.bodies import read_body
 from roomtemp.api.deps import OutUnit, Range, RoomId, Service, decode_cursor, encode_cursor
 from roomtemp.api.errors import problems_in
-from roomtemp.api.models import ReadingIn, ReadingsOut, WriteOut
+from roomtemp.api.models import ReadingsOut, WriteOut
+from roomtemp.api.openapi import READING_SCHEMA
 from roomtemp.api.present import FastJSONResponse, reading_out
 from roomtemp.api.writes import store_items
 from roomtemp.domain import ID_RULE, ReadingsPage, is_valid_id
 from roomtemp.errors import InvalidInput
-from roomtemp.ingest.formats import parse_body
+from roomtemp.ingest.formats import MEDIA_TYPES, parse_body
 from roomtemp.security.access import CurrentCaller, requires
 from roomtemp.security.gatekeeper import check_batch_rooms
 from roomtemp.security.scopes import Caller, Scope
@@ -27,14 +29,14 @@ router = APIRouter(prefix="/api/v1", tags=["readings"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
     202: {"model": WriteOut, "description": "the engine is down: spooled, replayed later"},
     409: {"description": "a reading with the same identity and another value is stored"},
-    413: {"description": "more readings than the batch limit"},
+    413: {"description": "more readings than the batch limit, or a body above the size limit"},
+    415: {"description": "a content type or content encoding this route does not take"},
     422: {"description": "invalid input: every bad item listed by index"},
-    503: {"description": "storage unavailable; retry after Retry-After seconds"},
 }
 
 
-def _body_schema(item: dict[str, Any], csv_example: str) -> dict[str, Any]:
-    one_or_many = {"oneOf": [item, {"type": "array", "items": item}]}
+def _body_schema(csv_example: str) -> dict[str, Any]:
+    one_or_many = {"oneOf": [READING_SCHEMA, {"type": "array", "items": READING_SCHEMA}]}
     return {
         "requestBody": {
             "required": True,
@@ -47,15 +49,14 @@ def _body_schema(item: dict[str, Any], csv_example: str) -> dict[str, Any]:
     }
 
 
-_ITEM = ReadingIn.model_json_schema()
-
-
 async def _ingest(
     request: Request, service: Service, room_id: str | None, caller: Caller
 ) -> FastJSONResponse:
-    content_type = request.headers.get("content-type", "")
     with problems_in("body"):
-        items, is_list = parse_body(await request.body(), content_type, service.options.max_batch)
+        body, media = await read_body(request, MEDIA_TYPES, "application/json")
+        items, is_list = parse_body(
+            body, media, service.options.max_batch, room_in_path=room_id is not None
+        )
     check_batch_rooms(caller, items)
     return await store_items(request, service, items, room_id, is_list=is_list)
 
@@ -72,9 +73,7 @@ _PUSH: dict[str, Any] = {
     "/rooms/{room}/readings",
     **_PUSH,
     summary="Push one reading (object) or many (array) for a room",
-    openapi_extra=_body_schema(
-        _ITEM, "value,timestamp,unit,sensor_id\n21.5,2024-03-01T12:00:00Z,,\n"
-    ),
+    openapi_extra=_body_schema("value,timestamp,unit,sensor_id\n21.5,2024-03-01T12:00:00Z,,\n"),
 )
 async def push_room_readings(
     room: RoomId, request: Request, service: Service, caller: CurrentCaller
@@ -87,7 +86,7 @@ async def push_room_readings(
     **_PUSH,
     summary="Push a batch across rooms: JSON array, CSV or NDJSON, each reading with room_id",
     openapi_extra=_body_schema(
-        _ITEM, "room_id,value,timestamp,unit,sensor_id\nkitchen,21.5,2024-03-01T12:00:00Z,C,\n"
+        "room_id,value,timestamp,unit,sensor_id\nkitchen,21.5,2024-03-01T12:00:00Z,C,\n"
     ),
 )
 async def push_readings(
@@ -159,5 +158,7 @@ def _csv_page(
         )
     headers = {}
     if next_cursor is not None:
-        headers["Link"] = f'<{request.url.include_query_params(cursor=next_cursor)}>; rel="next"'
+        # a relative reference: an absolute one would repeat whatever Host header was sent
+        query = request.url.include_query_params(cursor=next_cursor).query
+        headers["Link"] = f'<{request.url.path}?{query}>; rel="next"'
     return Response(out.getvalue(), media_type="text/csv", headers=headers)
