@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, TypeGuard
+from typing import NamedTuple, TypeGuard, overload
+
+import numpy as np
+import numpy.typing as npt
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 """Room and sensor ids."""
@@ -36,6 +40,66 @@ class Reading(NamedTuple):
     sensor_id: str | None
     timestamp_ms: int
     value: float
+
+
+SensorKey = tuple[str, str | None]
+"""(room id, sensor id) of a series; None is the anonymous sensor."""
+
+
+class ReadingColumns(Sequence[Reading]):
+    """A batch of readings as columns: each reading's series as an index into `keys`, its
+    timestamp (epoch ms) and its value (°C). Iterates as Readings, so any backend can take it;
+    the embedded store uses the columns as they are (no object per reading)."""
+
+    def __init__(
+        self,
+        keys: list[SensorKey],
+        codes: npt.NDArray[np.int64],
+        ts: npt.NDArray[np.int64],
+        values: npt.NDArray[np.float64],
+    ) -> None:
+        self.keys, self.codes, self.ts, self.values = keys, codes, ts, values
+
+    @classmethod
+    def of(cls, readings: Sequence[Reading]) -> ReadingColumns:
+        """The columns of any sequence of readings."""
+        if isinstance(readings, ReadingColumns):
+            return readings
+        index: dict[SensorKey, int] = {}
+        codes = [index.setdefault((r[0], r[1]), len(index)) for r in readings]
+        count = len(readings)
+        return cls(
+            list(index),
+            np.array(codes, np.int64),
+            np.fromiter((r[2] for r in readings), np.int64, count),
+            np.fromiter((r[3] for r in readings), np.float64, count),
+        )
+
+    def __len__(self) -> int:
+        return int(self.ts.shape[0])
+
+    @overload
+    def __getitem__(self, index: int) -> Reading: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Reading]: ...
+
+    def __getitem__(self, index: int | slice) -> Reading | Sequence[Reading]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        room, sensor = self.keys[int(self.codes[index])]
+        return Reading(room, sensor, int(self.ts[index]), float(self.values[index]))
+
+    def __iter__(self) -> Iterator[Reading]:
+        keys = self.keys
+        for code, ts, value in zip(
+            self.codes.tolist(), self.ts.tolist(), self.values.tolist(), strict=True
+        ):
+            room, sensor = keys[code]
+            yield Reading(room, sensor, ts, value)
+
+    def take(self, index: npt.NDArray[np.bool_] | npt.NDArray[np.intp]) -> ReadingColumns:
+        return ReadingColumns(self.keys, self.codes[index], self.ts[index], self.values[index])
 
 
 @dataclass(frozen=True, slots=True)

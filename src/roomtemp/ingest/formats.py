@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from roomtemp.columns import decode_json
 from roomtemp.errors import InvalidInput, Problem, TooLarge
 
 CSV_COLUMNS = ("room_id", "value", "timestamp", "unit", "sensor_id")
@@ -20,12 +21,17 @@ REQUIRED_CSV_COLUMNS = ("room_id", "value")
 
 def parse_body(body: bytes, content_type: str, max_items: int) -> tuple[list[Any], bool]:
     """Parse a body by its media type into raw items (validated later, see validation.py);
-    returns the items and whether the body was a list (errors are then located by index)."""
+    returns the items and whether the body was a list (errors are then located by index).
+    A JSON body of well-typed readings comes back as typed items (columns.TypedItems)."""
     media = content_type.split(";", 1)[0].strip().lower()
     if media in ("text/csv", "application/csv"):
         return _checked(parse_csv(_text(body)), max_items), True
     if media in ("application/x-ndjson", "application/ndjson", "application/jsonl"):
         return _checked(parse_ndjson(body), max_items), True
+    typed = decode_json(body)  # the fast path: typed items, validated as columns
+    if typed is not None:
+        items, is_list = typed
+        return (_checked(items, max_items) if is_list else items), is_list
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:

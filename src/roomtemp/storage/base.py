@@ -91,6 +91,8 @@ class StorageOptions:
     meta_refresh_seconds: float = 300.0
     meta_window_seconds: float = 86400.0
     flush_url: str | None = None
+    retention_raw_seconds: float | None = None
+    retention_rollups_seconds: float | None = None
 
 
 @dataclass(frozen=True)
