@@ -6,6 +6,7 @@ their rollups. How and why: docs/storage.md.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import sqlite3
@@ -48,7 +49,7 @@ class SqliteStorage:
         self._lock = threading.Lock()
         self.housekeeper = Housekeeper(self.hot, self.options, self._catch_up, self._blocks.clear)
         self._writer = GroupCommitWriter(
-            self._connect, self.hot, self._on_write_failure, self.housekeeper
+            self._connect, self.hot, self._catch_up, self._on_write_failure, self.housekeeper
         )
 
     async def open(self) -> None:
@@ -91,9 +92,9 @@ class SqliteStorage:
 
     def _on_write_failure(self, exc: BaseException) -> None:
         self.catalog.invalidate()
-        if isinstance(exc, sqlite3.DatabaseError | CorruptBlock) and _is_corruption(exc):
-            self.identity.problem = None
-            log.error("embedded store %s is corrupt: %s", self.path, exc)
+        if _is_corruption(exc):
+            with contextlib.suppress(StorageUnavailable):
+                self.identity.fail(f"the database file {self.path} is corrupt ({exc})")
 
     async def close(self) -> None:
         """Stop the writer, seal everything hot and leave an empty write-ahead log behind."""
@@ -275,24 +276,34 @@ class SqliteStorage:
         return result
 
     async def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
-        def run() -> T:
-            self.identity.verify()
-            conn = getattr(self._local, "conn", None)
-            if conn is None:
-                conn = self._connect()
-                self._local.conn, self._local.version = conn, -1
-                with self._lock:
-                    self._connections.append(conn)
-            version = conn.execute("PRAGMA data_version").fetchone()[0]
-            if version != self._local.version:
-                self._catch_up(conn)
-                self._local.version = version
-            return query(conn)
-
         try:
-            return await asyncio.to_thread(run)
+            return await asyncio.to_thread(self._consistent_read, query)
         except (sqlite3.Error, CorruptBlock) as exc:
             raise self._mapped(exc) from exc
+
+    def _consistent_read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `query` on one SQLite snapshot and a hot tier equal to it: the hot tier's lock is
+        held from before the snapshot is taken (no commit after it reaches the hot tier while
+        the query runs), and the hot tier catches up to the snapshot first."""
+        self.identity.verify()
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn, self._local.version = conn, -1
+            with self._lock:
+                self._connections.append(conn)
+        version = conn.execute("PRAGMA data_version").fetchone()[0]  # before the snapshot
+        with self.hot.lock:
+            conn.execute("BEGIN")
+            try:
+                conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
+                if version != self._local.version:
+                    self._catch_up(conn)
+                result = query(conn)
+            finally:
+                conn.execute("COMMIT")
+        self._local.version = version
+        return result
 
     def _mapped(self, exc: sqlite3.Error | CorruptBlock) -> RoomtempError:
         if _is_corruption(exc):

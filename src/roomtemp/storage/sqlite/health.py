@@ -24,13 +24,17 @@ class Identity:
         self.path = path
         self._opened: tuple[int, int] | None = None
         self.problem: str | None = None
+        """Once set, every read and write fails with it until the server restarts."""
 
     def remember(self) -> None:
         stat = os.stat(self.path)
         self._opened = (stat.st_dev, stat.st_ino)
 
     def verify(self) -> None:
-        """StorageUnavailable when the file is gone or is another file than the one opened."""
+        """StorageUnavailable when the file is gone, is another file than the one opened, or
+        was found corrupt."""
+        if self.problem is not None:
+            raise StorageUnavailable(f"{self.problem}; the server must be restarted")
         try:
             stat = os.stat(self.path)
         except FileNotFoundError:
@@ -39,11 +43,11 @@ class Identity:
             self.fail(f"the database file {self.path} was replaced under the running server")
 
     def fail(self, problem: str) -> None:
-        """Log (once per problem) and raise StorageUnavailable; the server must be restarted."""
-        if problem != self.problem:
+        """Log and raise StorageUnavailable, now and for every later request."""
+        if self.problem is None:
             self.problem = problem
             log.error("%s; refusing reads and writes, restart the server once it is fixed", problem)
-        raise StorageUnavailable(f"{problem}; the server must be restarted")
+        raise StorageUnavailable(f"{self.problem}; the server must be restarted")
 
 
 def quick_check(conn: sqlite3.Connection) -> str:

@@ -9,9 +9,7 @@ import numpy as np
 from roomtemp.storage.rollups.records import F64, I64
 from roomtemp.storage.sqlite import codec, schema
 from roomtemp.storage.sqlite.hot import HotTier
-from roomtemp.timeparse import MS_PER_DAY
 
-_KEYS_PER_QUERY = 500
 _DAYS_PER_STEP = 8
 
 
@@ -25,35 +23,39 @@ def series_raw(
     """Every reading of a series in [low, high), oldest first."""
     if high_ms <= low_ms:
         return empty()
-    keys = schema.day_keys(series_id, low_ms, high_ms)
-    parts = []
-    for first in range(0, len(keys), _KEYS_PER_QUERY):
-        chunk = keys[first : first + _KEYS_PER_QUERY]
-        rows = conn.execute(
-            f"SELECT raw FROM days WHERE key IN {schema.placeholders(len(chunk))} "
-            "AND raw IS NOT NULL ORDER BY key",
-            chunk,
-        ).fetchall()
-        parts += [codec.decode_block(row[0]) for row in rows]
-    parts.append(hot.series_readings(series_id, low_ms, high_ms))
-    return _within(parts, low_ms, high_ms)
+    return series_raw_first(conn, hot, series_id, (low_ms, high_ms), None)
 
 
 def series_raw_first(
-    conn: sqlite3.Connection, hot: HotTier, series_id: int, span: tuple[int, int], need: int
+    conn: sqlite3.Connection,
+    hot: HotTier,
+    series_id: int,
+    span: tuple[int, int],
+    need: int | None,
 ) -> tuple[I64, F64]:
-    """At least the first `need` readings of a series in [low, high) (all, if fewer), read a
-    few days at a time so that a page of a long range decodes only what it shows."""
+    """At least the first `need` readings of a series in [low, high) (all of them when fewer,
+    or when `need` is None), reading sealed days a few at a time: a page of a long range
+    decodes only what it shows."""
     low_ms, high_ms = span
-    found: list[tuple[I64, F64]] = []
-    count, cursor = 0, low_ms
-    while cursor < high_ms and count < need:
-        stop = min(high_ms, (cursor // MS_PER_DAY + _DAYS_PER_STEP) * MS_PER_DAY)
-        part = series_raw(conn, hot, series_id, cursor, stop)
-        found.append(part)
-        count += part[0].shape[0]
-        cursor = stop
-    return _within(found, low_ms, high_ms) if found else empty()
+    if high_ms <= low_ms:
+        return empty()
+    sid, first_key, last_key = schema.series_days(series_id, low_ms, high_ms)
+    parts = [hot.series_readings(series_id, low_ms, high_ms)]
+    count = 0
+    while need is None or count < need:
+        rows = conn.execute(
+            f"SELECT key, raw FROM days WHERE {schema.SERIES_DAYS} AND raw IS NOT NULL "
+            "ORDER BY key LIMIT ?",
+            (sid, first_key, last_key, _DAYS_PER_STEP),
+        ).fetchall()
+        for _, raw in rows:
+            block = codec.decode_block(raw)
+            parts.append(block)
+            count += block[0].shape[0]
+        if len(rows) < _DAYS_PER_STEP:
+            break
+        first_key = rows[-1][0] + 1
+    return _within(parts, low_ms, high_ms)
 
 
 def last_before(

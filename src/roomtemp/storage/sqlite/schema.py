@@ -11,7 +11,8 @@
                                       each seal round, so other processes replay it exactly
     days    (key = day << 20 | series, ...)   the day's 1d rollup as plain columns, its 5m slots
                                       (once raw has expired) and its raw block; day-major keys
-                                      make a seal append at the end of the table
+                                      make a seal append at the end of the table (an index
+                                      on the series part finds one series' days)
     hours   (key = series << 24 | period)     1h slots of 32 days, one blob
     gaps    (series_id, ts, next_ts, value)   consecutive sealed readings > gap_ms apart
 
@@ -68,6 +69,7 @@ CREATE TABLE IF NOT EXISTS days (
     last_ts INTEGER NOT NULL, last_value REAL NOT NULL, integral REAL NOT NULL,
     fives BLOB, raw BLOB
 );
+CREATE INDEX IF NOT EXISTS days_by_series ON days ((key & 1048575), key);
 CREATE TABLE IF NOT EXISTS hours (key INTEGER PRIMARY KEY, payload BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS gaps (
     series_id INTEGER NOT NULL, ts INTEGER NOT NULL, next_ts INTEGER NOT NULL,
@@ -90,6 +92,18 @@ def day_key(series: int | I64, day: int | I64) -> I64:
 
 def series_of_day_key(key: int) -> int:
     return key & (MAX_SERIES - 1)
+
+
+SERIES_DAYS = "(key & 1048575) = ? AND key BETWEEN ? AND ?"
+"""The day rows of one series in a span of days (through the index on the series part)."""
+assert MAX_SERIES - 1 == 1048575
+
+
+def series_days(series: int, low_ms: int, high_ms: int) -> tuple[int, int, int]:
+    """Parameters of SERIES_DAYS for the days touching [low, high)."""
+    first = low_ms // MS_PER_DAY + INDEX_OFFSET
+    last = (high_ms - 1) // MS_PER_DAY + INDEX_OFFSET
+    return series, (first << SERIES_BITS) | series, (last << SERIES_BITS) | series
 
 
 def day_keys(series: int, low_ms: int, high_ms: int) -> list[int]:

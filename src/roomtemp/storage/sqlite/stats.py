@@ -95,21 +95,18 @@ class StatsReader:
                 (schema.hour_key(sid, first), schema.hour_key(sid, last)),
             ).fetchall()
         else:  # 5m slots exist only where raw has expired
-            keys = schema.day_keys(sid, low, high)
             rows = self.conn.execute(
-                f"SELECT fives FROM days WHERE key IN {schema.placeholders(len(keys))} "
-                "AND fives IS NOT NULL ORDER BY key",
-                keys,
+                f"SELECT fives FROM days WHERE {schema.SERIES_DAYS} AND fives IS NOT NULL "
+                "ORDER BY key",
+                schema.series_days(sid, low, high),
             ).fetchall()
         records = slots.decode_many([row[0] for row in rows])
         return records.take(np.flatnonzero((records.start >= low) & (records.start < high)))
 
     def _day_records(self, sid: int, low: int, high: int) -> Records:
-        keys = schema.day_keys(sid, low, high)
         rows = self.conn.execute(
-            f"SELECT {_DAY_COLUMNS} FROM days WHERE key IN {schema.placeholders(len(keys))} "
-            "ORDER BY key",
-            keys,
+            f"SELECT {_DAY_COLUMNS} FROM days WHERE {schema.SERIES_DAYS} ORDER BY key",
+            schema.series_days(sid, low, high),
         ).fetchall()
         return day_rows_as_records(rows)
 

@@ -8,6 +8,7 @@ series in a few numpy calls per run. Sealed readings never stay hot, so nothing 
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 import numpy as np
 
@@ -17,6 +18,7 @@ from roomtemp.storage.sqlite.hot import WINDOW_HIGH, WINDOW_LOW, HotTier, compos
 from roomtemp.timeparse import MS_PER_DAY
 
 _CHUNK = 500
+_LONG_SPAN_DAYS = 31
 
 
 class Sums:
@@ -55,35 +57,48 @@ def summaries(
     return sums
 
 
-def _whole_days(conn: sqlite3.Connection, sums: Sums, wanted: I64, low: int, high: int) -> None:
+def _day_rows(
+    conn: sqlite3.Connection, wanted: I64, low: int, high: int, columns: str, extra: str = ""
+) -> list[tuple[Any, ...]]:
+    """Rows of the wanted series' days touching [low, high): by key lists for short spans,
+    by each series' range (through the index on the series part) for long ones."""
+    days = (high - 1) // MS_PER_DAY - low // MS_PER_DAY + 1
+    if days > _LONG_SPAN_DAYS:
+        return [
+            row
+            for sid in wanted.tolist()
+            for row in conn.execute(
+                f"SELECT key, {columns} FROM days WHERE {schema.SERIES_DAYS}{extra}",
+                schema.series_days(sid, low, high),
+            )
+        ]
     keys = [k for sid in wanted.tolist() for k in schema.day_keys(sid, low, high)]
+    found: list[tuple[Any, ...]] = []
     for first in range(0, len(keys), _CHUNK):
         chunk = keys[first : first + _CHUNK]
-        rows = conn.execute(
-            "SELECT key, count, total, minimum, maximum FROM days "
-            f"WHERE key IN {schema.placeholders(len(chunk))}",
+        found += conn.execute(
+            f"SELECT key, {columns} FROM days WHERE key IN {schema.placeholders(len(chunk))}"
+            f"{extra}",
             chunk,
         ).fetchall()
-        if rows:
-            key, count, total, minimum, maximum = (np.array(c) for c in zip(*rows, strict=True))
-            where = np.searchsorted(wanted, key.astype(np.int64) & (schema.MAX_SERIES - 1))
-            sums.fold(where, count.astype(np.int64), total, minimum, maximum)
+    return found
+
+
+def _whole_days(conn: sqlite3.Connection, sums: Sums, wanted: I64, low: int, high: int) -> None:
+    rows = _day_rows(conn, wanted, low, high, "count, total, minimum, maximum")
+    if rows:
+        key, count, total, minimum, maximum = (np.array(c) for c in zip(*rows, strict=True))
+        where = np.searchsorted(wanted, key.astype(np.int64) & (schema.MAX_SERIES - 1))
+        sums.fold(where, count.astype(np.int64), total, minimum, maximum)
 
 
 def _sealed_part(conn: sqlite3.Connection, sums: Sums, wanted: I64, lo: int, hi: int) -> None:
-    keys = [k for sid in wanted.tolist() for k in schema.day_keys(sid, lo, hi)]
-    for first in range(0, len(keys), _CHUNK):
-        chunk = keys[first : first + _CHUNK]
-        for key, raw in conn.execute(
-            f"SELECT key, raw FROM days WHERE key IN {schema.placeholders(len(chunk))} "
-            "AND raw IS NOT NULL",
-            chunk,
-        ):
-            ts, values = codec.decode_block(raw)
-            inside = values[(ts >= lo) & (ts < hi)]
-            if inside.shape[0]:
-                where = np.searchsorted(wanted, [key & (schema.MAX_SERIES - 1)])
-                sums.fold(where, *_reduced(inside, np.array([0, inside.shape[0]])))
+    for key, raw in _day_rows(conn, wanted, lo, hi, "raw", " AND raw IS NOT NULL"):
+        ts, values = codec.decode_block(raw)
+        inside = values[(ts >= lo) & (ts < hi)]
+        if inside.shape[0]:
+            where = np.searchsorted(wanted, [key & (schema.MAX_SERIES - 1)])
+            sums.fold(where, *_reduced(inside, np.array([0, inside.shape[0]])))
 
 
 def _hot(hot: HotTier, sums: Sums, wanted: I64, start: int, end: int) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from roomtemp.storage.rollups.records import F64, I64
-from roomtemp.storage.sqlite import follow, logrows
+from roomtemp.storage.sqlite import logrows
 from roomtemp.storage.sqlite.hot import HotTier, Run, sorted_run, split_keys
 
 log = logging.getLogger("roomtemp.storage.sqlite")
@@ -66,11 +66,13 @@ class GroupCommitWriter:
         self,
         connect: Callable[[], sqlite3.Connection],
         hot: HotTier,
+        catch_up: Callable[[sqlite3.Connection], None],
         on_failure: Callable[[BaseException], None],
         housekeeping: Callable[[sqlite3.Connection], None],
     ) -> None:
         self._connect = connect
         self._hot = hot
+        self._catch_up = catch_up
         self._on_failure = on_failure
         self._housekeeping = housekeeping
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
@@ -134,8 +136,8 @@ class GroupCommitWriter:
         outcomes: list[tuple[_Pending, bool, Any]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
-            follow.load_bounds(conn, self._hot, follow.catch_up(conn, self._hot))
-            outcomes = [_run_job(group, pending) for pending in jobs]
+            self._catch_up(conn)
+            outcomes = [_run_job(group, pending, self._on_failure) for pending in jobs]
             run, batch_id = self._append_log(conn, group)
             conn.execute("COMMIT")
             self.commits += 1
@@ -167,7 +169,9 @@ class GroupCommitWriter:
         return Run(run.keys, run.values, np.full(len(run), batch_id, np.int64)), batch_id
 
 
-def _run_job(group: Group, pending: _Pending) -> tuple[_Pending, bool, Any]:
+def _run_job(
+    group: Group, pending: _Pending, on_failure: Callable[[BaseException], None]
+) -> tuple[_Pending, bool, Any]:
     conn = group.conn
     conn.execute("SAVEPOINT job")
     marks = (len(group.keys), len(group.after_commit))
@@ -179,6 +183,7 @@ def _run_job(group: Group, pending: _Pending) -> tuple[_Pending, bool, Any]:
         conn.execute("ROLLBACK TO job")
         conn.execute("RELEASE job")
         del group.keys[marks[0] :], group.values[marks[0] :], group.after_commit[marks[1] :]
+        on_failure(exc)  # caches may hold what the savepoint undid (new series ids)
         return pending, False, exc
     conn.execute("RELEASE job")
     return pending, True, result
