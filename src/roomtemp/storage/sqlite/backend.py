@@ -323,12 +323,15 @@ def _is_corruption(exc: BaseException) -> bool:
 
 
 def _check_file(conn: sqlite3.Connection, path: Path) -> None:
-    """The file's header still says SQLite, and a read answers."""
-    with path.open("rb") as file:
-        header = file.read(16)
-    if header != b"SQLite format 3\x00":
-        raise sqlite3.DatabaseError("file is not a database (its header was overwritten)")
+    """A read answers, and so does a fresh connection, which reads the file's header and
+    first page from disk. (Never open the file by other means: closing any descriptor of it
+    drops every POSIX lock this process holds on it, and with them SQLite's locking.)"""
     conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+    fresh = schema.connect(str(path))
+    try:
+        fresh.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+    finally:
+        fresh.close()
 
 
 def _delete_series(conn: sqlite3.Connection, series: list[int]) -> None:

@@ -27,12 +27,14 @@ def catch_up(conn: sqlite3.Connection, hot: HotTier) -> list[int]:
     try:
         if schema.meta_value(conn, "epoch") != hot.epoch:
             return reload(conn, hot)
-        seals = conn.execute(
-            "SELECT seal_id, max_batch, pairs FROM seals WHERE seal_id > ? ORDER BY seal_id",
-            (hot.applied_seal,),
-        ).fetchall()
-        if seals and hot.applied_seal and seals[0][0] != hot.applied_seal + 1:
-            return reload(conn, hot)  # seals we never saw are gone: start again
+        seals: list[SealRow] = []
+        if _sequence(conn, "seals") > hot.applied_seal:
+            seals = conn.execute(
+                "SELECT seal_id, max_batch, pairs FROM seals WHERE seal_id > ? ORDER BY seal_id",
+                (hot.applied_seal,),
+            ).fetchall()
+            if not seals or seals[0][0] != hot.applied_seal + 1:
+                return reload(conn, hot)  # seals we never saw are gone: start again
         rows = conn.execute(
             "SELECT batch_id, payload FROM log WHERE batch_id > ? ORDER BY batch_id",
             (hot.high_water,),
@@ -62,14 +64,19 @@ def reload(conn: sqlite3.Connection, hot: HotTier) -> list[int]:
     epoch = schema.meta_value(conn, "epoch")
     rows = conn.execute("SELECT batch_id, payload FROM log ORDER BY batch_id").fetchall()
     seals = conn.execute("SELECT seal_id, max_batch, pairs FROM seals ORDER BY seal_id").fetchall()
-    high = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'log'").fetchone()
     runs = [logrows.decode(batch_id, payload) for batch_id, payload in rows]
     with hot.lock:
-        hot.reset(runs, int(high[0]) if high else 0, 0, epoch)
+        hot.reset(runs, _sequence(conn, "log"), 0, epoch)
         apply_seals(hot, seals)
-        hot.applied_seal = max((seal[0] for seal in seals), default=0)
+        hot.applied_seal = _sequence(conn, "seals")  # pruned seals touch no remaining log row
         _load_sealed_bounds(conn, hot)
     return []
+
+
+def _sequence(conn: sqlite3.Connection, table: str) -> int:
+    """The highest id a table has ever given out (AUTOINCREMENT)."""
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
+    return int(row[0]) if row else 0
 
 
 def load_bounds(conn: sqlite3.Connection, hot: HotTier, series: list[int]) -> None:

@@ -16,6 +16,7 @@ applies the same change ends in the same state.
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 
@@ -74,6 +75,11 @@ class Run:
     def take(self, index: np.ndarray) -> Run:
         return Run(self.keys[index], self.values[index], self.batches[index])
 
+    @functools.cached_property
+    def ts_min(self) -> int:
+        """The oldest timestamp in the run (computed once: runs never change)."""
+        return int(split_keys(self.keys)[1].min()) if len(self) else WINDOW_HIGH
+
 
 def sorted_run(keys: I64, values: F64, batches: I64) -> Run:
     order = np.argsort(keys, kind="stable")
@@ -128,7 +134,7 @@ class HotTier:
 
     def ts_min(self) -> int | None:
         """The oldest hot timestamp (None when nothing is hot)."""
-        firsts = [int(split_keys(r.keys)[1].min()) for r in self.runs if len(r)]
+        firsts = [run.ts_min for run in self.runs if len(run)]
         return min(firsts) if firsts else None
 
     def grow(self, series_max: int) -> None:
@@ -213,15 +219,18 @@ class HotTier:
             self.latest_ts[inside] = _NEVER
             self.latest_value[inside] = np.nan
 
-    def due_pairs(self, cut_ms: int) -> I64:
-        """Sorted pairs of every hot reading older than `cut_ms` (whole days before it)."""
+    def due_pairs(self, cut_ms: int) -> tuple[I64, I64]:
+        """Sorted pairs of every hot reading older than `cut_ms`, and their reading counts."""
         with self.lock:
             parts = []
             for run in self.runs:
-                old = split_keys(run.keys)[1] < cut_ms
-                if old.any():
-                    parts.append(np.unique(pairs_of(run.keys[old])))
-            return np.unique(np.concatenate(parts)) if parts else np.empty(0, np.int64)
+                if run.ts_min < cut_ms:
+                    old = split_keys(run.keys)[1] < cut_ms
+                    parts.append(pairs_of(run.keys[old]))
+            if not parts:
+                return np.empty(0, np.int64), np.empty(0, np.int64)
+            pairs, counts = np.unique(np.concatenate(parts), return_counts=True)
+            return pairs, counts.astype(np.int64)
 
     def series_readings(self, series_id: int, low_ms: int, high_ms: int) -> tuple[I64, F64]:
         """Hot readings of one series in [low, high), oldest first."""

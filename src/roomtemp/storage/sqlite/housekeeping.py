@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from roomtemp.storage.rollups.records import I64
 from roomtemp.storage.sqlite import retention, schema, sealer
 from roomtemp.storage.sqlite.hot import HotTier
 from roomtemp.storage.sqlite.options import EmbeddedOptions
@@ -35,49 +36,60 @@ class Housekeeper:
         self._catch_up, self._on_sealed = catch_up, on_sealed
         self._next_seal = 0
         self._next_retention = 0
+        self._due: tuple[I64, I64] | None = None
         self.seal_rounds = 0
 
-    def __call__(self, conn: sqlite3.Connection) -> None:
+    def __call__(self, conn: sqlite3.Connection) -> bool:
+        """At most one bounded round of work; True when more is due right away."""
         now = self.options.clock()
-        if now >= self._next_seal:
+        if self._due is None and now >= self._next_seal:
+            # what is due now, sealed over the next rounds; readings arriving meanwhile wait
+            # for the next list, so a day being backfilled is re-encoded at most once a second
             self._next_seal = now + self.options.seal_every_ms
             cut = (now - self.options.seal_after_ms) // MS_PER_DAY * MS_PER_DAY
-            while self.seal_round(conn, cut) and self.options.clock() < self._next_seal:
-                pass
+            self._list_due(cut)
+        if self._due is not None:
+            self.seal_round(conn)
         if now >= self._next_retention:
             self._next_retention = now + self.options.retention_every_ms
             self.expire(conn, now)
+        return self._due is not None
 
-    def seal_round(self, conn: sqlite3.Connection, cut_ms: int) -> bool:
-        """Seal up to one round of pairs with readings before `cut_ms`; True if any was due."""
+    def _list_due(self, cut_ms: int) -> None:
         oldest = self.hot.ts_min()
-        if oldest is None or oldest >= cut_ms:
-            return False
+        if oldest is not None and oldest < cut_ms:
+            pairs, counts = self.hot.due_pairs(cut_ms)
+            self._due = (pairs, counts) if pairs.shape[0] else None
+
+    def seal_round(self, conn: sqlite3.Connection) -> None:
+        """Seal the next pairs of the due list, up to `seal_round` readings (one pair at least)."""
+        assert self._due is not None
+        pairs, counts = self._due
+        take = max(1, int(np.searchsorted(np.cumsum(counts), self.options.seal_round, "right")))
+        self._due = (pairs[take:], counts[take:]) if take < pairs.shape[0] else None
         conn.execute("BEGIN IMMEDIATE")
         try:
             self._catch_up(conn)
-            pairs = self.hot.due_pairs(cut_ms)[: self.options.seal_round]
-            done = sealer.seal(conn, self.hot, pairs, schema.GAP_MS) if pairs.shape[0] else None
+            done = sealer.seal(conn, self.hot, pairs[:take], schema.GAP_MS)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
+            self._due = None
             raise
-        if done is None:
-            return False
         with self.hot.lock:
             self.hot.remove_pairs(done.pairs, np.full(done.pairs.shape[0], done.max_batch))
             self.hot.applied_seal = max(self.hot.applied_seal, done.seal_id)
         self.seal_rounds += 1
         self._on_sealed()
-        return True
 
     def seal_everything(self, conn: sqlite3.Connection) -> None:
         """A clean stop: every hot reading sealed (a partial day is merged again later), the
         log and the write-ahead log emptied, freed pages returned to the file system."""
-        while self.seal_round(conn, schema.day_start(schema.INDEX_OFFSET * 2)):
-            pass
+        self._list_due(schema.day_start(schema.INDEX_OFFSET * 2))
+        while self._due is not None:
+            self.seal_round(conn)
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        conn.execute("PRAGMA incremental_vacuum").fetchall()
+        conn.executescript("PRAGMA incremental_vacuum;")  # execute() frees one page only
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     def expire(self, conn: sqlite3.Connection, now: int) -> None:
@@ -99,4 +111,4 @@ class Housekeeper:
                 log.info("retention: %d rows of the embedded store expired", count)
             if step is retention.expire_raw and count >= retention.ROUND:
                 self._next_retention = now
-        conn.execute("PRAGMA incremental_vacuum").fetchall()
+        conn.executescript("PRAGMA incremental_vacuum;")  # execute() frees one page only

@@ -32,7 +32,6 @@ SERIES_LAST = """
                       last_ts = max(coalesce(last_ts, ?2), ?2)
     WHERE series_id = ?1
 """
-SEALS_KEPT = 10_000
 
 
 @dataclass(frozen=True)
@@ -71,15 +70,16 @@ def seal(conn: sqlite3.Connection, hot: HotTier, pairs: I64, gap_ms: int) -> Sea
 
 
 def record(conn: sqlite3.Connection, pairs: I64, max_batch: int, readings: int) -> Sealed:
-    """Note a seal in `seals` for other processes, and forget seals no log row needs."""
+    """Note a seal in `seals` for other processes, and forget seals no log row needs any more
+    (every log row they could filter is gone: a reload never needs them)."""
     cursor = conn.execute(
         "INSERT INTO seals (max_batch, pairs) VALUES (?, ?)", (max_batch, pairs.tobytes())
     )
     seal_id = int(cursor.lastrowid or 0)
     oldest = conn.execute("SELECT min(batch_id) FROM log").fetchone()[0]
     conn.execute(
-        "DELETE FROM seals WHERE seal_id < ? AND (max_batch < ? OR seal_id < ?)",
-        (seal_id, oldest if oldest is not None else max_batch + 1, seal_id - SEALS_KEPT),
+        "DELETE FROM seals WHERE seal_id < ? AND max_batch < ?",
+        (seal_id, oldest if oldest is not None else max_batch + 1),
     )
     return Sealed(seal_id, pairs, max_batch, readings)
 

@@ -68,7 +68,7 @@ class GroupCommitWriter:
         hot: HotTier,
         catch_up: Callable[[sqlite3.Connection], None],
         on_failure: Callable[[BaseException], None],
-        housekeeping: Callable[[sqlite3.Connection], None],
+        housekeeping: Callable[[sqlite3.Connection], bool],
     ) -> None:
         self._connect = connect
         self._hot = hot
@@ -98,12 +98,13 @@ class GroupCommitWriter:
 
     def _run(self) -> None:
         conn = self._connect()
+        busy = False
         try:
             while True:
                 try:
-                    first = self._queue.get(timeout=_IDLE_SECONDS)
+                    first = self._queue.get(timeout=0 if busy else _IDLE_SECONDS)
                 except queue.Empty:
-                    self._tidy(conn)
+                    busy = self._tidy(conn)
                     continue
                 if first is None:
                     return
@@ -118,18 +119,20 @@ class GroupCommitWriter:
                         break
                     group.append(nxt)
                 self._commit_group(conn, group)
-                self._tidy(conn)
+                busy = self._tidy(conn)
         finally:
             conn.close()
 
-    def _tidy(self, conn: sqlite3.Connection) -> None:
+    def _tidy(self, conn: sqlite3.Connection) -> bool:
+        """One bounded round of housekeeping; True when more is due at once."""
         try:
-            self._housekeeping(conn)
+            return self._housekeeping(conn)
         except Exception as exc:  # retried next round; reported, never silent
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             log.error("embedded store housekeeping failed (retried): %s", exc)
             self._on_failure(exc)
+            return False
 
     def _commit_group(self, conn: sqlite3.Connection, jobs: list[_Pending]) -> None:
         group = Group(conn)
