@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.engines, tests.processes
 
 from figures import Figure, Results, print_table
 from phases import big_store, engine_phase, roomtemp_phase, single_readings

@@ -133,7 +133,10 @@ class RoomMeta:
 
 @dataclass(slots=True)
 class Aggregate:
-    """Sum, count, min and max of the readings in one bucket (all sensors of a room).
+    """Sum, count, min and max of the readings in one bucket (all sensors of a room), and what
+    the time-weighted mean and the coverage are made of: the held values' integral (°C x ms),
+    the sensors' total held time, the time at least one sensor held a value, and the bucket's
+    length inside the range (ms). Zero where a backend does not compute them.
 
     Not frozen: a year of hourly buckets builds thousands, and frozen init costs twice as much.
     """
@@ -144,10 +147,61 @@ class Aggregate:
     count: int
     minimum: float
     maximum: float
+    integral: float = 0.0
+    held_ms: float = 0.0
+    covered_ms: float = 0.0
+    length_ms: int = 0
 
     @property
     def mean(self) -> float:
         return self.total / self.count
+
+    @property
+    def mean_time_weighted(self) -> float | None:
+        return self.integral / self.held_ms if self.held_ms > 0 else None
+
+    @property
+    def coverage(self) -> float | None:
+        return self.covered_ms / self.length_ms if self.length_ms > 0 else None
+
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+
+class AggregateColumns(Sequence[Aggregate]):
+    """A room's buckets holding readings as columns (no object per bucket until asked), and
+    `totals`: the whole range at once, including the held time and coverage of buckets
+    without readings (a reading held into them), for the summary."""
+
+    def __init__(self, start: I64, end: I64, sums: dict[str, np.ndarray], totals: Aggregate):
+        self.start, self.end, self.sums, self.totals = start, end, sums, totals
+
+    def __len__(self) -> int:
+        return int(self.start.shape[0])
+
+    @overload
+    def __getitem__(self, index: int) -> Aggregate: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Aggregate]: ...
+
+    def __getitem__(self, index: int | slice) -> Aggregate | Sequence[Aggregate]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        return next(iter(self._rows(slice(index, index + 1 if index != -1 else None))))
+
+    def __iter__(self) -> Iterator[Aggregate]:
+        return iter(self._rows(slice(None)))
+
+    def _rows(self, part: slice) -> list[Aggregate]:
+        columns = [self.start[part].tolist(), self.end[part].tolist()]
+        columns += [self.sums[name][part].tolist() for name in AGGREGATE_SUMS]
+        return [Aggregate(*row) for row in zip(*columns, strict=True)]
+
+
+AGGREGATE_SUMS = ("total", "count", "minimum", "maximum", "integral", "held", "covered", "length")
+"""The columns of AggregateColumns.sums, in Aggregate's field order."""
 
 
 @dataclass(frozen=True)

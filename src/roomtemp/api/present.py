@@ -7,8 +7,10 @@ route declares (mypy checks every key), so what is sent is what the OpenAPI sche
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import orjson
 from fastapi.responses import Response
 
@@ -19,9 +21,10 @@ from roomtemp.api.models import (
     SummaryOut,
     TemperatureOut,
 )
-from roomtemp.domain import Aggregate, Reading
+from roomtemp.domain import Aggregate, AggregateColumns, Reading
 from roomtemp.service import RoomView, Summary, Temperature
 from roomtemp.timeparse import format_timestamp as ts
+from roomtemp.timeparse import format_timestamps
 from roomtemp.units import Unit, from_celsius
 
 
@@ -89,8 +92,10 @@ def reading_out(reading: Reading, unit: Unit) -> ReadingOut:
     }
 
 
-def buckets_out(aggregates: list[Aggregate], unit: Unit) -> list[BucketOut]:
+def buckets_out(aggregates: Sequence[Aggregate], unit: Unit) -> list[BucketOut]:
     """Buckets as JSON, converted to `unit`."""
+    if isinstance(aggregates, AggregateColumns):
+        return _columns_out(aggregates, unit)
     convert = _identity if unit is Unit.celsius else functools.partial(from_celsius, unit=unit)
     return [
         {
@@ -102,6 +107,23 @@ def buckets_out(aggregates: list[Aggregate], unit: Unit) -> list[BucketOut]:
             "count": a.count,
         }
         for a in aggregates
+    ]
+
+
+def _columns_out(found: AggregateColumns, unit: Unit) -> list[BucketOut]:
+    """Buckets from columns: times formatted and values converted a column at a time."""
+    sums = found.sums
+    texts = format_timestamps(np.concatenate((found.start, found.end)))
+    starts, ends = texts[: len(found)], texts[len(found) :]
+    columns = (
+        from_celsius(sums["total"] / sums["count"], unit).tolist(),
+        from_celsius(sums["minimum"], unit).tolist(),
+        from_celsius(sums["maximum"], unit).tolist(),
+        sums["count"].tolist(),
+    )
+    return [
+        {"start": s, "end": e, "mean": m, "min": lo, "max": hi, "count": n}
+        for s, e, m, lo, hi, n in zip(starts, ends, *columns, strict=True)
     ]
 
 

@@ -63,10 +63,11 @@ class Storage(Protocol):
 
     async def aggregate(
         self, room_ids: Sequence[str], buckets: Sequence[Bucket]
-    ) -> dict[str, list[Aggregate]]:
+    ) -> Mapping[str, Sequence[Aggregate]]:
         """Per room, one Aggregate per bucket holding readings in `[clip_start, clip_end)`.
 
         Buckets without readings are left out; aggregates carry the bucket's aligned bounds.
+        A backend may answer AggregateColumns (with the whole range's totals).
         """
 
 

@@ -41,7 +41,10 @@ class Records:
 
     def take(self, index: Index) -> Records:
         """The records at `index` (positions or a mask)."""
-        return Records(*(getattr(self, f.name)[index] for f in fields(self)))
+        return Records(*(getattr(self, name)[index] for name in _FIELDS))
+
+
+_FIELDS = tuple(f.name for f in fields(Records))
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ def concat(parts: list[Records]) -> Records:
         return empty_records()
     if len(parts) == 1:
         return parts[0]
-    return Records(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Records)))
+    return Records(*(np.concatenate([getattr(p, name) for p in parts]) for name in _FIELDS))
 
 
 def by_time(records: Records) -> Records:

@@ -17,8 +17,18 @@ from typing import TypeVar
 
 import numpy as np
 
-from roomtemp.domain import Aggregate, Reading, ReadingsPage, RoomMeta, SensorLatest, WriteResult
+from roomtemp.domain import (
+    AGGREGATE_SUMS,
+    Aggregate,
+    AggregateColumns,
+    Reading,
+    ReadingsPage,
+    RoomMeta,
+    SensorLatest,
+    WriteResult,
+)
 from roomtemp.errors import RoomtempError, StorageError, StorageUnavailable
+from roomtemp.storage.rollups.timeweighted import BucketSums
 from roomtemp.storage.sqlite import follow, logrows, migrate_v1, reads, schema, stats, summaries
 from roomtemp.storage.sqlite.catalog import Catalog
 from roomtemp.storage.sqlite.codec import CorruptBlock
@@ -28,7 +38,7 @@ from roomtemp.storage.sqlite.housekeeping import Housekeeper
 from roomtemp.storage.sqlite.options import EmbeddedOptions
 from roomtemp.storage.sqlite.writer import Group, GroupCommitWriter
 from roomtemp.storage.sqlite.writes import BlockCache, write_job
-from roomtemp.timeparse import Bucket
+from roomtemp.timeparse import Bucket, BucketColumns
 
 log = logging.getLogger("roomtemp.storage.sqlite")
 T = TypeVar("T")
@@ -207,7 +217,7 @@ class SqliteStorage:
 
     async def aggregate(
         self, room_ids: Sequence[str], buckets: Sequence[Bucket]
-    ) -> dict[str, list[Aggregate]]:
+    ) -> dict[str, Sequence[Aggregate]]:
         if not buckets:
             return {}
         if len(buckets) == 1 and len(room_ids) > 1:
@@ -216,7 +226,7 @@ class SqliteStorage:
 
     def _summaries(
         self, conn: sqlite3.Connection, room_ids: Sequence[str], bucket: Bucket
-    ) -> dict[str, list[Aggregate]]:
+    ) -> dict[str, Sequence[Aggregate]]:
         owners = sorted(
             (sid, room) for room in room_ids for _, sid in self.catalog.rooms.get(room, [])
         )
@@ -240,29 +250,20 @@ class SqliteStorage:
 
     def _buckets(
         self, conn: sqlite3.Connection, room_ids: Sequence[str], buckets: Sequence[Bucket]
-    ) -> dict[str, list[Aggregate]]:
-        edges = np.array([b.start_ms for b in buckets] + [buckets[-1].end_ms], np.int64)
+    ) -> dict[str, Sequence[Aggregate]]:
+        if isinstance(buckets, BucketColumns):
+            edges = buckets.edges
+        else:
+            edges = np.array([b.start_ms for b in buckets] + [buckets[-1].end_ms], np.int64)
         start, end = buckets[0].clip_start_ms, buckets[-1].clip_end_ms
         reader = stats.StatsReader(conn, self.hot, schema.GAP_MS)
-        found = {}
+        found: dict[str, Sequence[Aggregate]] = {}
         for room in room_ids:
             series = [sid for _, sid in self.catalog.rooms.get(room, [])]
-            if not series:
-                continue
-            sums = reader.room(series, edges, start, end, 900_000)
-            kept = np.flatnonzero(sums.count > 0).tolist()
-            if kept:
-                found[room] = [
-                    Aggregate(
-                        buckets[i].start_ms,
-                        buckets[i].end_ms,
-                        float(sums.total[i]),
-                        int(sums.count[i]),
-                        float(sums.minimum[i]),
-                        float(sums.maximum[i]),
-                    )
-                    for i in kept
-                ]
+            if series:
+                sums = reader.room(series, edges, start, end, self.options.stale_after_ms)
+                if sums.count.any():
+                    found[room] = columns_of(sums, edges)
         return found
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -311,6 +312,18 @@ class SqliteStorage:
         if isinstance(exc, sqlite3.OperationalError):
             return StorageUnavailable(f"SQLite is unavailable: {exc}", retry_after_seconds=1)
         return StorageError(f"SQLite failed: {exc}")
+
+
+def columns_of(sums: BucketSums, edges: np.ndarray) -> AggregateColumns:
+    """The buckets holding readings as columns, with the whole range's totals."""
+    kept = np.flatnonzero(sums.count > 0)
+    arrays = {name: getattr(sums, name)[kept] for name in AGGREGATE_SUMS}
+    totals = Aggregate(
+        int(edges[0]), int(edges[-1]), float(sums.total.sum()), int(sums.count.sum()),
+        float(sums.minimum.min()), float(sums.maximum.max()), float(sums.integral.sum()),
+        float(sums.held.sum()), float(sums.covered.sum()), int(sums.length.sum()),
+    )  # fmt: skip
+    return AggregateColumns(edges[:-1][kept], edges[1:][kept], arrays, totals)
 
 
 def _is_corruption(exc: BaseException) -> bool:

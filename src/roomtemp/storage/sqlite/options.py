@@ -29,6 +29,8 @@ class EmbeddedOptions:
     retention_raw_ms: int | None = None
     retention_rollups_ms: int | None = None
     retention_every_ms: int = 600_000
+    stale_after_ms: int = 900_000
+    """ROOMTEMP_STALE_AFTER: how long a reading holds its value (time-weighted mean, coverage)."""
     clock: Clock = wall_clock_ms
 
 

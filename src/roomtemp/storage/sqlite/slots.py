@@ -21,7 +21,7 @@ from collections import defaultdict
 import numpy as np
 import numpy.typing as npt
 
-from roomtemp.storage.rollups.records import F64, I64, Records, concat, empty_records
+from roomtemp.storage.rollups.records import F64, I64, Records, concat
 from roomtemp.storage.sqlite.codec import CorruptBlock, planes, scale_of, unzigzag, zigzag
 
 VERSION = 1
@@ -35,7 +35,6 @@ _KINDS: dict[int, type[np.unsignedinteger]] = {
     8: np.uint64,
 }
 Grid = npt.NDArray[np.float64]
-_Item = tuple[int, int, bytes]  # order in the request, period start, decompressed body
 
 
 def encode(records: Records, period_start: int, width_ms: int, slots: int) -> bytes:
@@ -78,9 +77,9 @@ def _fields(records: Records, factor: float, mode: int) -> Grid:
 
 
 def decode_many(blobs: list[bytes]) -> Records:
-    """The non-empty slots of many periods, in the order given (periods sorted by time)."""
-    groups: dict[tuple[int, int, int, int, int], list[_Item]] = defaultdict(list)
-    for order, blob in enumerate(blobs):
+    """The non-empty slots of many periods (blobs of non-overlapping periods), by time."""
+    groups: dict[tuple[int, int, int, int, int], list[tuple[int, bytes]]] = defaultdict(list)
+    for blob in blobs:
         try:
             version, mode, decimals, width, slots, start, slot_width = _HEADER.unpack_from(blob)
             body = zlib.decompress(blob[_HEADER.size :])
@@ -88,38 +87,31 @@ def decode_many(blobs: list[bytes]) -> Records:
             raise CorruptBlock(f"rollup slots do not decode: {exc}") from exc
         if version != VERSION or len(body) != FIELDS * slots * (8 if mode == FLOAT else width):
             raise CorruptBlock(f"rollup slots of unknown version {version} or size")
-        groups[(mode, decimals, width, slots, slot_width)].append((order, start, body))
-    parts: list[tuple[int, Records]] = []
-    for key, items in groups.items():
-        parts += _decode_group(*key, items)
-    parts.sort(key=lambda part: part[0])
-    return concat([records for _, records in parts]) if parts else empty_records()
+        groups[(mode, decimals, width, slots, slot_width)].append((start, body))
+    parts = [_decode_group(*key, items) for key, items in groups.items()]
+    if len(parts) == 1:
+        return parts[0]  # blobs come in time order, and so do their slots
+    records = concat(parts)
+    return records.take(np.argsort(records.start, kind="stable"))
 
 
 def _decode_group(
-    mode: int, decimals: int, width: int, slots: int, slot_width: int, items: list[_Item]
-) -> list[tuple[int, Records]]:
+    mode: int, decimals: int, width: int, slots: int, slot_width: int,
+    items: list[tuple[int, bytes]],
+) -> Records:  # fmt: skip
     count = len(items)
-    raw = np.frombuffer(b"".join(body for _, _, body in items), np.uint8)
+    raw = np.frombuffer(b"".join(body for _, body in items), np.uint8)
     if mode == FLOAT:
         grid = raw.view(np.float64).reshape(count, FIELDS, slots)
     else:
         planes_ = raw.reshape(count, width, FIELDS * slots).transpose(0, 2, 1).copy()
         coded = planes_.view(_KINDS[width]).reshape(count, FIELDS, slots).astype(np.uint64)
         grid = np.cumsum(unzigzag(coded), axis=2).astype(np.float64)
-    starts = np.array([start for _, start, _ in items], np.int64)
+    starts = np.array([start for start, _ in items], np.int64)
     which, slot = np.nonzero(grid[:, 0, :] > 0)
     fields = grid[which, :, slot].T
     bucket = starts[which] + slot.astype(np.int64) * slot_width
-    records = _records(fields, bucket, 10.0**decimals, mode)
-    if count == 1:
-        return [(items[0][0], records)]
-    bounds = np.searchsorted(which, np.arange(count + 1))
-    return [
-        (items[i][0], records.take(np.arange(bounds[i], bounds[i + 1])))
-        for i in range(count)
-        if bounds[i + 1] > bounds[i]
-    ]
+    return _records(fields, bucket, 10.0**decimals, mode)
 
 
 def _records(fields: Grid, bucket: I64, factor: float, mode: int) -> Records:

@@ -9,7 +9,6 @@ readings. Records then go through the exact time-weighted maths of storage.rollu
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
 
 import numpy as np
 
@@ -35,11 +34,11 @@ _DAY_COLUMNS = (
 )
 
 
-def tier_for(edges: Sequence[int]) -> int:
+def tier_for(edges: I64) -> int:
     """The coarsest tier width dividing every interior edge (0: raw readings only)."""
     inner = edges[1:-1]
     for width in (MS_PER_DAY, HOUR_MS, FIVE_MS):
-        if all(edge % width == 0 for edge in inner):
+        if not np.any(inner % width):
             return width
     return 0
 
@@ -54,7 +53,7 @@ class StatsReader:
         self, series: list[int], edges: I64, start: int, end: int, stale_ms: int
     ) -> BucketSums:
         """Sums of every bucket [edges[k], edges[k+1]) clipped to [start, end)."""
-        tier = tier_for(edges.tolist()) if stale_ms >= self.gap_ms else 0
+        tier = tier_for(edges) if stale_ms >= self.gap_ms else 0
         inputs = [self._input(sid, start, end, tier, stale_ms) for sid in series]
         return bucket_sums(inputs, edges, start, end, stale_ms)
 
