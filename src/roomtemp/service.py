@@ -86,12 +86,15 @@ class StatsQuery:
 
 @dataclass(frozen=True)
 class Summary:
-    """Mean, min, max and count over many buckets; None values when count is 0."""
+    """Mean, min, max and count over many buckets (None values when count is 0), and the
+    time-weighted mean and coverage of the whole range where the backend gives them."""
 
     mean: float | None
     minimum: float | None
     maximum: float | None
     count: int
+    mean_time_weighted: float | None = None
+    coverage: float | None = None
 
 
 class RoomService:
@@ -259,8 +262,11 @@ def summarise(aggregates: Sequence[Aggregate]) -> Summary:
     if isinstance(aggregates, AggregateColumns):
         totals = aggregates.totals
         if not totals.count:
-            return Summary(None, None, None, 0)
-        return Summary(totals.mean, totals.minimum, totals.maximum, totals.count)
+            return Summary(None, None, None, 0, totals.mean_time_weighted, totals.coverage)
+        return Summary(
+            totals.mean, totals.minimum, totals.maximum, totals.count,
+            totals.mean_time_weighted, totals.coverage,
+        )  # fmt: skip
     count = sum(a.count for a in aggregates)
     if count == 0:
         return Summary(None, None, None, 0)

@@ -18,6 +18,7 @@ from roomtemp.api.models import (
     BucketOut,
     ReadingOut,
     RoomOut,
+    StatsSummaryOut,
     SummaryOut,
     TemperatureOut,
 )
@@ -105,6 +106,8 @@ def buckets_out(aggregates: Sequence[Aggregate], unit: Unit) -> list[BucketOut]:
             "min": convert(a.minimum),
             "max": convert(a.maximum),
             "count": a.count,
+            "mean_time_weighted": _convert(a.mean_time_weighted, unit),
+            "coverage": a.coverage,
         }
         for a in aggregates
     ]
@@ -115,16 +118,31 @@ def _columns_out(found: AggregateColumns, unit: Unit) -> list[BucketOut]:
     sums = found.sums
     texts = format_timestamps(np.concatenate((found.start, found.end)))
     starts, ends = texts[: len(found)], texts[len(found) :]
+    held, length = sums["held"], sums["length"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weighted = np.where(held > 0, sums["integral"] / held, np.nan)
+        coverage = np.where(length > 0, sums["covered"] / length, np.nan)
     columns = (
         from_celsius(sums["total"] / sums["count"], unit).tolist(),
         from_celsius(sums["minimum"], unit).tolist(),
         from_celsius(sums["maximum"], unit).tolist(),
         sums["count"].tolist(),
+        _nulls(from_celsius(weighted, unit)),
+        _nulls(coverage),
     )
     return [
-        {"start": s, "end": e, "mean": m, "min": lo, "max": hi, "count": n}
-        for s, e, m, lo, hi, n in zip(starts, ends, *columns, strict=True)
-    ]
+        {"start": s, "end": e, "mean": m, "min": lo, "max": hi, "count": n,
+         "mean_time_weighted": tw, "coverage": c}
+        for s, e, m, lo, hi, n, tw, c in zip(starts, ends, *columns, strict=True)
+    ]  # fmt: skip
+
+
+def _nulls(values: np.ndarray) -> list[float | None]:
+    """A column as floats, NaN (nothing held, no length) as None."""
+    found: list[float | None] = values.tolist()
+    if np.isnan(values).any():
+        found = [None if v != v else v for v in found]  # NaN is the one float unequal to itself
+    return found
 
 
 def _identity(value: float) -> float:
@@ -137,4 +155,13 @@ def summary_out(summary: Summary, unit: Unit) -> SummaryOut:
         "min": _convert(summary.minimum, unit),
         "max": _convert(summary.maximum, unit),
         "count": summary.count,
+    }
+
+
+def stats_summary_out(summary: Summary, unit: Unit) -> StatsSummaryOut:
+    """A room's summary: plain figures, time-weighted mean and coverage."""
+    return {
+        **summary_out(summary, unit),
+        "mean_time_weighted": _convert(summary.mean_time_weighted, unit),
+        "coverage": summary.coverage,
     }

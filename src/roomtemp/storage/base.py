@@ -94,6 +94,8 @@ class StorageOptions:
     flush_url: str | None = None
     retention_raw_seconds: float | None = None
     retention_rollups_seconds: float | None = None
+    stale_after_seconds: float = 900.0
+    """How long a reading holds its value (time-weighted means and coverage)."""
 
 
 @dataclass(frozen=True)

@@ -262,8 +262,7 @@ class SqliteStorage:
             series = [sid for _, sid in self.catalog.rooms.get(room, [])]
             if series:
                 sums = reader.room(series, edges, start, end, self.options.stale_after_ms)
-                if sums.count.any():
-                    found[room] = columns_of(sums, edges)
+                found[room] = columns_of(sums, edges)  # with no reading, coverage is still known
         return found
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -320,7 +319,8 @@ def columns_of(sums: BucketSums, edges: np.ndarray) -> AggregateColumns:
     arrays = {name: getattr(sums, name)[kept] for name in AGGREGATE_SUMS}
     totals = Aggregate(
         int(edges[0]), int(edges[-1]), float(sums.total.sum()), int(sums.count.sum()),
-        float(sums.minimum.min()), float(sums.maximum.max()), float(sums.integral.sum()),
+        float(sums.minimum.min(initial=np.inf)), float(sums.maximum.max(initial=-np.inf)),
+        float(sums.integral.sum()),
         float(sums.held.sum()), float(sums.covered.sum()), int(sums.length.sum()),
     )  # fmt: skip
     return AggregateColumns(edges[:-1][kept], edges[1:][kept], arrays, totals)

@@ -43,4 +43,5 @@ def options_from(options: StorageOptions) -> EmbeddedOptions:
     return EmbeddedOptions(
         retention_raw_ms=ms(options.retention_raw_seconds),
         retention_rollups_ms=ms(options.retention_rollups_seconds),
+        stale_after_ms=round(options.stale_after_seconds * 1000),
     )
