@@ -80,7 +80,7 @@ def bucket_sums(
         _add_intervals(sums, links, edges)
         if len(series) > 1:
             covering += [_internal_intervals(one.records, one.gaps, stale_ms), links]
-    covered = sums.held if len(series) == 1 else _union_durations(covering, edges)
+    covered = _union_durations(covering, edges) if len(series) > 1 else sums.held
     sums.covered[:] = covered
     return sums
 
