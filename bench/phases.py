@@ -13,6 +13,7 @@ import httpx
 from tests.engines import Engine
 
 import direct
+import weighted
 from figures import Results
 from floors import file_bytes, fsync_ms, sqlite_commits_per_second, storage_ingest
 from harness import Meter, Server, profiled, rss_mb
@@ -51,10 +52,35 @@ def engine_phase(
                 requests = direct.hourly("year", year.start_ms, year.end_ms)
                 _query(results, "hourly_year", kind, direct.query_ms(engine, requests, sizes.runs),
                        sizes, year)  # fmt: skip
+                _weighted_on_engine(engine, kind, year, folder, results)
             size = direct.bytes_on_disk(engine, len(workload.rows))
             results.put(f"bytes_{workload.name}", kind, size, **_bytes(workload))
         finally:
             engine.stop()
+
+
+def _weighted_on_engine(
+    engine: Engine, kind: str, year: Workload, folder: Path, results: Results
+) -> None:
+    """Hourly stats with time-weighted figures through roomtemp's Prometheus backend, for
+    growing ranges: time, engine queries, samples read."""
+    under = 0
+    for days, ms, queries, samples in weighted.engine_ranges(engine, "year", year.end_ms, folder):
+        print(f"  {kind}: {days} days of hourly tw stats: {ms:,.0f} ms, {queries} queries, "
+              f"{samples:,} samples")  # fmt: skip
+        if ms < 1000:
+            under = days
+        results.put(f"tw_{days}", kind, ms, unit="ms", higher_is_better=False,
+                    what=f"roomtemp on the engine: hourly stats with tw, {days} days",
+                    note=f"{queries} queries, {samples:,} samples")  # fmt: skip
+    results.put(
+        "tw_under",
+        kind,
+        under,
+        unit="days",
+        higher_is_better=True,
+        what="roomtemp on the engine: longest range of hourly tw stats under 1 s",
+    )
 
 
 def _engine_queries(
@@ -113,6 +139,13 @@ def roomtemp_phase(
                                                  params, sizes.runs))  # fmt: skip
             _query(results, "hourly_year", "roomtemp", ms, sizes, year)
         server.stop()
+        if workload is year:
+            full, plain = weighted.embedded_ratio(server.database, "year", year.start_ms,
+                                                  year.end_ms, sizes.runs)  # fmt: skip
+            results.put("tw_cost", "roomtemp", full / plain, unit="x plain",
+                        what="hourly stats over the year with tw + coverage vs plain sums, "
+                        "storage layer", higher_is_better=False, aim="<= 1.5",
+                        note=f"{full:.1f} ms with, {plain:.1f} ms without")  # fmt: skip
         size = file_bytes(server.database) / len(workload.rows)
         results.put(f"bytes_{workload.name}", "roomtemp", size, **_bytes(workload))
     results.put("fsync", "roomtemp", fsync_ms(folder), what="floor: write 4 KB + fsync",
@@ -195,7 +228,7 @@ def big_store(folder: Path, sizes: Sizes, results: Results) -> None:
     minutes = sizes.big_minutes
     end = now_minute()
     server = Server.start(folder, 1, "big")
-    batch_minutes = max(1, sizes.batch // sizes.big_series)
+    batch_minutes = max(1, 10 * sizes.batch // sizes.big_series)  # what matters here is the store
     with httpx.Client(base_url=server.url, timeout=120) as client:
         for first in range(0, minutes, batch_minutes):
             body = [

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,6 +126,8 @@ class HotTier:
         self.high_water = 0
         self.applied_seal = 0
         self.epoch = -1
+        self.arrivals: deque[tuple[int, float]] = deque()
+        """(batch id, monotonic time it was added): which batches have settled."""
         self.bound = np.full(0, _NEVER, np.int64)
         self.latest_ts = np.full(0, _NEVER, np.int64)
         self.latest_value = np.full(0, np.nan)
@@ -154,6 +158,7 @@ class HotTier:
             self.high_water = batch_id
             if not len(run):
                 return
+            self.arrivals.append((batch_id, time.monotonic()))
             self.remaining[batch_id] = len(run)
             self.runs.append(run)
             while len(self.runs) >= 2 and len(self.runs[-2]) <= 2 * len(self.runs[-1]):
@@ -219,18 +224,36 @@ class HotTier:
             self.latest_ts[inside] = _NEVER
             self.latest_value[inside] = np.nan
 
-    def due_pairs(self, cut_ms: int) -> tuple[I64, I64]:
-        """Sorted pairs of every hot reading older than `cut_ms`, and their reading counts."""
+    def settled(self, seconds: float) -> int:
+        """The newest batch added at least `seconds` ago (0: none)."""
         with self.lock:
-            parts = []
+            horizon = time.monotonic() - seconds
+            while len(self.arrivals) > 1 and self.arrivals[1][1] <= horizon:
+                self.arrivals.popleft()
+            if self.arrivals and self.arrivals[0][1] <= horizon:
+                return self.arrivals[0][0]
+            return 0 if self.arrivals else self.high_water
+
+    def due_pairs(self, cut_ms: int, settled_batch: int) -> tuple[I64, I64]:
+        """Sorted pairs of hot readings older than `cut_ms` whose readings all came in batches
+        up to `settled_batch` (a day still being filled waits), and their reading counts."""
+        with self.lock:
+            pairs_parts, batch_parts = [], []
             for run in self.runs:
                 if run.ts_min < cut_ms:
                     old = split_keys(run.keys)[1] < cut_ms
-                    parts.append(pairs_of(run.keys[old]))
-            if not parts:
+                    pairs_parts.append(pairs_of(run.keys[old]))
+                    batch_parts.append(run.batches[old])
+            if not pairs_parts:
                 return np.empty(0, np.int64), np.empty(0, np.int64)
-            pairs, counts = np.unique(np.concatenate(parts), return_counts=True)
-            return pairs, counts.astype(np.int64)
+            pairs, batches = np.concatenate(pairs_parts), np.concatenate(batch_parts)
+            order = np.argsort(pairs, kind="stable")
+            pairs, batches = pairs[order], batches[order]
+            starts = np.flatnonzero(np.diff(pairs, prepend=pairs[0] - 1))
+            newest = np.maximum.reduceat(batches, starts)
+            counts = np.diff(np.append(starts, pairs.shape[0]))
+            ready = newest <= settled_batch
+            return pairs[starts][ready], counts[ready].astype(np.int64)
 
     def series_readings(self, series_id: int, low_ms: int, high_ms: int) -> tuple[I64, F64]:
         """Hot readings of one series in [low, high), oldest first."""

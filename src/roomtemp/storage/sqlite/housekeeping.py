@@ -55,10 +55,11 @@ class Housekeeper:
             self.expire(conn, now)
         return self._due is not None
 
-    def _list_due(self, cut_ms: int) -> None:
+    def _list_due(self, cut_ms: int, settle_seconds: float | None = None) -> None:
         oldest = self.hot.ts_min()
         if oldest is not None and oldest < cut_ms:
-            pairs, counts = self.hot.due_pairs(cut_ms)
+            settle = self.options.settle_seconds if settle_seconds is None else settle_seconds
+            pairs, counts = self.hot.due_pairs(cut_ms, self.hot.settled(settle))
             self._due = (pairs, counts) if pairs.shape[0] else None
 
     def seal_round(self, conn: sqlite3.Connection) -> None:
@@ -85,7 +86,7 @@ class Housekeeper:
     def seal_everything(self, conn: sqlite3.Connection) -> None:
         """A clean stop: every hot reading sealed (a partial day is merged again later), the
         log and the write-ahead log emptied, freed pages returned to the file system."""
-        self._list_due(schema.day_start(schema.INDEX_OFFSET * 2))
+        self._list_due(schema.day_start(schema.INDEX_OFFSET * 2), settle_seconds=0)
         while self._due is not None:
             self.seal_round(conn)
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()

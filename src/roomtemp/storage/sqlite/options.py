@@ -23,6 +23,9 @@ class EmbeddedOptions:
     seal_after_ms: int = 26 * 3_600_000
     """A day is sealed once it ended this long ago, so the last 24 h stay in memory."""
     seal_every_ms: int = 1000
+    settle_seconds: float = 5.0
+    """A day is sealed once no reading of it arrived for this long (a day being backfilled is
+    then encoded once, not every second while it fills)."""
     seal_round: int = 16_000
     """Most readings one seal round moves (whole (series, day) pairs, at least one), so no
     write waits long behind it: about 10 to 20 ms of work."""
