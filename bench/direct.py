@@ -3,6 +3,8 @@ as Prometheus sends it), the PromQL queries that answer each question, bytes on 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import statistics
 import time
 from collections.abc import Sequence
@@ -102,8 +104,12 @@ def bytes_on_disk(engine: Engine, samples: int) -> float:
 
 
 def _size(folder: Path, skip: tuple[str, ...]) -> int:
+    """Bytes of the files under `folder` (os.walk: the engine may remove temporary folders
+    while it runs)."""
     total = 0
-    for path in folder.rglob("*"):
-        if path.is_file() and not any(part in skip for part in path.relative_to(folder).parts):
-            total += path.stat().st_size
+    for root, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if name not in skip]
+        for name in files:
+            with contextlib.suppress(FileNotFoundError):
+                total += (Path(root) / name).stat().st_size
     return total

@@ -7,6 +7,7 @@ migrate_v1.py   format 1 (a row per reading) to format 2, series by series
 writer.py       group commit on one writer thread
 writes.py       the write job of a batch: exact duplicate and conflict checks
 hot.py          the hot tier: readings not sealed yet, in memory, in a few sorted runs
+keys.py         the hot tier's composite key (series, timestamp) in one int64
 logrows.py      the log rows the hot tier is made of
 follow.py       keeping the hot tier equal to the log across processes
 sealer.py       finished days into compressed day rows with their rollups
@@ -16,6 +17,8 @@ codec.py        raw blocks: delta-of-delta timestamps, exact scaled values, zlib
 slots.py        rollup records as slot grids (1h per 32 days, 5m per day)
 raw.py          raw readings of a series: sealed blocks merged with the hot tier
 reads.py        rooms, latest readings, pages of raw readings
+rooms.py        room metadata and room deletion, as write jobs
+aggregates.py   a room's buckets as columns, or one summary per room
 stats.py        bucket statistics from the tiers
 summaries.py    count, sum, min, max per series over one range, many series at once
 catalog.py      series ids by (room, sensor)

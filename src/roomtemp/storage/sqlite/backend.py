@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import sqlite3
 import threading
@@ -15,30 +14,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-import numpy as np
-
-from roomtemp.domain import (
-    AGGREGATE_SUMS,
-    Aggregate,
-    AggregateColumns,
-    Reading,
-    ReadingsPage,
-    RoomMeta,
-    SensorLatest,
-    WriteResult,
-)
+from roomtemp.domain import Aggregate, Reading, ReadingsPage, RoomMeta, SensorLatest, WriteResult
 from roomtemp.errors import RoomtempError, StorageError, StorageUnavailable
-from roomtemp.storage.rollups.timeweighted import BucketSums
-from roomtemp.storage.sqlite import follow, logrows, migrate_v1, reads, schema, stats, summaries
+from roomtemp.storage.sqlite import aggregates, follow, migrate_v1, reads, rooms, schema
 from roomtemp.storage.sqlite.catalog import Catalog
 from roomtemp.storage.sqlite.codec import CorruptBlock
 from roomtemp.storage.sqlite.health import Identity, quick_check
-from roomtemp.storage.sqlite.hot import HotTier, split_keys
+from roomtemp.storage.sqlite.hot import HotTier
 from roomtemp.storage.sqlite.housekeeping import Housekeeper
 from roomtemp.storage.sqlite.options import EmbeddedOptions
 from roomtemp.storage.sqlite.writer import Group, GroupCommitWriter
 from roomtemp.storage.sqlite.writes import BlockCache, write_job
-from roomtemp.timeparse import Bucket, BucketColumns
+from roomtemp.timeparse import Bucket
 
 log = logging.getLogger("roomtemp.storage.sqlite")
 T = TypeVar("T")
@@ -146,34 +133,14 @@ class SqliteStorage:
         return result
 
     async def put_room(self, meta: RoomMeta) -> bool:
-        def job(group: Group) -> bool:
-            conn = group.conn
-            is_new = conn.execute("SELECT 1 FROM rooms WHERE room_id = ?", (meta.room_id,))
-            created = is_new.fetchone() is None
-            conn.execute(
-                """INSERT INTO rooms VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (room_id) DO UPDATE SET name = excluded.name,
-                    building = excluded.building, floor = excluded.floor, labels = excluded.labels,
-                    comfort_min = excluded.comfort_min, comfort_max = excluded.comfort_max""",
-                (meta.room_id, meta.name, meta.building, meta.floor,
-                 json.dumps(meta.labels, sort_keys=True), meta.comfort.min_celsius,
-                 meta.comfort.max_celsius),
-            )  # fmt: skip
-            return created
-
-        result: bool = await self._submit(job)
+        result: bool = await self._submit(lambda group: rooms.put_room(group.conn, meta))
         return result
 
     async def delete_room(self, room_id: str) -> bool:
         def job(group: Group) -> bool:
-            conn = group.conn
             gone = [sid for _, sid in self.catalog.rooms.get(room_id, [])]
-            _delete_series(conn, gone)
-            conn.execute("DELETE FROM series WHERE room_id = ?", (room_id,))
-            deleted = conn.execute("DELETE FROM rooms WHERE room_id = ?", (room_id,)).rowcount
-            conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'epoch'")
             group.after_commit.append(lambda: self._forget(gone))
-            return bool(deleted)
+            return rooms.delete_room(group.conn, room_id, gone)
 
         result: bool = await self._submit(job)
         return result
@@ -220,50 +187,15 @@ class SqliteStorage:
     ) -> dict[str, Sequence[Aggregate]]:
         if not buckets:
             return {}
+        hot, catalog = self.hot, self.catalog
         if len(buckets) == 1 and len(room_ids) > 1:
-            return await self._read(lambda conn: self._summaries(conn, room_ids, buckets[0]))
-        return await self._read(lambda conn: self._buckets(conn, room_ids, buckets))
-
-    def _summaries(
-        self, conn: sqlite3.Connection, room_ids: Sequence[str], bucket: Bucket
-    ) -> dict[str, Sequence[Aggregate]]:
-        owners = sorted(
-            (sid, room) for room in room_ids for _, sid in self.catalog.rooms.get(room, [])
+            return await self._read(
+                lambda conn: aggregates.per_room_summaries(conn, hot, catalog, room_ids, buckets[0])
+            )
+        stale_ms = self.options.stale_after_ms
+        return await self._read(
+            lambda conn: aggregates.room_buckets(conn, hot, catalog, room_ids, buckets, stale_ms)
         )
-        sums = summaries.summaries(
-            conn, self.hot, [sid for sid, _ in owners], bucket.clip_start_ms, bucket.clip_end_ms
-        )
-        per_room: dict[str, list[float]] = {}
-        for (_, room), count, total, low, high in zip(
-            owners, sums.count.tolist(), sums.total.tolist(), sums.minimum.tolist(),
-            sums.maximum.tolist(), strict=True,
-        ):  # fmt: skip
-            if count:
-                acc = per_room.setdefault(room, [0, 0.0, low, high])
-                acc[0] += count
-                acc[1] += total
-                acc[2], acc[3] = min(acc[2], low), max(acc[3], high)
-        return {
-            room: [Aggregate(bucket.start_ms, bucket.end_ms, a[1], int(a[0]), a[2], a[3])]
-            for room, a in per_room.items()
-        }
-
-    def _buckets(
-        self, conn: sqlite3.Connection, room_ids: Sequence[str], buckets: Sequence[Bucket]
-    ) -> dict[str, Sequence[Aggregate]]:
-        if isinstance(buckets, BucketColumns):
-            edges = buckets.edges
-        else:
-            edges = np.array([b.start_ms for b in buckets] + [buckets[-1].end_ms], np.int64)
-        start, end = buckets[0].clip_start_ms, buckets[-1].clip_end_ms
-        reader = stats.StatsReader(conn, self.hot, schema.GAP_MS)
-        found: dict[str, Sequence[Aggregate]] = {}
-        for room in room_ids:
-            series = [sid for _, sid in self.catalog.rooms.get(room, [])]
-            if series:
-                sums = reader.room(series, edges, start, end, self.options.stale_after_ms)
-                found[room] = columns_of(sums, edges)  # with no reading, coverage is still known
-        return found
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -313,19 +245,6 @@ class SqliteStorage:
         return StorageError(f"SQLite failed: {exc}")
 
 
-def columns_of(sums: BucketSums, edges: np.ndarray) -> AggregateColumns:
-    """The buckets holding readings as columns, with the whole range's totals."""
-    kept = np.flatnonzero(sums.count > 0)
-    arrays = {name: getattr(sums, name)[kept] for name in AGGREGATE_SUMS}
-    totals = Aggregate(
-        int(edges[0]), int(edges[-1]), float(sums.total.sum()), int(sums.count.sum()),
-        float(sums.minimum.min(initial=np.inf)), float(sums.maximum.max(initial=-np.inf)),
-        float(sums.integral.sum()),
-        float(sums.held.sum()), float(sums.covered.sum()), int(sums.length.sum()),
-    )  # fmt: skip
-    return AggregateColumns(edges[:-1][kept], edges[1:][kept], arrays, totals)
-
-
 def _is_corruption(exc: BaseException) -> bool:
     if isinstance(exc, CorruptBlock):
         return True
@@ -345,27 +264,3 @@ def _check_file(conn: sqlite3.Connection, path: Path) -> None:
         fresh.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
     finally:
         fresh.close()
-
-
-def _delete_series(conn: sqlite3.Connection, series: list[int]) -> None:
-    """Every stored reading of these series: day rows, hours blobs, gaps and log readings."""
-    for sid in series:
-        conn.execute("DELETE FROM days WHERE (key & ?) = ?", (schema.MAX_SERIES - 1, sid))
-        conn.execute("DELETE FROM hours WHERE key >> ? = ?", (schema.PERIOD_BITS, sid))
-        conn.execute("DELETE FROM gaps WHERE series_id = ?", (sid,))
-    if series:
-        _rewrite_log_without(conn, series)
-
-
-def _rewrite_log_without(conn: sqlite3.Connection, series: list[int]) -> None:
-    gone = np.array(series, np.int64)
-    for batch_id, payload in conn.execute("SELECT batch_id, payload FROM log").fetchall():
-        run = logrows.decode(batch_id, payload)
-        keep = ~np.isin(split_keys(run.keys)[0], gone)
-        if keep.all():
-            continue
-        if keep.any():
-            payload = logrows.encode(run.keys[keep], run.values[keep])
-            conn.execute("UPDATE log SET payload = ? WHERE batch_id = ?", (payload, batch_id))
-        else:
-            conn.execute("DELETE FROM log WHERE batch_id = ?", (batch_id,))

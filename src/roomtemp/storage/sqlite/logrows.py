@@ -14,7 +14,8 @@ import numpy as np
 
 from roomtemp.storage.rollups.records import F64, I64
 from roomtemp.storage.sqlite.codec import CorruptBlock
-from roomtemp.storage.sqlite.hot import Run, composite, split_keys
+from roomtemp.storage.sqlite.hot import Run
+from roomtemp.storage.sqlite.keys import composite, split_keys
 
 _HEADER = struct.Struct("<II")
 

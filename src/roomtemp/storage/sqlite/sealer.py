@@ -18,7 +18,8 @@ import numpy as np
 
 from roomtemp.storage.rollups.records import F64, I64, Records, concat, long_gaps, rollup
 from roomtemp.storage.sqlite import codec, schema, slots
-from roomtemp.storage.sqlite.hot import HotTier, split_keys
+from roomtemp.storage.sqlite.hot import HotTier
+from roomtemp.storage.sqlite.keys import split_keys
 from roomtemp.timeparse import MS_PER_DAY
 
 HOUR_MS = schema.HOUR_MS

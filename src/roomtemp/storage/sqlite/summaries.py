@@ -14,7 +14,8 @@ import numpy as np
 
 from roomtemp.storage.rollups.records import F64, I64
 from roomtemp.storage.sqlite import codec, schema
-from roomtemp.storage.sqlite.hot import WINDOW_HIGH, WINDOW_LOW, HotTier, composite
+from roomtemp.storage.sqlite.hot import HotTier
+from roomtemp.storage.sqlite.keys import WINDOW_HIGH, WINDOW_LOW, composite
 from roomtemp.timeparse import MS_PER_DAY
 
 _CHUNK = 500

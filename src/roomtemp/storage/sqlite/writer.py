@@ -24,7 +24,8 @@ import numpy as np
 
 from roomtemp.storage.rollups.records import F64, I64
 from roomtemp.storage.sqlite import logrows
-from roomtemp.storage.sqlite.hot import HotTier, Run, sorted_run, split_keys
+from roomtemp.storage.sqlite.hot import HotTier, Run, sorted_run
+from roomtemp.storage.sqlite.keys import split_keys
 
 log = logging.getLogger("roomtemp.storage.sqlite")
 

@@ -14,7 +14,8 @@ from roomtemp.errors import ConflictingReading
 from roomtemp.storage.rollups.records import F64, I64
 from roomtemp.storage.sqlite import schema, sealer
 from roomtemp.storage.sqlite.catalog import Catalog
-from roomtemp.storage.sqlite.hot import HotTier, composite, in_window, lookup
+from roomtemp.storage.sqlite.hot import HotTier, lookup
+from roomtemp.storage.sqlite.keys import composite, in_window
 from roomtemp.storage.sqlite.writer import Group
 
 BlockCache = dict[int, tuple[I64, F64] | None]
