@@ -249,11 +249,9 @@ class HotTier:
     def reset(self, runs: list[Run], high_water: int, applied_seal: int, epoch: int) -> None:
         """Start again from a full reload of the log."""
         with self.lock:
+            # one log row a run: its length is the count of its batch still hot
+            self.remaining = {int(run.batches[0]): len(run) for run in runs if len(run)}
             self.runs = [merge(runs)] if runs else []
-            self.remaining = {}
-            for run in self.runs:
-                batches, counts = np.unique(run.batches, return_counts=True)
-                self.remaining = dict(zip(batches.tolist(), counts.tolist(), strict=True))
             self.high_water, self.applied_seal, self.epoch = high_water, applied_seal, epoch
             self.bound[:] = _NEVER
             self.latest_ts[:] = _NEVER
