@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, TypeGuard, overload
+from typing import NamedTuple, TypeGuard, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -42,11 +42,36 @@ class Reading(NamedTuple):
     value: float
 
 
+Item = TypeVar("Item")
+
+
+class Columnar(Sequence[Item]):
+    """A sequence kept as columns (numpy arrays): one item is built only when asked for
+    (`_item`); subclasses iterate a column at a time."""
+
+    @overload
+    def __getitem__(self, index: int) -> Item: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Item]: ...
+
+    def __getitem__(self, index: int | slice) -> Item | Sequence[Item]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        size = len(self)
+        if not -size <= index < size:
+            raise IndexError(index)
+        return self._item(index % size)
+
+    def _item(self, index: int) -> Item:
+        raise NotImplementedError
+
+
 SensorKey = tuple[str, str | None]
 """(room id, sensor id) of a series; None is the anonymous sensor."""
 
 
-class ReadingColumns(Sequence[Reading]):
+class ReadingColumns(Columnar[Reading]):
     """A batch of readings as columns: each reading's series as an index into `keys`, its
     timestamp (epoch ms) and its value (°C). Iterates as Readings, so any backend can take it;
     the embedded store uses the columns as they are (no object per reading)."""
@@ -78,15 +103,7 @@ class ReadingColumns(Sequence[Reading]):
     def __len__(self) -> int:
         return int(self.ts.shape[0])
 
-    @overload
-    def __getitem__(self, index: int) -> Reading: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Reading]: ...
-
-    def __getitem__(self, index: int | slice) -> Reading | Sequence[Reading]:
-        if isinstance(index, slice):
-            return list(self)[index]
+    def _item(self, index: int) -> Reading:
         room, sensor = self.keys[int(self.codes[index])]
         return Reading(room, sensor, int(self.ts[index]), float(self.values[index]))
 
@@ -169,7 +186,7 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 
-class AggregateColumns(Sequence[Aggregate]):
+class AggregateColumns(Columnar[Aggregate]):
     """A room's buckets holding readings as columns (no object per bucket until asked), and
     `totals`: the whole range at once, including the held time and coverage of buckets
     without readings (a reading held into them), for the summary."""
@@ -180,16 +197,8 @@ class AggregateColumns(Sequence[Aggregate]):
     def __len__(self) -> int:
         return int(self.start.shape[0])
 
-    @overload
-    def __getitem__(self, index: int) -> Aggregate: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Aggregate]: ...
-
-    def __getitem__(self, index: int | slice) -> Aggregate | Sequence[Aggregate]:
-        if isinstance(index, slice):
-            return list(self)[index]
-        return next(iter(self._rows(slice(index, index + 1 if index != -1 else None))))
+    def _item(self, index: int) -> Aggregate:
+        return self._rows(slice(index, index + 1))[0]
 
     def __iter__(self) -> Iterator[Aggregate]:
         return iter(self._rows(slice(None)))

@@ -6,14 +6,16 @@ import functools
 import itertools
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import NamedTuple, overload
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import numpy.typing as npt
+
+from roomtemp.domain import Columnar
 
 MS_PER_SECOND = 1000
 MS_PER_DAY = 86_400_000
@@ -188,7 +190,7 @@ class Bucket(NamedTuple):
     clip_end_ms: int
 
 
-class BucketColumns(Sequence[Bucket]):
+class BucketColumns(Columnar[Bucket]):
     """Contiguous buckets as their n + 1 edges and the range they are clipped to; a Bucket
     tuple is made only when one is asked for (a year of hourly buckets is 8,760)."""
 
@@ -198,18 +200,7 @@ class BucketColumns(Sequence[Bucket]):
     def __len__(self) -> int:
         return int(self.edges.shape[0]) - 1
 
-    @overload
-    def __getitem__(self, index: int) -> Bucket: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Bucket]: ...
-
-    def __getitem__(self, index: int | slice) -> Bucket | Sequence[Bucket]:
-        if isinstance(index, slice):
-            return list(self)[index]
-        if not -len(self) <= index < len(self):
-            raise IndexError(index)
-        index %= len(self)
+    def _item(self, index: int) -> Bucket:
         low, high = int(self.edges[index]), int(self.edges[index + 1])
         return Bucket(low, high, max(low, self.clip_start_ms), min(high, self.clip_end_ms))
 
