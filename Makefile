@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck pytest bench lock clean stack
+.PHONY: run test lint typecheck pytest bench bench-quick lock clean stack
 
 # the service alone: what `make run` needs
 $(STAMP): pyproject.toml constraints.txt
@@ -38,8 +38,12 @@ test: lint typecheck pytest
 stack: $(STAMP)
 	deploy/stack/run.sh
 
+# the issue's workload through roomtemp and straight into Prometheus and VictoriaMetrics
 bench: $(DEV_STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-quick: $(DEV_STAMP)
+	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)
 
 lock: $(DEV_STAMP)
 	{ echo '# Exact versions every install uses (make run, make test, CI); refresh with: make lock'; \

@@ -59,15 +59,15 @@ class Server:
     started: ServerProcess
 
     @classmethod
-    def start(cls, folder: Path, workers: int) -> Server:
-        """`roomtemp serve` on a fresh SQLite file, ready to answer."""
-        database = folder / "bench.sqlite3"
+    def start(cls, folder: Path, workers: int, name: str = "bench") -> Server:
+        """`roomtemp serve` on a SQLite file (fresh unless it exists), ready to answer."""
+        database = folder / f"{name}.sqlite3"
         settings = {
             "ROOMTEMP_STORAGE": f"sqlite:///{database}",
             "ROOMTEMP_WORKERS": str(workers),
             "ROOMTEMP_LOG_LEVEL": "warning",
         }
-        started = ServerProcess(settings, folder / "server.log")
+        started = ServerProcess(settings, folder / f"{name}.log")
         started.wait_ready("/readyz")
         return cls(started.url, database, started.process, started)
 
@@ -142,3 +142,17 @@ def profiled(server: Server, folder: Path | None, name: str) -> Iterator[None]:
     finally:
         recorder.send_signal(signal.SIGINT)
         recorder.wait(timeout=60)
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (uvicorn workers), in MB."""
+    total = 0
+    for child in [pid, *_children(pid)]:
+        try:
+            status = Path(f"/proc/{child}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024

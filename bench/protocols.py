@@ -20,9 +20,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 from tests.brokers import running_mosquitto
 from tests.processes import ServerProcess
 
+from figures import Results
 from harness import Meter, Server, process_cpu_seconds  # puts the repository on the path
 from loads import post_batches
-from table import Row
+from sizes import Sizes
 
 MINUTE_S = 60
 START_S = 1_700_000_000
@@ -87,58 +88,54 @@ class Rate:
     cpu: float
 
 
-def protocol_rows(
-    server: Server, readings: int, batch: int, clients: int, folder: Path
-) -> list[Row]:
-    """The JSON / line protocol comparison, then MQTT (when Mosquitto is installed)."""
-    rates = format_rates(server, readings, batch, clients)
+def protocol_phase(folder: Path, sizes: Sizes, results: Results) -> None:
+    """The JSON / line protocol comparison on one server, then MQTT (when Mosquitto is here)."""
+    server = Server.start(folder / "protocols", 1)
+    try:
+        rates = format_rates(server, sizes.protocol_readings, sizes.batch, clients=4)
+    finally:
+        server.stop()
     json_cpu = statistics.median(r.cpu for r in rates["json"])
     line_cpu = statistics.median(r.cpu for r in rates["line protocol"])
-    json_wall = statistics.median(r.wall for r in rates["json"])
-    line_wall = statistics.median(r.wall for r in rates["line protocol"])
     runs = ", ".join(
         f"{j.cpu:,.0f} / {lp.cpu:,.0f}"
         for j, lp in zip(rates["json"], rates["line protocol"], strict=True)
     )
-    print(f"readings per server CPU-second, {ROUNDS} rounds (JSON / line protocol): {runs}")
-    rows = [
-        Row(
-            f"batch ingest, line protocol, 1 room, {batch}/request (readings per server CPU-s)",
-            f"{line_cpu:,.0f} ({line_cpu / json_cpu:.2f} x JSON)",
-            f"JSON, same readings, same run: {json_cpu:,.0f}",
-            ">= JSON",
-            line_cpu >= json_cpu * 0.97,  # within the run-to-run noise of one machine
-            f"medians of {ROUNDS} alternating rounds (JSON / line protocol: {runs}); wall "
-            f"clock {line_wall:,.0f}/s vs JSON {json_wall:,.0f}/s",
-        )
-    ]
-    return rows + mqtt_rows(readings // 5, folder)
+    about = {"unit": "readings per server CPU-s", "higher_is_better": True}
+    results.put("json_cpu", "roomtemp", json_cpu, what="batch ingest, JSON, 1 room", **about)
+    results.put(
+        "line_cpu",
+        "roomtemp",
+        line_cpu,
+        what="batch ingest, line protocol, same readings",
+        aim=">= JSON",
+        note=f"{line_cpu / json_cpu:.2f}x JSON; medians of {ROUNDS} alternating rounds "
+        f"(JSON / line protocol: {runs})",
+        **about,
+    )
+    mqtt_phase(sizes.protocol_readings // 5, folder, results)
 
 
-def mqtt_rows(messages: int, folder: Path) -> list[Row]:
+def mqtt_phase(messages: int, folder: Path, results: Results) -> None:
     """Messages/s through Mosquitto into a `roomtemp serve` running the bridge on a fresh store,
     one reading a message, for Mosquitto's default in-flight window (20) and a wide one."""
     if shutil.which("mosquitto") is None:
         print("mosquitto is not installed (apt-get install mosquitto): no MQTT figures")
-        return []
-    rows = []
+        return
     for inflight in (20, 1000):
         place = folder / f"mqtt-{inflight}"
         with running_mosquitto(place, inflight) as broker:
             rate, cpu = _mqtt_rate(broker.url, broker.port, messages, place)
-        print(f"MQTT, in-flight {inflight}: {rate:,.0f} messages/s; {cpu:,.0f}/server CPU-s")
-        rows.append(
-            Row(
-                f"MQTT ingest, QoS 1, broker in-flight window {inflight} (messages/s)",
-                f"{rate:,.0f}",
-                "single-reading POSTs below",
-                "",
-                None,
-                f"{messages:,} messages of one reading, each acknowledged after its commit; "
-                f"{cpu:,.0f} messages per server CPU-second",
-            )
+        results.put(
+            f"mqtt_{inflight}",
+            "roomtemp",
+            rate,
+            what=f"MQTT ingest, QoS 1, broker in-flight window {inflight}",
+            unit="messages/s",
+            higher_is_better=True,
+            note=f"{messages:,} messages of one reading, each acknowledged after its commit; "
+            f"{cpu:,.0f} messages per server CPU-second",
         )
-    return rows
 
 
 def _mqtt_rate(url: str, port: int, messages: int, folder: Path) -> tuple[float, float]:

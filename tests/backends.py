@@ -5,12 +5,15 @@ A backend whose engine is missing skips with the reason, or fails when ROOMTEMP_
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from roomtemp.config import Settings
+from roomtemp.domain import Reading, WriteResult
 from roomtemp.storage import Storage, open_storage
+from roomtemp.storage.sqlite import EmbeddedOptions, SqliteStorage
 from roomtemp.wiring import open_configured_storage
 from tests.engines import Engine, start_engine
 
@@ -18,6 +21,34 @@ from tests.engines import Engine, start_engine
 @asynccontextmanager
 async def sqlite_backend(tmp_path: Path) -> AsyncIterator[Storage]:
     storage = await open_storage(f"sqlite:///{tmp_path / 'contract.sqlite3'}")
+    try:
+        yield storage
+    finally:
+        await storage.close()
+
+
+class SealingSqliteStorage(SqliteStorage):
+    """The embedded store with every write sealed before it returns (as another process
+    sealing would), so reads go through the sealed tiers: day blocks and rollups."""
+
+    async def write(self, readings: Sequence[Reading]) -> WriteResult:
+        result = await super().write(readings)
+        await asyncio.to_thread(self.seal_now)
+        return result
+
+    def seal_now(self) -> None:
+        conn = self._connect()
+        try:
+            self.housekeeper.seal_everything(conn)
+        finally:
+            conn.close()
+
+
+@asynccontextmanager
+async def sealing_sqlite_backend(tmp_path: Path) -> AsyncIterator[Storage]:
+    options = EmbeddedOptions(seal_every_ms=10**12)  # the writer never seals by itself
+    storage = SealingSqliteStorage(tmp_path / "sealing.sqlite3", options)
+    await storage.open()
     try:
         yield storage
     finally:
@@ -53,6 +84,7 @@ def _engine_backend(kind: str) -> Callable[[Path], AbstractAsyncContextManager[S
 
 BACKENDS: dict[str, Callable[[Path], AbstractAsyncContextManager[Storage]]] = {
     "sqlite": sqlite_backend,
+    "sqlite-sealed": sealing_sqlite_backend,
     "prometheus": _engine_backend("prometheus"),
     "victoriametrics": _engine_backend("victoriametrics"),
 }

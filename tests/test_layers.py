@@ -9,13 +9,14 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "roomtemp"
 
-DOMAIN = {"domain", "errors", "units", "timeparse"}
+DOMAIN = {"domain", "errors", "units", "timeparse", "columns"}
 BELOW_SERVICE = DOMAIN | {"validation", "storage", "ingest"}
 ALLOWED: dict[str, set[str]] = {
     "domain": DOMAIN,
     "errors": DOMAIN,
     "units": DOMAIN,
     "timeparse": DOMAIN,
+    "columns": DOMAIN,
     "config": DOMAIN,
     "validation": DOMAIN,
     "ingest": DOMAIN | {"ingest"},

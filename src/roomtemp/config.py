@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     prometheus_flush_url: str | None = Field(
         None, description="URL fetched after each write to make it searchable at once (tests)"
     )
+    retention_raw: float | None = Field(
+        None, gt=0, description="embedded store: seconds (or 30d) raw readings are kept; unset: all"
+    )
+    retention_rollups: float | None = Field(
+        None, gt=0, description="embedded store: seconds (or 10y) rollups are kept; unset: all"
+    )
     spool_dir: str = Field("./data/spool", description="outage spool directory")
     spool_max_bytes: int = Field(256 * 1024 * 1024, ge=4096, description="outage spool bound")
 
@@ -143,6 +149,8 @@ class Settings(BaseSettings):
         "prometheus_horizon",
         "prometheus_meta_refresh",
         "prometheus_meta_window",
+        "retention_raw",
+        "retention_rollups",
         mode="before",
     )
     @classmethod
@@ -157,5 +165,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"ROOMTEMP_MIN_CELSIUS ({self.min_celsius}) must be below "
                 f"ROOMTEMP_MAX_CELSIUS ({self.max_celsius})"
+            )
+        raw, rollups = self.retention_raw, self.retention_rollups
+        if raw is not None and rollups is not None and rollups < raw:
+            raise ValueError(
+                f"ROOMTEMP_RETENTION_ROLLUPS ({rollups:g} s) must be at least "
+                f"ROOMTEMP_RETENTION_RAW ({raw:g} s): stats over old ranges come from the rollups"
             )
         return self

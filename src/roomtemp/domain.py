@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, TypeGuard
+from typing import NamedTuple, TypeGuard, TypeVar, overload
+
+import numpy as np
+import numpy.typing as npt
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 """Room and sensor ids."""
@@ -39,6 +43,83 @@ class Reading(NamedTuple):
     value: float
 
 
+Item = TypeVar("Item")
+
+
+class Columnar(Sequence[Item]):
+    """A sequence kept as columns (numpy arrays): one item is built only when asked for
+    (`_item`); subclasses iterate a column at a time."""
+
+    @overload
+    def __getitem__(self, index: int) -> Item: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Item]: ...
+
+    def __getitem__(self, index: int | slice) -> Item | Sequence[Item]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        size = len(self)
+        if not -size <= index < size:
+            raise IndexError(index)
+        return self._item(index % size)
+
+    def _item(self, index: int) -> Item:
+        raise NotImplementedError
+
+
+SensorKey = tuple[str, str | None]
+"""(room id, sensor id) of a series; None is the anonymous sensor."""
+
+
+class ReadingColumns(Columnar[Reading]):
+    """A batch of readings as columns: each reading's series as an index into `keys`, its
+    timestamp (epoch ms) and its value (°C). Iterates as Readings, so any backend can take it;
+    the embedded store uses the columns as they are (no object per reading)."""
+
+    def __init__(
+        self,
+        keys: list[SensorKey],
+        codes: npt.NDArray[np.int64],
+        ts: npt.NDArray[np.int64],
+        values: npt.NDArray[np.float64],
+    ) -> None:
+        self.keys, self.codes, self.ts, self.values = keys, codes, ts, values
+
+    @classmethod
+    def of(cls, readings: Sequence[Reading]) -> ReadingColumns:
+        """The columns of any sequence of readings."""
+        if isinstance(readings, ReadingColumns):
+            return readings
+        index: dict[SensorKey, int] = {}
+        codes = [index.setdefault((r[0], r[1]), len(index)) for r in readings]
+        count = len(readings)
+        return cls(
+            list(index),
+            np.array(codes, np.int64),
+            np.fromiter((r[2] for r in readings), np.int64, count),
+            np.fromiter((r[3] for r in readings), np.float64, count),
+        )
+
+    def __len__(self) -> int:
+        return int(self.ts.shape[0])
+
+    def _item(self, index: int) -> Reading:
+        room, sensor = self.keys[int(self.codes[index])]
+        return Reading(room, sensor, int(self.ts[index]), float(self.values[index]))
+
+    def __iter__(self) -> Iterator[Reading]:
+        keys = self.keys
+        for code, ts, value in zip(
+            self.codes.tolist(), self.ts.tolist(), self.values.tolist(), strict=True
+        ):
+            room, sensor = keys[code]
+            yield Reading(room, sensor, ts, value)
+
+    def take(self, index: npt.NDArray[np.bool_] | npt.NDArray[np.intp]) -> ReadingColumns:
+        return ReadingColumns(self.keys, self.codes[index], self.ts[index], self.values[index])
+
+
 @dataclass(frozen=True, slots=True)
 class SensorLatest:
     """The newest reading of one sensor of a room."""
@@ -70,7 +151,10 @@ class RoomMeta:
 
 @dataclass(slots=True)
 class Aggregate:
-    """Sum, count, min and max of the readings in one bucket (all sensors of a room).
+    """Sum, count, min and max of the readings in one bucket (all sensors of a room), and what
+    the time-weighted mean and the coverage are made of: the held values' integral (°C x ms),
+    the sensors' total held time, the time at least one sensor held a value, and the bucket's
+    length inside the range (ms). Zero where a backend does not compute them.
 
     Not frozen: a year of hourly buckets builds thousands, and frozen init costs twice as much.
     """
@@ -81,10 +165,53 @@ class Aggregate:
     count: int
     minimum: float
     maximum: float
+    integral: float = 0.0
+    held_ms: float = 0.0
+    covered_ms: float = 0.0
+    length_ms: int = 0
 
     @property
     def mean(self) -> float:
         return self.total / self.count
+
+    @property
+    def mean_time_weighted(self) -> float | None:
+        return self.integral / self.held_ms if self.held_ms > 0 else None
+
+    @property
+    def coverage(self) -> float | None:
+        return self.covered_ms / self.length_ms if self.length_ms > 0 else None
+
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+
+class AggregateColumns(Columnar[Aggregate]):
+    """A room's buckets holding readings as columns (no object per bucket until asked), and
+    `totals`: the whole range at once, including the held time and coverage of buckets
+    without readings (a reading held into them), for the summary."""
+
+    def __init__(self, start: I64, end: I64, sums: dict[str, np.ndarray], totals: Aggregate):
+        self.start, self.end, self.sums, self.totals = start, end, sums, totals
+
+    def __len__(self) -> int:
+        return int(self.start.shape[0])
+
+    def _item(self, index: int) -> Aggregate:
+        return self._rows(slice(index, index + 1))[0]
+
+    def __iter__(self) -> Iterator[Aggregate]:
+        return iter(self._rows(slice(None)))
+
+    def _rows(self, part: slice) -> list[Aggregate]:
+        columns = [self.start[part].tolist(), self.end[part].tolist()]
+        columns += [self.sums[name][part].tolist() for name in AGGREGATE_SUMS]
+        return [Aggregate(*row) for row in zip(*columns, strict=True)]
+
+
+AGGREGATE_SUMS = ("total", "count", "minimum", "maximum", "integral", "held", "covered", "length")
+"""The columns of AggregateColumns.sums, in Aggregate's field order."""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from roomtemp.domain import Aggregate, ReadingsPage, RoomMeta, SensorLatest, WriteResult
+from roomtemp.domain import (
+    Aggregate,
+    AggregateColumns,
+    ReadingsPage,
+    RoomMeta,
+    SensorLatest,
+    WriteResult,
+)
 from roomtemp.errors import InvalidInput, RoomNotFound, StorageError
 from roomtemp.storage.base import ReportsStatus, Storage, StorageStatus
 from roomtemp.timeparse import (
@@ -79,12 +86,15 @@ class StatsQuery:
 
 @dataclass(frozen=True)
 class Summary:
-    """Mean, min, max and count over many buckets; None values when count is 0."""
+    """Mean, min, max and count over many buckets (None values when count is 0), and the
+    time-weighted mean and coverage of the whole range where the backend gives them."""
 
     mean: float | None
     minimum: float | None
     maximum: float | None
     count: int
+    mean_time_weighted: float | None = None
+    coverage: float | None = None
 
 
 class RoomService:
@@ -182,7 +192,7 @@ class RoomService:
             room_id, start_ms, end_ms, sensor_id=sensor_id, after=after, limit=limit
         )
 
-    async def stats(self, room_id: str, query: StatsQuery) -> tuple[list[Aggregate], Summary]:
+    async def stats(self, room_id: str, query: StatsQuery) -> tuple[Sequence[Aggregate], Summary]:
         """Aggregates per bucket of one room, and their summary."""
         await self._require(room_id)
         buckets = self.buckets(query)
@@ -199,7 +209,7 @@ class RoomService:
         found = await self.storage.aggregate(room_ids, [bucket]) if room_ids else {}
         return [(room_id, summarise(found.get(room_id, []))) for room_id in room_ids]
 
-    def buckets(self, query: StatsQuery) -> list[Bucket]:
+    def buckets(self, query: StatsQuery) -> Sequence[Bucket]:
         """The buckets of a query; InvalidInput (located at `step`) when there would be too many."""
         start, end, step = query.start_ms, query.end_ms, query.step_ms
         if step is None:
@@ -215,6 +225,7 @@ class RoomService:
                 f"the range holds {count} buckets of this step, more than the limit of "
                 f"{self.options.max_buckets}; use a longer step or a shorter range",
             )
+        found: Sequence[Bucket] | None
         try:
             if local_days and query.zone is not None:
                 found = local_day_buckets(start, end, step // MS_PER_DAY, query.zone)
@@ -248,6 +259,14 @@ class RoomService:
 
 def summarise(aggregates: Sequence[Aggregate]) -> Summary:
     """Combine bucket aggregates: mean is the sum of sums over the sum of counts."""
+    if isinstance(aggregates, AggregateColumns):
+        totals = aggregates.totals
+        if not totals.count:
+            return Summary(None, None, None, 0, totals.mean_time_weighted, totals.coverage)
+        return Summary(
+            totals.mean, totals.minimum, totals.maximum, totals.count,
+            totals.mean_time_weighted, totals.coverage,
+        )  # fmt: skip
     count = sum(a.count for a in aggregates)
     if count == 0:
         return Summary(None, None, None, 0)

@@ -6,10 +6,16 @@ import functools
 import itertools
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import numpy.typing as npt
+
+from roomtemp.domain import Columnar
 
 MS_PER_SECOND = 1000
 MS_PER_DAY = 86_400_000
@@ -90,6 +96,18 @@ def format_timestamp(ms: int) -> str:
     """
     day, ms_of_day = divmod(ms, MS_PER_DAY)
     return f"{_date_text(day)}T{_time_text(ms_of_day)}Z"
+
+
+def format_timestamps(ms: npt.NDArray[np.int64]) -> list[str]:
+    """Many epoch ms as format_timestamp gives them, a column at a time: each distinct day and
+    time of day is formatted once (a year of hourly buckets holds 365 days and 24 times)."""
+    day, time_of_day = np.divmod(ms, MS_PER_DAY)
+    days, day_at = np.unique(day, return_inverse=True)
+    times, time_at = np.unique(time_of_day, return_inverse=True)
+    day_texts = np.array([_date_text(d) + "T" for d in days.tolist()])
+    time_texts = np.array([_time_text(t) + "Z" for t in times.tolist()])
+    texts: list[str] = np.strings.add(day_texts[day_at], time_texts[time_at]).tolist()
+    return texts
 
 
 @functools.lru_cache(maxsize=4096)
@@ -174,14 +192,33 @@ class Bucket(NamedTuple):
     clip_end_ms: int
 
 
-def epoch_buckets(start_ms: int, end_ms: int, step_ms: int) -> list[Bucket]:
+class BucketColumns(Columnar[Bucket]):
+    """Contiguous buckets as their n + 1 edges and the range they are clipped to; a Bucket
+    tuple is made only when one is asked for (a year of hourly buckets is 8,760)."""
+
+    def __init__(self, edges: npt.NDArray[np.int64], clip_start_ms: int, clip_end_ms: int):
+        self.edges, self.clip_start_ms, self.clip_end_ms = edges, clip_start_ms, clip_end_ms
+
+    def __len__(self) -> int:
+        return int(self.edges.shape[0]) - 1
+
+    def _item(self, index: int) -> Bucket:
+        low, high = int(self.edges[index]), int(self.edges[index + 1])
+        return Bucket(low, high, max(low, self.clip_start_ms), min(high, self.clip_end_ms))
+
+    def __iter__(self) -> Iterator[Bucket]:
+        edges = self.edges.tolist()
+        clip_start, clip_end = self.clip_start_ms, self.clip_end_ms
+        for low, high in itertools.pairwise(edges):
+            yield Bucket(low, high, max(low, clip_start), min(high, clip_end))
+
+
+def epoch_buckets(start_ms: int, end_ms: int, step_ms: int) -> BucketColumns:
     """Buckets `[k*step, (k+1)*step)` counted from the Unix epoch that overlap `[start, end)`."""
     first = (start_ms // step_ms) * step_ms
-    buckets = [Bucket(b, b + step_ms, b, b + step_ms) for b in range(first, end_ms, step_ms)]
-    # only the first and the last bucket can stick out of the range
-    buckets[0] = buckets[0]._replace(clip_start_ms=start_ms)
-    buckets[-1] = buckets[-1]._replace(clip_end_ms=min(buckets[-1].end_ms, end_ms))
-    return buckets
+    count = count_epoch_buckets(start_ms, end_ms, step_ms)
+    edges = first + np.arange(count + 1, dtype=np.int64) * step_ms
+    return BucketColumns(edges, start_ms, end_ms)
 
 
 def count_epoch_buckets(start_ms: int, end_ms: int, step_ms: int) -> int:
@@ -210,14 +247,13 @@ def count_local_day_buckets(start_ms: int, end_ms: int, days: int) -> int:
     return -(-span_days // days)
 
 
-def local_day_buckets(start_ms: int, end_ms: int, days: int, zone: ZoneInfo) -> list[Bucket]:
+def local_day_buckets(start_ms: int, end_ms: int, days: int, zone: ZoneInfo) -> BucketColumns:
     """Buckets of `days` local days each (DST-aware: 23 h or 25 h days) overlapping the range."""
     edges = local_day_boundaries(start_ms, end_ms, days, zone)
-    return [
-        Bucket(a, b, max(a, start_ms), min(b, end_ms))
-        for a, b in itertools.pairwise(edges)
-        if b > start_ms and a < end_ms
-    ]
+    first = next(
+        k for k, edge in enumerate(edges) if k + 1 < len(edges) and edges[k + 1] > start_ms
+    )
+    return BucketColumns(np.array(edges[first:], np.int64), start_ms, end_ms)
 
 
 def _local_date(ms: int, zone: ZoneInfo) -> date:

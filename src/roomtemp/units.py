@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+Value = TypeVar("Value", float, npt.NDArray[np.float64])
+"""One value or a column of them: the same arithmetic, so the same floats."""
 
 
 class Unit(StrEnum):
@@ -48,8 +55,8 @@ def to_celsius(value: float, unit: Unit) -> float:
     return value
 
 
-def from_celsius(value: float, unit: Unit) -> float:
-    """Convert a value in degrees Celsius to `unit`."""
+def from_celsius(value: Value, unit: Unit) -> Value:
+    """Convert a value (or a column of values) in degrees Celsius to `unit`."""
     if unit is Unit.fahrenheit:
         return value * 9.0 / 5.0 + 32.0
     if unit is Unit.kelvin:

@@ -8,17 +8,20 @@ the caller to say.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from roomtemp.domain import ID_RULE, Reading, is_valid_id
+from roomtemp.columns import Limits, TypedItems, as_items, checked
+from roomtemp.domain import ID_RULE, Reading, ReadingColumns, is_valid_id
 from roomtemp.errors import ConflictingReading, InvalidInput, Problem
-from roomtemp.timeparse import MAX_MS, MIN_MS, parse_timestamp
-from roomtemp.units import Unit, parse_unit, to_celsius
+from roomtemp.timeparse import MAX_MS, MIN_MS, format_duration, parse_timestamp
+from roomtemp.units import parse_unit, to_celsius
+
+__all__ = ["Limits", "ReadingIn", "ValidBatch", "fast_readings", "validate_batch"]
 
 MIN_S, MAX_S = MIN_MS / 1000, MAX_MS / 1000
 Location = tuple[str | int, ...]
@@ -67,87 +70,24 @@ class ReadingIn(BaseModel):
 _ONE = TypeAdapter(ReadingIn)
 
 
-@dataclass(frozen=True)
-class Limits:
-    """The rules a reading must pass."""
-
-    min_celsius: float
-    max_celsius: float
-    clock_skew_ms: int
-
-
-_FIELDS = frozenset(("value", "unit", "timestamp", "sensor_id", "room_id"))
-_UNITS: dict[str | None, Unit] = {
-    spelling: parse_unit(name)
-    for name in ("celsius", "fahrenheit", "kelvin", "c", "f", "k")
-    for spelling in (name, name.capitalize(), name.upper())
-}
-_UNITS[None] = Unit.celsius
-_valid_ids: set[str] = set()
-_identity = operator.itemgetter(0, 1, 2)
-
-
-def _known_id(value: object) -> bool:
-    """True for a valid id; remembers valid ids so a batch checks each room's regex once."""
-    if value in _valid_ids:
-        return True
-    if is_valid_id(value):
-        if len(_valid_ids) < 100_000:
-            _valid_ids.add(value)
-        return True
-    return False
-
-
 def fast_readings(
     items: Sequence[object], *, room_id: str | None, now_ms: int, limits: Limits
 ) -> list[Reading] | None:
-    """Readings from well-formed raw items (dicts as parsed from JSON), or None (or an exception)
-    to take the full validator, which is the authority: this accepts only what that accepts, and
-    gives the same readings.
-    """
-    readings: list[Reading] = []
-    append = readings.append
-    low, high, latest = limits.min_celsius, limits.max_celsius, now_ms + limits.clock_skew_ms
-    for item in items:
-        if type(item) is not dict or not item.keys() <= _FIELDS:
-            return None
-        get = item.get
-        value, unit, stamp = get("value"), get("unit"), get("timestamp")
-        room, sensor = get("room_id"), get("sensor_id")
-        if unit is None and type(value) is float:
-            celsius = value
-        elif type(value) in (int, float) and unit in _UNITS:
-            celsius = to_celsius(float(value), _UNITS[unit])  # type: ignore[arg-type]
-        else:
-            return None
-        if not low <= celsius <= high:
-            return None
-        if stamp is None:
-            timestamp_ms = now_ms
-        elif type(stamp) in (int, float) and MIN_S < stamp < MAX_S:
-            timestamp_ms = round(stamp * 1000)
-        elif type(stamp) is str:
-            timestamp_ms = parse_timestamp(stamp)
-        else:
-            return None
-        if timestamp_ms > latest or (
-            sensor is not None and sensor not in _valid_ids and not _known_id(sensor)
-        ):
-            return None
-        if room_id is None:
-            if room not in _valid_ids and not _known_id(room):
-                return None
-        elif room is not None and room != room_id:
-            return None
-        append(Reading(room_id or room, sensor, timestamp_ms, celsius))  # type: ignore[arg-type]
-    return readings
+    """The fast path (columns.checked) on parsed items, as readings, or None to take the full
+    validator, which is the authority: this accepts only what that accepts, and gives the same
+    readings."""
+    typed = as_items(items)
+    if typed is None:
+        return None
+    found = checked(typed, room_id=room_id, now_ms=now_ms, limits=limits)
+    return None if found is None else list(found)
 
 
 @dataclass(frozen=True)
 class ValidBatch:
     """Readings ready to store (identities unique) and how many in-batch re-sends were dropped."""
 
-    readings: list[Reading]
+    readings: ReadingColumns
     duplicates: int
 
 
@@ -159,13 +99,14 @@ def validate_batch(
     InvalidInput lists every problem of every item, located by index; ConflictingReading names a
     clash inside the batch.
     """
-    try:
-        readings = fast_readings(items, room_id=room_id, now_ms=now_ms, limits=limits)
-    except (OverflowError, TypeError, ValueError):
-        readings = None
-    if readings is None:
-        readings = _checked_readings(items, room_id, now_ms, limits)
-    return _deduplicate(readings)
+    typed = as_items(items)
+    found = None
+    if typed is not None:
+        found = checked(typed, room_id=room_id, now_ms=now_ms, limits=limits)
+    if found is None:
+        generic = items.generic() if isinstance(items, TypedItems) else items
+        found = ReadingColumns.of(_checked_readings(generic, room_id, now_ms, limits))
+    return _deduplicate(found)
 
 
 def _checked_readings(
@@ -268,6 +209,15 @@ def _timestamp(
         problems.append(Problem((*loc, "timestamp"), str(exc)))
         return None
     ahead_ms = timestamp_ms - now_ms
+    if limits.max_age_ms is not None and -ahead_ms > limits.max_age_ms:
+        problems.append(
+            Problem(
+                (*loc, "timestamp"),
+                f"timestamp is older than the raw retention of {format_duration(limits.max_age_ms)}"
+                " (ROOMTEMP_RETENTION_RAW): the store keeps no raw readings that old",
+            )
+        )
+        return None
     if ahead_ms > limits.clock_skew_ms:
         problems.append(
             Problem(
@@ -280,24 +230,25 @@ def _timestamp(
     return timestamp_ms
 
 
-def _deduplicate(readings: list[Reading]) -> ValidBatch:
-    if len(set(map(_identity, readings))) == len(readings):
+def _deduplicate(readings: ReadingColumns) -> ValidBatch:
+    """Drop in-batch re-sends (same series, timestamp and value); a different value is a clash."""
+    order = np.lexsort((readings.ts, readings.codes))
+    codes, ts = readings.codes[order], readings.ts[order]
+    again = (codes[1:] == codes[:-1]) & (ts[1:] == ts[:-1])
+    if not again.any():
         return ValidBatch(readings, 0)
-    seen: dict[tuple[str, str | None, int], float] = {}
-    unique: list[Reading] = []
-    for reading in readings:
-        key = (reading.room_id, reading.sensor_id, reading.timestamp_ms)
-        stored = seen.get(key)
-        if stored is None:
-            seen[key] = reading.value
-            unique.append(reading)
-        elif stored != reading.value:
-            raise ConflictingReading(
-                reading.room_id,
-                reading.sensor_id,
-                reading.timestamp_ms,
-                stored,
-                reading.value,
-                in_batch=True,
-            )
-    return ValidBatch(unique, len(readings) - len(unique))
+    values = readings.values[order]
+    clash = np.flatnonzero(again & (values[1:] != values[:-1]))
+    if clash.shape[0]:
+        first = clash[0]
+        room, sensor = readings.keys[int(codes[first])]
+        raise ConflictingReading(
+            room,
+            sensor,
+            int(ts[first]),
+            float(values[first]),
+            float(values[first + 1]),
+            in_batch=True,
+        )
+    kept = np.sort(order[np.concatenate(([True], ~again))])
+    return ValidBatch(readings.take(kept), len(readings) - int(kept.shape[0]))

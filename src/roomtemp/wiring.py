@@ -36,6 +36,9 @@ def storage_options(settings: Settings) -> StorageOptions:
         meta_refresh_seconds=settings.prometheus_meta_refresh,
         meta_window_seconds=settings.prometheus_meta_window,
         flush_url=settings.prometheus_flush_url,
+        retention_raw_seconds=settings.retention_raw,
+        retention_rollups_seconds=settings.retention_rollups,
+        stale_after_seconds=settings.stale_after,
     )
 
 
@@ -43,13 +46,24 @@ def service_options(settings: Settings) -> ServiceOptions:
     """The rules the service applies, from the settings."""
     return ServiceOptions(
         limits=Limits(
-            settings.min_celsius, settings.max_celsius, round(settings.clock_skew * 1000)
+            settings.min_celsius,
+            settings.max_celsius,
+            round(settings.clock_skew * 1000),
+            _raw_retention_ms(settings),
         ),
         stale_after_ms=round(settings.stale_after * 1000),
         max_batch=settings.max_batch,
         max_page=settings.max_page,
         max_buckets=settings.max_buckets,
     )
+
+
+def _raw_retention_ms(settings: Settings) -> int | None:
+    """How old a reading may be: the embedded store refuses readings whose raw day has expired
+    (nothing is left to check them against); engines apply their own retention."""
+    if settings.retention_raw is None or not settings.storage.lower().startswith("sqlite"):
+        return None
+    return round(settings.retention_raw * 1000)
 
 
 async def open_configured_storage(settings: Settings) -> Storage:

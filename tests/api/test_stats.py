@@ -67,6 +67,9 @@ def test_no_step_is_one_bucket_of_the_whole_range(client: TestClient) -> None:
             "min": 10.0,
             "max": 20.0,
             "count": 2,
+            # a holds 10.0 for 5 s (to the end), b 20.0 for 4 s; every moment is held
+            "mean_time_weighted": (10.0 * 5 + 20.0 * 4) / 9,
+            "coverage": 1.0,
         }
     ]
     assert answer["step"] == "5s"
@@ -76,7 +79,15 @@ def test_units_convert_every_number(client: TestClient) -> None:
     push(client, [(T0, 10.0, None), (T0 + 1000, 20.0, None)])
     answer = client.get(URL, params={"start": iso(T0), "end": iso(T0 + HOUR), "unit": "F"}).json()
     assert answer["unit"] == "fahrenheit"
-    assert answer["summary"] == {"mean": 59.0, "min": 50.0, "max": 68.0, "count": 2}
+    held_celsius = (10.0 * 1 + 20.0 * 900) / 901  # 10.0 for 1 s, 20.0 until stale (15 min)
+    assert answer["summary"] == {
+        "mean": 59.0,
+        "min": 50.0,
+        "max": 68.0,
+        "count": 2,
+        "mean_time_weighted": pytest.approx(held_celsius * 9 / 5 + 32, rel=1e-12),
+        "coverage": pytest.approx(901 / 3600, rel=1e-12),
+    }
 
 
 def test_empty_range_has_no_buckets(client: TestClient) -> None:
@@ -85,7 +96,14 @@ def test_empty_range_has_no_buckets(client: TestClient) -> None:
         URL, params={"start": iso(T0 + HOUR), "end": iso(T0 + 2 * HOUR), "step": "10m"}
     ).json()
     assert answer["buckets"] == []
-    assert answer["summary"] == {"mean": None, "min": None, "max": None, "count": 0}
+    assert answer["summary"] == {
+        "mean": None,
+        "min": None,
+        "max": None,
+        "count": 0,
+        "mean_time_weighted": None,
+        "coverage": 0.0,  # the reading before the range went stale before it began
+    }
 
 
 @pytest.mark.parametrize(

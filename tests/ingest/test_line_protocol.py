@@ -26,7 +26,7 @@ def given_only(item: dict[str, object]) -> dict[str, object]:
 
 
 def validated(items: list[dict[str, object]]) -> list[object]:
-    return validate_batch(items, room_id=None, now_ms=NOW_MS, limits=LIMITS).readings
+    return list(validate_batch(items, room_id=None, now_ms=NOW_MS, limits=LIMITS).readings)
 
 
 ids = st.from_regex(r"[a-z0-9][a-z0-9_.-]{0,20}", fullmatch=True)

@@ -74,15 +74,15 @@ def _answers(client: TestClient) -> list[tuple[str, int, Any]]:
 
 
 def _same(got: Any, want: Any, key: str = "") -> bool:
-    """Equal, means to float rounding (DESIGN: 1e-9 relative); everything else exactly."""
+    """Equal, means and coverage to float rounding (DESIGN: 1e-9 relative); the rest exactly."""
     if isinstance(want, dict):
         return got.keys() == want.keys() and all(_same(got[k], want[k], k) for k in want)
     if isinstance(want, list):
         return len(got) == len(want) and all(
             _same(g, w, key) for g, w in zip(got, want, strict=True)
         )
-    if key == "mean" and isinstance(want, float):
-        return close(got, want)
+    if key in ("mean", "mean_time_weighted", "coverage") and isinstance(want, float):
+        return isinstance(got, float) and close(got, want)
     return bool(got == want)
 
 

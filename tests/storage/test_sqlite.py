@@ -12,7 +12,7 @@ from roomtemp.domain import Reading
 from roomtemp.errors import ConfigurationError, ConflictingReading, StorageUnavailable
 from roomtemp.storage import open_storage
 from roomtemp.storage.sqlite import SqliteStorage
-from roomtemp.storage.sqlite.schema import MIGRATIONS
+from roomtemp.storage.sqlite.schema import FORMAT
 
 pytestmark = pytest.mark.anyio
 T0 = 1_709_251_200_000
@@ -46,9 +46,9 @@ async def test_schema_version_is_recorded_and_a_newer_one_is_refused(tmp_path: P
     storage = await open_storage(f"sqlite:///{path}")
     await storage.close()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == FORMAT
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+        conn.execute(f"PRAGMA user_version = {FORMAT + 1}")
     with pytest.raises(StorageUnavailable, match="newer than this roomtemp knows"):
         await open_storage(f"sqlite:///{path}")
 

@@ -220,6 +220,18 @@ class SummaryOut(TypedDict):
     count: int
 
 
+class StatsSummaryOut(SummaryOut):
+    """The whole range: plain and time-weighted mean, and the share of it held by a reading."""
+
+    mean_time_weighted: Annotated[
+        float | None,
+        Field(description="held values' integral over their held time; null: nothing held"),
+    ]
+    coverage: Annotated[
+        float | None, Field(description="share of the range during which a sensor held a value")
+    ]
+
+
 class BucketOut(TypedDict):
     start: str
     end: str
@@ -227,6 +239,17 @@ class BucketOut(TypedDict):
     min: float
     max: float
     count: int
+    mean_time_weighted: Annotated[
+        float | None,
+        Field(
+            description="each reading holds its value until the sensor's next reading, for at "
+            "most ROOMTEMP_STALE_AFTER: the held values' integral over their held time"
+        ),
+    ]
+    coverage: Annotated[
+        float | None,
+        Field(description="share of the bucket (0 to 1) during which a sensor held a value"),
+    ]
 
 
 @with_config(
@@ -247,9 +270,18 @@ class BucketOut(TypedDict):
                             "min": 20.0,
                             "max": 21.0,
                             "count": 2,
+                            "mean_time_weighted": 20.25,
+                            "coverage": 0.5,
                         }
                     ],
-                    "summary": {"mean": 20.5, "min": 20.0, "max": 21.0, "count": 2},
+                    "summary": {
+                        "mean": 20.5,
+                        "min": 20.0,
+                        "max": 21.0,
+                        "count": 2,
+                        "mean_time_weighted": 20.25,
+                        "coverage": 0.25,
+                    },
                 }
             ]
         }
@@ -264,7 +296,7 @@ class StatsOut(TypedDict):
     ]
     unit: str
     buckets: list[BucketOut]
-    summary: SummaryOut
+    summary: StatsSummaryOut
 
 
 class RoomSummaryOut(TypedDict):

@@ -7,8 +7,10 @@ route declares (mypy checks every key), so what is sent is what the OpenAPI sche
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import orjson
 from fastapi.responses import Response
 
@@ -16,12 +18,14 @@ from roomtemp.api.models import (
     BucketOut,
     ReadingOut,
     RoomOut,
+    StatsSummaryOut,
     SummaryOut,
     TemperatureOut,
 )
-from roomtemp.domain import Aggregate, Reading
+from roomtemp.domain import Aggregate, AggregateColumns, Reading
 from roomtemp.service import RoomView, Summary, Temperature
 from roomtemp.timeparse import format_timestamp as ts
+from roomtemp.timeparse import format_timestamps
 from roomtemp.units import Unit, from_celsius
 
 
@@ -89,8 +93,10 @@ def reading_out(reading: Reading, unit: Unit) -> ReadingOut:
     }
 
 
-def buckets_out(aggregates: list[Aggregate], unit: Unit) -> list[BucketOut]:
+def buckets_out(aggregates: Sequence[Aggregate], unit: Unit) -> list[BucketOut]:
     """Buckets as JSON, converted to `unit`."""
+    if isinstance(aggregates, AggregateColumns):
+        return _columns_out(aggregates, unit)
     convert = _identity if unit is Unit.celsius else functools.partial(from_celsius, unit=unit)
     return [
         {
@@ -100,9 +106,43 @@ def buckets_out(aggregates: list[Aggregate], unit: Unit) -> list[BucketOut]:
             "min": convert(a.minimum),
             "max": convert(a.maximum),
             "count": a.count,
+            "mean_time_weighted": _convert(a.mean_time_weighted, unit),
+            "coverage": a.coverage,
         }
         for a in aggregates
     ]
+
+
+def _columns_out(found: AggregateColumns, unit: Unit) -> list[BucketOut]:
+    """Buckets from columns: times formatted and values converted a column at a time."""
+    sums = found.sums
+    texts = format_timestamps(np.concatenate((found.start, found.end)))
+    starts, ends = texts[: len(found)], texts[len(found) :]
+    held, length = sums["held"], sums["length"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weighted = np.where(held > 0, sums["integral"] / held, np.nan)
+        coverage = np.where(length > 0, sums["covered"] / length, np.nan)
+    columns = (
+        from_celsius(sums["total"] / sums["count"], unit).tolist(),
+        from_celsius(sums["minimum"], unit).tolist(),
+        from_celsius(sums["maximum"], unit).tolist(),
+        sums["count"].tolist(),
+        _nulls(from_celsius(weighted, unit)),
+        _nulls(coverage),
+    )
+    return [
+        {"start": s, "end": e, "mean": m, "min": lo, "max": hi, "count": n,
+         "mean_time_weighted": tw, "coverage": c}
+        for s, e, m, lo, hi, n, tw, c in zip(starts, ends, *columns, strict=True)
+    ]  # fmt: skip
+
+
+def _nulls(values: np.ndarray) -> list[float | None]:
+    """A column as floats, NaN (nothing held, no length) as None."""
+    found: list[float | None] = values.tolist()
+    if np.isnan(values).any():
+        found = [None if v != v else v for v in found]  # NaN is the one float unequal to itself
+    return found
 
 
 def _identity(value: float) -> float:
@@ -115,4 +155,13 @@ def summary_out(summary: Summary, unit: Unit) -> SummaryOut:
         "min": _convert(summary.minimum, unit),
         "max": _convert(summary.maximum, unit),
         "count": summary.count,
+    }
+
+
+def stats_summary_out(summary: Summary, unit: Unit) -> StatsSummaryOut:
+    """A room's summary: plain figures, time-weighted mean and coverage."""
+    return {
+        **summary_out(summary, unit),
+        "mean_time_weighted": _convert(summary.mean_time_weighted, unit),
+        "coverage": summary.coverage,
     }

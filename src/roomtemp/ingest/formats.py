@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from roomtemp.columns import decode_json
 from roomtemp.errors import InvalidInput, Problem, TooLarge
 
 CSV_COLUMNS = ("room_id", "value", "timestamp", "unit", "sensor_id")
@@ -27,12 +28,17 @@ def parse_body(
 ) -> tuple[list[Any], bool]:
     """Parse a body by its media type into raw items (validated later, see validation.py);
     returns the items and whether the body was a list (errors are then located by index).
-    With `room_in_path` the request names the room, so a CSV body needs no room_id column."""
+    With `room_in_path` the request names the room, so a CSV body needs no room_id column.
+    A JSON body of well-typed readings comes back as typed items (columns.TypedItems)."""
     media = content_type.split(";", 1)[0].strip().lower()
     if media in CSV_TYPES:
         return _checked(parse_csv(_text(body), room_in_path=room_in_path), max_items), True
     if media in NDJSON_TYPES:
         return _checked(parse_ndjson(body), max_items), True
+    typed = decode_json(body)  # the fast path: typed items, validated as columns
+    if typed is not None:
+        items, is_list = typed
+        return (_checked(items, max_items) if is_list else items), is_list
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as exc:

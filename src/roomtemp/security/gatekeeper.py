@@ -77,10 +77,14 @@ def check_room(caller: Caller, room_id: str) -> None:
 def check_batch_rooms(caller: Caller, items: Iterable[object]) -> None:
     """Forbidden unless every `room_id` named in a parsed batch is one the caller may write.
 
-    Items without a string `room_id` are left to validation, which refuses them.
+    Items are dicts, or typed items (columns.Item); those without a string `room_id` are left
+    to validation, which refuses them.
     """
     if caller.rooms is None:
         return
-    named = {item.get("room_id") for item in items if isinstance(item, dict)}
+    named = {
+        item.get("room_id") if isinstance(item, dict) else getattr(item, "room_id", None)
+        for item in items
+    }
     for room_id in sorted(room for room in named if isinstance(room, str)):
         check_room(caller, room_id)

@@ -27,7 +27,7 @@ async def open_storage(url: str, options: StorageOptions | None = None) -> Stora
     rest of its configuration (auth, headers, spool) from `options`."""
     scheme = urlsplit(url).scheme.lower()
     if scheme == "sqlite":
-        return await _open_sqlite(url)
+        return await _open_sqlite(url, options or StorageOptions())
     if scheme.startswith("prometheus"):
         from roomtemp.storage.prometheus import PrometheusStorage
         from roomtemp.storage.prometheus.options import options_from
@@ -41,8 +41,8 @@ async def open_storage(url: str, options: StorageOptions | None = None) -> Stora
     )
 
 
-async def _open_sqlite(url: str) -> Storage:
-    from roomtemp.storage.sqlite import SqliteStorage
+async def _open_sqlite(url: str, options: StorageOptions) -> Storage:
+    from roomtemp.storage.sqlite import SqliteStorage, options_from
 
     prefix = "sqlite:///"
     if not url.startswith(prefix) or len(url) == len(prefix):
@@ -50,6 +50,6 @@ async def _open_sqlite(url: str) -> Storage:
             f"bad SQLite URL {url!r}: use sqlite:///relative/file.sqlite3 or "
             "sqlite:////absolute/file.sqlite3"
         )
-    storage = SqliteStorage(url[len(prefix) :])
+    storage = SqliteStorage(url[len(prefix) :], options_from(options))
     await storage.open()
     return storage

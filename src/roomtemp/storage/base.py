@@ -63,10 +63,11 @@ class Storage(Protocol):
 
     async def aggregate(
         self, room_ids: Sequence[str], buckets: Sequence[Bucket]
-    ) -> dict[str, list[Aggregate]]:
+    ) -> Mapping[str, Sequence[Aggregate]]:
         """Per room, one Aggregate per bucket holding readings in `[clip_start, clip_end)`.
 
         Buckets without readings are left out; aggregates carry the bucket's aligned bounds.
+        A backend may answer AggregateColumns (with the whole range's totals).
         """
 
 
@@ -91,6 +92,10 @@ class StorageOptions:
     meta_refresh_seconds: float = 300.0
     meta_window_seconds: float = 86400.0
     flush_url: str | None = None
+    retention_raw_seconds: float | None = None
+    retention_rollups_seconds: float | None = None
+    stale_after_seconds: float = 900.0
+    """How long a reading holds its value (time-weighted means and coverage)."""
 
 
 @dataclass(frozen=True)

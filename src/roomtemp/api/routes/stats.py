@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from roomtemp.api.deps import OutUnit, Range, RoomId, Service, StatsParams
 from roomtemp.api.errors import problems_in
 from roomtemp.api.models import CrossRoomStatsOut, StatsOut
-from roomtemp.api.present import FastJSONResponse, buckets_out, summary_out
+from roomtemp.api.present import FastJSONResponse, buckets_out, stats_summary_out, summary_out
 from roomtemp.security.access import CurrentCaller, requires
 from roomtemp.security.scopes import Scope
 from roomtemp.timeparse import format_duration, format_timestamp
@@ -37,7 +37,7 @@ async def room_stats(
             "step": format_duration(step_ms),
             "unit": unit.value,
             "buckets": buckets_out(buckets, unit),
-            "summary": summary_out(summary, unit),
+            "summary": stats_summary_out(summary, unit),
         }
     )
 

@@ -13,7 +13,7 @@ import contextlib
 import functools
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import httpx
 
@@ -197,7 +197,7 @@ class PrometheusStorage:
 
     async def aggregate(
         self, room_ids: Sequence[str], buckets: Sequence[Bucket]
-    ) -> dict[str, list[Aggregate]]:
+    ) -> Mapping[str, Sequence[Aggregate]]:
         if not room_ids or not buckets:
             return {}
         reader = await self._read_side()
@@ -210,7 +210,9 @@ class PrometheusStorage:
         if self._reader is None:
             probe = await self.client.instant(_PROBE, 1_700_000_000_000)
             closed = bool(probe) and probe[0][1][0][1] >= 3
-            self._reader = PromqlReader(self.client, Window(closed), self.options.horizon_ms)
+            self._reader = PromqlReader(
+                self.client, Window(closed), self.options.horizon_ms, self.options.stale_ms
+            )
         return self._reader
 
     async def _replay_forever(self) -> None:

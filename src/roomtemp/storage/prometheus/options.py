@@ -26,6 +26,7 @@ class PrometheusOptions:
     meta_refresh_seconds: float = 300.0
     meta_window_ms: int = 86_400_000
     idle_probe_seconds: float = 5.0
+    stale_ms: int = 900_000
     wall_clock: Callable[[], float] = field(default=time.time)
 
 
@@ -53,6 +54,7 @@ def options_from(url: str, options: StorageOptions) -> PrometheusOptions:
         horizon_ms=round(options.horizon_seconds * 1000),
         meta_refresh_seconds=options.meta_refresh_seconds,
         meta_window_ms=round(options.meta_window_seconds * 1000),
+        stale_ms=round(options.stale_after_seconds * 1000),
     )
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import defaultdict
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 from roomtemp.domain import Aggregate, Reading, SensorLatest
 from roomtemp.errors import StorageError
 from roomtemp.storage.prometheus.client import EngineClient, Series
+from roomtemp.storage.prometheus.held import held_sums, with_held
 from roomtemp.storage.prometheus.promql import (
     READINGS_METRIC,
     Window,
@@ -47,10 +48,13 @@ MAX_POINTS = 10_000
 class PromqlReader:
     """The read side of the Prometheus backend."""
 
-    def __init__(self, client: EngineClient, window: Window, horizon_ms: int) -> None:
+    def __init__(
+        self, client: EngineClient, window: Window, horizon_ms: int, stale_ms: int = 900_000
+    ) -> None:
         self.client = client
         self.window = window
         self.horizon_ms = horizon_ms
+        self.stale_ms = stale_ms
 
     async def raw(
         self, room_ids: Sequence[str], low_ms: int, high_ms: int, sensor_id: str | None = None
@@ -100,6 +104,18 @@ class PromqlReader:
         return None
 
     async def aggregate(
+        self, room_ids: Sequence[str], buckets: Sequence[Bucket]
+    ) -> Mapping[str, Sequence[Aggregate]]:
+        """Per room, sum/count/min/max of each bucket holding readings; for one room, also
+        the time-weighted figures of every bucket and of the whole range (from raw samples)."""
+        plain = await self._plain(room_ids, buckets)
+        if len(room_ids) != 1:
+            return plain
+        room = room_ids[0]
+        sums = await held_sums(self.raw, room, buckets, self.stale_ms, _bounded)
+        return {room: with_held(plain.get(room, []), sums, buckets)}
+
+    async def _plain(
         self, room_ids: Sequence[str], buckets: Sequence[Bucket]
     ) -> dict[str, list[Aggregate]]:
         """Per room, sum/count/min/max of each bucket holding readings."""

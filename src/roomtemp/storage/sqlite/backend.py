@@ -1,34 +1,30 @@
-"""The embedded default backend: one SQLite file in WAL mode, writes coalesced by group commit.
-
-Readings are keyed by (series, ms) where a series is one (room, sensor); hourly rollups kept in
-the same transaction answer long-range stats without scanning every reading.
+"""The embedded default backend: one SQLite file holding a log of recent batches (the hot tier,
+decoded in memory) and finished days sealed into one compressed row per (series, day) with
+their rollups. How and why: docs/storage.md.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from roomtemp.domain import (
-    Aggregate,
-    Reading,
-    ReadingsPage,
-    RoomMeta,
-    SensorLatest,
-    WriteResult,
-)
-from roomtemp.errors import StorageError, StorageUnavailable
-from roomtemp.storage.sqlite import aggregate as sqlite_aggregate
-from roomtemp.storage.sqlite import reads
-from roomtemp.storage.sqlite.batch import Prepared, Row, SeriesKey, hourly_rollups, store
-from roomtemp.storage.sqlite.schema import migrate
-from roomtemp.storage.sqlite.writer import Checkpointer, GroupCommitWriter
+from roomtemp.domain import Aggregate, Reading, ReadingsPage, RoomMeta, SensorLatest, WriteResult
+from roomtemp.errors import RoomtempError, StorageError, StorageUnavailable
+from roomtemp.storage.sqlite import aggregates, follow, migrate_v1, reads, rooms, schema
+from roomtemp.storage.sqlite.catalog import Catalog
+from roomtemp.storage.sqlite.codec import CorruptBlock
+from roomtemp.storage.sqlite.health import Identity, quick_check
+from roomtemp.storage.sqlite.hot import HotTier
+from roomtemp.storage.sqlite.housekeeping import Housekeeper
+from roomtemp.storage.sqlite.options import EmbeddedOptions
+from roomtemp.storage.sqlite.writer import Group, GroupCommitWriter
+from roomtemp.storage.sqlite.writes import BlockCache, write_job
 from roomtemp.timeparse import Bucket
 
 log = logging.getLogger("roomtemp.storage.sqlite")
@@ -38,160 +34,123 @@ T = TypeVar("T")
 class SqliteStorage:
     """Storage in one SQLite file (`sqlite:///path`)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, options: EmbeddedOptions | None = None) -> None:
         self.path = Path(path)
-        self._series: dict[SeriesKey, int] = {}
+        self.options = options if options is not None else EmbeddedOptions()
+        self.hot = HotTier()
+        self.catalog = Catalog()
+        self.identity = Identity(self.path)
+        self._blocks: BlockCache = {}
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._generation = 0
-        self._writer = GroupCommitWriter(self._connect_writer, self._forget_all)
-        self._checkpointer = Checkpointer(self._connect)
+        self.housekeeper = Housekeeper(self.hot, self.options, self._catch_up, self._blocks.clear)
+        self._writer = GroupCommitWriter(
+            self._connect, self.hot, self._catch_up, self._on_write_failure, self.housekeeper
+        )
 
     async def open(self) -> None:
-        """Create the file and its folder if needed, migrate, and start the writer thread."""
+        """Create or migrate the file, load the hot tier, and start the writer thread."""
         await asyncio.to_thread(self._open_sync)
         self._writer.start()
-        self._checkpointer.start()
 
     def _open_sync(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = self._connect()
             try:
-                conn.execute("PRAGMA journal_mode = WAL")
-                version = migrate(conn)
+                if schema.prepare(conn) == 1:
+                    migrate_v1.migrate(conn, schema.GAP_MS)
+                self.identity.remember()
+                self._catch_up(conn)
             finally:
                 conn.close()
-            log.info(
-                "SQLite database %s ready (schema version %d, WAL)", self.path.resolve(), version
-            )
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, sqlite3.Error, CorruptBlock) as exc:
             raise StorageUnavailable(
                 f"cannot open SQLite database {self.path}: {exc}; check the path and permissions "
                 "of ROOMTEMP_STORAGE"
             ) from exc
+        log.info(
+            "embedded store %s ready (format %d, %d hot readings)",
+            self.path.resolve(), schema.FORMAT, self.hot.readings,
+        )  # fmt: skip
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=10.0
-        )
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA cache_size = -32000")
-        return conn
+        return schema.connect(str(self.path))
 
-    def _connect_writer(self) -> sqlite3.Connection:
-        conn = self._connect()
-        conn.execute("PRAGMA wal_autocheckpoint = 0")  # the Checkpointer's thread does it
-        return conn
+    def _catch_up(self, conn: sqlite3.Connection) -> None:
+        """Take in other processes' commits: series, log rows, seals (caches follow)."""
+        seals_before = self.hot.applied_seal
+        touched = follow.catch_up(conn, self.hot)
+        follow.load_bounds(conn, self.hot, touched)
+        self.catalog.refresh(conn, check_count=True)
+        if self.hot.applied_seal != seals_before:
+            self._blocks.clear()
+
+    def _on_write_failure(self, exc: BaseException) -> None:
+        self.catalog.invalidate()
+        if _is_corruption(exc):
+            with contextlib.suppress(StorageUnavailable):
+                self.identity.fail(f"the database file {self.path} is corrupt ({exc})")
 
     async def close(self) -> None:
+        """Stop the writer, seal everything hot and leave an empty write-ahead log behind."""
         await asyncio.to_thread(self._writer.stop)
-        await asyncio.to_thread(self._checkpointer.stop)
+        try:
+            await asyncio.to_thread(self._seal_on_close)
+        except (sqlite3.Error, StorageUnavailable, CorruptBlock) as exc:
+            log.warning("embedded store not sealed on close (kept in its log): %s", exc)
         with self._lock:
             for conn in self._connections:
                 conn.close()
             self._connections.clear()
 
+    def _seal_on_close(self) -> None:
+        self.identity.verify()
+        conn = self._connect()
+        try:
+            self.housekeeper.seal_everything(conn)
+        finally:
+            conn.close()
+
     async def check(self) -> None:
-        await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
+        """StorageUnavailable unless the file is the one opened and reads back."""
+        await self._read(lambda conn: _check_file(conn, self.path))
+
+    def verify(self) -> str:
+        """SQLite's check of every page (slow on big stores: for start-up and tools)."""
+        conn = self._connect()
+        try:
+            return quick_check(conn)
+        finally:
+            conn.close()
 
     # -- writes -------------------------------------------------------------------------------
 
     async def write(self, readings: Sequence[Reading]) -> WriteResult:
-        created: list[SeriesKey] = []
-        prepared = self._prepare(readings)
-
-        def job(conn: sqlite3.Connection) -> WriteResult:
-            if prepared is not None and prepared.generation == self._generation:
-                return store(conn, prepared.rows, prepared.rollups, self._series)
-            rows = self._rows(conn, readings, created)
-            return store(conn, rows, None, self._series)
-
-        def forget_created() -> None:
-            for key in created:
-                self._series.pop(key, None)
-            self._generation += 1
-
-        result: WriteResult = await self._submit(job, forget_created)
+        job = write_job(readings, self.catalog, self.hot, self._blocks, schema.GAP_MS)
+        result: WriteResult = await self._submit(job)
         return result
 
-    def _prepare(self, readings: Sequence[Reading]) -> Prepared | None:
-        """Rows and rollups built outside the writer thread, when every series is known already;
-        the writer uses them only if no series was forgotten in between (same generation)."""
-        generation = self._generation
-        try:
-            rows = _keyed_rows(readings, self._series)
-        except KeyError:
-            return None
-        return Prepared(generation, rows, hourly_rollups(rows))
-
-    def _rows(
-        self, conn: sqlite3.Connection, readings: Sequence[Reading], created: list[SeriesKey]
-    ) -> list[Row]:
-        return _keyed_rows(readings, self._series_ids(conn, readings, created))
-
-    def _forget_all(self) -> None:
-        self._series.clear()
-        self._generation += 1
-
-    def _series_ids(
-        self, conn: sqlite3.Connection, readings: Sequence[Reading], created: list[SeriesKey]
-    ) -> dict[SeriesKey, int]:
-        keys = {(r.room_id, r.sensor_id or "") for r in readings}
-        ids = {}
-        for key in keys:
-            series_id = self._series.get(key)
-            if series_id is None:
-                conn.execute("INSERT OR IGNORE INTO rooms (room_id) VALUES (?)", (key[0],))
-                conn.execute("INSERT OR IGNORE INTO series (room_id, sensor_id) VALUES (?, ?)", key)
-                series_id = conn.execute(
-                    "SELECT series_id FROM series WHERE room_id = ? AND sensor_id = ?", key
-                ).fetchone()[0]
-                self._series[key] = series_id
-                created.append(key)
-            ids[key] = series_id
-        return ids
-
     async def put_room(self, meta: RoomMeta) -> bool:
-        def job(conn: sqlite3.Connection) -> bool:
-            exists = conn.execute("SELECT 1 FROM rooms WHERE room_id = ?", (meta.room_id,))
-            is_new = exists.fetchone() is None
-            conn.execute(
-                """INSERT INTO rooms VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (room_id) DO UPDATE SET name = excluded.name,
-                    building = excluded.building, floor = excluded.floor, labels = excluded.labels,
-                    comfort_min = excluded.comfort_min, comfort_max = excluded.comfort_max""",
-                (
-                    meta.room_id,
-                    meta.name,
-                    meta.building,
-                    meta.floor,
-                    json.dumps(meta.labels, sort_keys=True),
-                    meta.comfort.min_celsius,
-                    meta.comfort.max_celsius,
-                ),
-            )
-            return is_new
-
-        result: bool = await self._submit(job)
+        result: bool = await self._submit(lambda group: rooms.put_room(group.conn, meta))
         return result
 
     async def delete_room(self, room_id: str) -> bool:
-        def job(conn: sqlite3.Connection) -> bool:
-            series = "SELECT series_id FROM series WHERE room_id = ?"
-            conn.execute(f"DELETE FROM readings WHERE series_id IN ({series})", (room_id,))
-            conn.execute(f"DELETE FROM rollup_hour WHERE series_id IN ({series})", (room_id,))
-            conn.execute("DELETE FROM series WHERE room_id = ?", (room_id,))
-            deleted = conn.execute("DELETE FROM rooms WHERE room_id = ?", (room_id,)).rowcount
-            for key in [k for k in self._series if k[0] == room_id]:
-                del self._series[key]
-            self._generation += 1
-            return bool(deleted)
+        def job(group: Group) -> bool:
+            gone = [sid for _, sid in self.catalog.rooms.get(room_id, [])]
+            group.after_commit.append(lambda: self._forget(gone))
+            return rooms.delete_room(group.conn, room_id, gone)
 
         result: bool = await self._submit(job)
         return result
+
+    def _forget(self, series: list[int]) -> None:
+        with self.hot.lock:
+            self.hot.forget_series(series)
+            self.hot.epoch += 1
+        self.catalog.invalidate()
+        self._blocks.clear()
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -202,7 +161,7 @@ class SqliteStorage:
         return await self._read(reads.rooms)
 
     async def latest(self, room_ids: Sequence[str] | None = None) -> dict[str, list[SensorLatest]]:
-        return await self._read(lambda conn: reads.latest(conn, room_ids))
+        return await self._read(lambda conn: reads.latest(self.catalog, self.hot, room_ids))
 
     async def readings(
         self,
@@ -214,56 +173,94 @@ class SqliteStorage:
         after: tuple[int, str] | None = None,
         limit: int = 1000,
     ) -> ReadingsPage:
-        span = (start_ms, end_ms)
-        return await self._read(
-            lambda conn: reads.readings_page(conn, room_id, span, sensor_id, after, limit)
-        )
+        def query(conn: sqlite3.Connection) -> ReadingsPage:
+            series = self.catalog.rooms.get(room_id, [])
+            if sensor_id is not None:
+                series = [pair for pair in series if pair[0] == sensor_id]
+            span = (start_ms, end_ms)
+            return reads.readings_page(conn, self.hot, series, room_id, span, after, limit)
+
+        return await self._read(query)
 
     async def aggregate(
         self, room_ids: Sequence[str], buckets: Sequence[Bucket]
-    ) -> dict[str, list[Aggregate]]:
-        queries = sqlite_aggregate.plan(room_ids, buckets)
-
-        def query(conn: sqlite3.Connection) -> list[Any]:
-            return [row for sql, params in queries for row in conn.execute(sql, params)]
-
-        return sqlite_aggregate.combine(await self._read(query), buckets, len(queries))
+    ) -> dict[str, Sequence[Aggregate]]:
+        if not buckets:
+            return {}
+        hot, catalog = self.hot, self.catalog
+        if len(buckets) == 1 and len(room_ids) > 1:
+            return await self._read(
+                lambda conn: aggregates.per_room_summaries(conn, hot, catalog, room_ids, buckets[0])
+            )
+        stale_ms = self.options.stale_after_ms
+        return await self._read(
+            lambda conn: aggregates.room_buckets(conn, hot, catalog, room_ids, buckets, stale_ms)
+        )
 
     # -- plumbing -----------------------------------------------------------------------------
 
-    async def _submit(
-        self, job: Callable[[sqlite3.Connection], T], on_rollback: Callable[[], None] | None = None
-    ) -> T:
+    async def _submit(self, job: Callable[[Group], T]) -> T:
+        self.identity.verify()
         try:
-            result: T = await self._writer.submit(job, on_rollback)
-        except sqlite3.Error as exc:
-            raise _mapped(exc) from exc
+            result: T = await self._writer.submit(job)
+        except (sqlite3.Error, CorruptBlock) as exc:
+            raise self._mapped(exc) from exc
         return result
 
     async def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
-        def run() -> T:
-            conn = getattr(self._local, "conn", None)
-            if conn is None:
-                conn = self._connect()
-                self._local.conn = conn
-                with self._lock:
-                    self._connections.append(conn)
-            return query(conn)
-
         try:
-            return await asyncio.to_thread(run)
-        except sqlite3.Error as exc:
-            raise _mapped(exc) from exc
+            return await asyncio.to_thread(self._consistent_read, query)
+        except (sqlite3.Error, CorruptBlock) as exc:
+            raise self._mapped(exc) from exc
+
+    def _consistent_read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `query` on one SQLite snapshot and a hot tier equal to it: the hot tier's lock is
+        held from before the snapshot is taken (no commit after it reaches the hot tier while
+        the query runs), and the hot tier catches up to the snapshot first."""
+        self.identity.verify()
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn, self._local.version = conn, -1
+            with self._lock:
+                self._connections.append(conn)
+        version = conn.execute("PRAGMA data_version").fetchone()[0]  # before the snapshot
+        with self.hot.lock:
+            conn.execute("BEGIN")
+            try:
+                conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
+                if version != self._local.version:
+                    self._catch_up(conn)
+                result = query(conn)
+            finally:
+                conn.execute("COMMIT")
+        self._local.version = version
+        return result
+
+    def _mapped(self, exc: sqlite3.Error | CorruptBlock) -> RoomtempError:
+        if _is_corruption(exc):
+            self.identity.fail(f"the database file {self.path} is corrupt ({exc})")
+        if isinstance(exc, sqlite3.OperationalError):
+            return StorageUnavailable(f"SQLite is unavailable: {exc}", retry_after_seconds=1)
+        return StorageError(f"SQLite failed: {exc}")
 
 
-def _keyed_rows(readings: Sequence[Reading], series: dict[SeriesKey, int]) -> list[Row]:
-    """(series id, ms, value) rows sorted by key; KeyError for a series `series` lacks."""
-    return sorted(
-        [(series[(r.room_id, r.sensor_id or "")], r.timestamp_ms, r.value) for r in readings]
+def _is_corruption(exc: BaseException) -> bool:
+    if isinstance(exc, CorruptBlock):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.DatabaseError) and (
+        "malformed" in text or "not a database" in text or "corrupt" in text
     )
 
 
-def _mapped(exc: sqlite3.Error) -> StorageError:
-    if isinstance(exc, sqlite3.OperationalError):
-        return StorageUnavailable(f"SQLite is unavailable: {exc}", retry_after_seconds=1)
-    return StorageError(f"SQLite failed: {exc}")
+def _check_file(conn: sqlite3.Connection, path: Path) -> None:
+    """A read answers, and so does a fresh connection, which reads the file's header and
+    first page from disk. (Never open the file by other means: closing any descriptor of it
+    drops every POSIX lock this process holds on it, and with them SQLite's locking.)"""
+    conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+    fresh = schema.connect(str(path))
+    try:
+        fresh.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+    finally:
+        fresh.close()

@@ -1,22 +1,18 @@
-"""Reads of the SQLite backend: plain functions over a connection, run on reader threads."""
+"""Reads of the embedded store: rooms, each sensor's newest reading, pages of raw readings."""
 
 from __future__ import annotations
 
-import heapq
 import json
 import sqlite3
-from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from roomtemp.domain import Comfort, Reading, ReadingsPage, RoomMeta, SensorLatest
+import numpy as np
 
-LATEST = """
-    SELECT s.room_id, s.sensor_id, r.ts_ms, r.value FROM series AS s
-    JOIN readings AS r ON r.series_id = s.series_id AND r.ts_ms = (
-        SELECT ts_ms FROM readings WHERE series_id = s.series_id
-        ORDER BY ts_ms DESC LIMIT 1)
-"""
+from roomtemp.domain import Comfort, Reading, ReadingsPage, RoomMeta, SensorLatest
+from roomtemp.storage.sqlite.catalog import Catalog
+from roomtemp.storage.sqlite.hot import HotTier
+from roomtemp.storage.sqlite.raw import series_raw_first
 
 
 def room(conn: sqlite3.Connection, room_id: str) -> RoomMeta | None:
@@ -29,79 +25,60 @@ def rooms(conn: sqlite3.Connection) -> list[RoomMeta]:
 
 
 def latest(
-    conn: sqlite3.Connection, room_ids: Sequence[str] | None
+    catalog: Catalog, hot: HotTier, room_ids: Sequence[str] | None
 ) -> dict[str, list[SensorLatest]]:
     """The newest reading of each sensor, per room (every room when `room_ids` is None)."""
-    sql = LATEST
-    params: tuple[str, ...] = ()
-    if room_ids is not None:
-        sql += " WHERE s.room_id IN (SELECT value FROM json_each(?))"
-        params = (json.dumps(list(room_ids)),)
-    found: dict[str, list[SensorLatest]] = defaultdict(list)
-    for room_id, sensor_id, ts_ms, value in conn.execute(sql + " ORDER BY 1, 2", params):
-        found[room_id].append(SensorLatest(sensor_id or None, ts_ms, value))
-    return dict(found)
+    by_room = catalog.rooms
+    chosen = by_room if room_ids is None else {r: by_room[r] for r in room_ids if r in by_room}
+    found: dict[str, list[SensorLatest]] = {}
+    with hot.lock:
+        ts, values = hot.latest_ts, hot.latest_value
+        size = ts.shape[0]
+        for room_id, sensors in sorted(chosen.items()):
+            known = [
+                SensorLatest(sensor or None, int(ts[sid]), float(values[sid]))
+                for sensor, sid in sensors
+                if sid < size and ts[sid] > np.iinfo(np.int64).min
+            ]
+            if known:
+                found[room_id] = known
+    return found
 
 
 def readings_page(
     conn: sqlite3.Connection,
+    hot: HotTier,
+    series: list[tuple[str, int]],
     room_id: str,
     span: tuple[int, int],
-    sensor_id: str | None,
     after: tuple[int, str] | None,
     limit: int,
 ) -> ReadingsPage:
-    """Readings of a room in `[start, end)` by (timestamp, sensor), strictly after `after`."""
-    sql = "SELECT series_id, sensor_id FROM series WHERE room_id = ?"
-    params: tuple[str, ...] = (room_id,)
-    if sensor_id is not None:
-        sql += " AND sensor_id = ?"
-        params += (sensor_id,)
-    streams = [
-        _series_stream(conn, series_id, room_id, sensor, span, after, limit + 1)
-        for series_id, sensor in conn.execute(sql + " ORDER BY sensor_id", params).fetchall()
-    ]
-    merged = list(_take(heapq.merge(*streams, key=_reading_key), limit + 1))
-    page = merged[:limit]
-    more = len(merged) > limit
-    return ReadingsPage(page, _reading_key(page[-1]) if more else None)
+    """Readings of a room's series in `[start, end)` by (timestamp, sensor), after `after`."""
+    parts_ts, parts_rank, parts_values = [], [], []
+    for rank, (sensor, sid) in enumerate(series):
+        low = span[0]
+        if after is not None:
+            low = max(low, after[0] if sensor > after[1] else after[0] + 1)
+        ts, values = series_raw_first(conn, hot, sid, (low, span[1]), limit + 1)
+        parts_ts.append(ts[: limit + 1])
+        parts_values.append(values[: limit + 1])
+        parts_rank.append(np.full(min(ts.shape[0], limit + 1), rank, np.int64))
+    if not parts_ts:
+        return ReadingsPage([], None)
+    ts, ranks = np.concatenate(parts_ts), np.concatenate(parts_rank)
+    order = np.lexsort((ranks, ts))[: limit + 1]
+    names = [sensor or None for sensor, _ in series]
+    values = np.concatenate(parts_values)[order].tolist()
+    chosen = zip(ts[order].tolist(), ranks[order].tolist(), values, strict=True)
+    page = [Reading(room_id, names[r], t, v) for t, r, v in chosen]
+    more = len(page) > limit
+    page = page[:limit]
+    return ReadingsPage(page, (page[-1][2], page[-1][1] or "") if more else None)
 
 
-def _room(row: sqlite3.Row | tuple[Any, ...]) -> RoomMeta:
+def _room(row: tuple[Any, ...]) -> RoomMeta:
     room_id, name, building, floor, labels, comfort_min, comfort_max = row
     return RoomMeta(
         room_id, name, building, floor, json.loads(labels), Comfort(comfort_min, comfort_max)
     )
-
-
-def _reading_key(reading: Reading) -> tuple[int, str]:
-    return reading.timestamp_ms, reading.sensor_id or ""
-
-
-def _take(items: Iterator[Reading], count: int) -> Iterator[Reading]:
-    for index, item in enumerate(items):
-        if index >= count:
-            return
-        yield item
-
-
-def _series_stream(
-    conn: sqlite3.Connection,
-    series_id: int,
-    room_id: str,
-    sensor: str,
-    span: tuple[int, int],
-    after: tuple[int, str] | None,
-    limit: int,
-) -> Iterator[Reading]:
-    start_ms, end_ms = span
-    low = start_ms
-    if after is not None:
-        after_ts, after_sensor = after
-        low = max(low, after_ts if sensor > after_sensor else after_ts + 1)
-    rows = conn.execute(
-        "SELECT ts_ms, value FROM readings WHERE series_id = ? AND ts_ms >= ? AND ts_ms < ? "
-        "ORDER BY ts_ms LIMIT ?",
-        (series_id, low, end_ms, limit),
-    ).fetchall()
-    return (Reading(room_id, sensor or None, ts_ms, value) for ts_ms, value in rows)

@@ -1,8 +1,12 @@
-"""Group commit for SQLite: one writer thread runs every pending write job in one transaction.
+"""Group commit: one writer thread runs every pending write job in one SQLite transaction.
 
-Each job runs inside its own SAVEPOINT, so a job that fails (a conflicting reading, say) is rolled
-back alone while the others commit. A job's future resolves only after COMMIT returned, so an
-acknowledgement always means the data is on disk.
+The thread takes every queued job (up to 256), opens BEGIN IMMEDIATE (SQLite's write lock, which
+also serialises writer processes), catches up with what other processes committed, runs each
+job in its own SAVEPOINT (a job that fails, say on a conflicting reading, is undone alone),
+appends ONE log row with the new readings of the whole group, commits, and only then resolves
+the jobs' futures: an acknowledgement means the data is on disk (synchronous=FULL). Between
+groups, and every second when idle, it runs the store's housekeeping (bounded seal rounds,
+retention).
 """
 
 from __future__ import annotations
@@ -13,14 +17,40 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
+
+from roomtemp.storage.rollups.records import F64, I64
+from roomtemp.storage.sqlite import logrows
+from roomtemp.storage.sqlite.hot import HotTier, Run, sorted_run
+from roomtemp.storage.sqlite.keys import split_keys
 
 log = logging.getLogger("roomtemp.storage.sqlite")
 
-Job = Callable[[sqlite3.Connection], Any]
-
 _MAX_JOBS_PER_COMMIT = 256
+_IDLE_SECONDS = 0.5
+
+
+@dataclass
+class Group:
+    """The state one group transaction shares between its jobs."""
+
+    conn: sqlite3.Connection
+    keys: list[I64] = field(default_factory=list)
+    values: list[F64] = field(default_factory=list)
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def pending(self) -> list[Run]:
+        """Readings earlier jobs of this group added, as runs (for duplicate lookups)."""
+        return [
+            Run(k, v, np.zeros(k.shape[0], np.int64))
+            for k, v in zip(self.keys, self.values, strict=True)
+        ]
+
+
+Job = Callable[[Group], Any]
 
 
 @dataclass
@@ -28,46 +58,55 @@ class _Pending:
     job: Job
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Any]
-    on_rollback: Callable[[], None] | None
 
 
 class GroupCommitWriter:
     """Serialises write jobs onto one connection and commits them in groups."""
 
     def __init__(
-        self, connect: Callable[[], sqlite3.Connection], on_commit_failure: Callable[[], None]
+        self,
+        connect: Callable[[], sqlite3.Connection],
+        hot: HotTier,
+        catch_up: Callable[[sqlite3.Connection], None],
+        on_failure: Callable[[BaseException], None],
+        housekeeping: Callable[[sqlite3.Connection], bool],
     ) -> None:
         self._connect = connect
-        self._on_commit_failure = on_commit_failure
+        self._hot = hot
+        self._catch_up = catch_up
+        self._on_failure = on_failure
+        self._housekeeping = housekeeping
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._thread = threading.Thread(
             target=self._run, name="roomtemp-sqlite-writer", daemon=True
         )
-        self._started = False
         self.commits = 0
 
     def start(self) -> None:
         self._thread.start()
-        self._started = True
 
-    async def submit(self, job: Job, on_rollback: Callable[[], None] | None = None) -> Any:
-        """Run `job(conn)` in the next group transaction and return its result once committed."""
+    async def submit(self, job: Job) -> Any:
+        """Run `job(group)` in the next group transaction; its result once committed."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._queue.put(_Pending(job, loop, future, on_rollback))
+        self._queue.put(_Pending(job, loop, future))
         return await future
 
     def stop(self) -> None:
-        if self._started:
+        if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join()
-            self._started = False
 
     def _run(self) -> None:
         conn = self._connect()
+        busy = False
         try:
             while True:
-                first = self._queue.get()
+                try:
+                    first = self._queue.get(timeout=0 if busy else _IDLE_SECONDS)
+                except queue.Empty:
+                    busy = self._tidy(conn)
+                    continue
                 if first is None:
                     return
                 group = [first]
@@ -81,42 +120,77 @@ class GroupCommitWriter:
                         break
                     group.append(nxt)
                 self._commit_group(conn, group)
+                busy = self._tidy(conn)
         finally:
             conn.close()
 
-    def _commit_group(self, conn: sqlite3.Connection, group: list[_Pending]) -> None:
+    def _tidy(self, conn: sqlite3.Connection) -> bool:
+        """One bounded round of housekeeping; True when more is due at once."""
+        try:
+            return self._housekeeping(conn)
+        except Exception as exc:  # retried next round; reported, never silent
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            log.error("embedded store housekeeping failed (retried): %s", exc)
+            self._on_failure(exc)
+            return False
+
+    def _commit_group(self, conn: sqlite3.Connection, jobs: list[_Pending]) -> None:
+        group = Group(conn)
         outcomes: list[tuple[_Pending, bool, Any]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for pending in group:
-                outcomes.append(self._run_job(conn, pending))
+            self._catch_up(conn)
+            outcomes = [_run_job(group, pending, self._on_failure) for pending in jobs]
+            run, batch_id = self._append_log(conn, group)
             conn.execute("COMMIT")
             self.commits += 1
-        except sqlite3.Error as exc:
+        except Exception as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            self._on_commit_failure()
-            for pending in group:
+            self._on_failure(exc)
+            for pending in jobs:
                 _resolve(pending, False, exc)
             return
+        if run is not None:
+            self._hot.add(batch_id, run)
+        for hook in group.after_commit:
+            hook()
         for pending, ok, value in outcomes:
             _resolve(pending, ok, value)
 
     @staticmethod
-    def _run_job(conn: sqlite3.Connection, pending: _Pending) -> tuple[_Pending, bool, Any]:
-        conn.execute("SAVEPOINT job")
-        try:
-            result = pending.job(conn)
-        except sqlite3.OperationalError:
-            raise
-        except Exception as exc:  # the job's own failure: undo it alone, keep the group going
-            conn.execute("ROLLBACK TO job")
-            conn.execute("RELEASE job")
-            if pending.on_rollback is not None:
-                pending.on_rollback()
-            return pending, False, exc
+    def _append_log(conn: sqlite3.Connection, group: Group) -> tuple[Run | None, int]:
+        if not group.keys:
+            return None, 0
+        keys, values = np.concatenate(group.keys), np.concatenate(group.values)
+        run = sorted_run(keys, values, np.zeros(keys.shape[0], np.int64))
+        cursor = conn.execute(
+            "INSERT INTO log (max_ts, payload) VALUES (?, ?)",
+            (int(split_keys(run.keys)[1].max()), logrows.encode(run.keys, run.values)),
+        )
+        batch_id = int(cursor.lastrowid or 0)
+        return Run(run.keys, run.values, np.full(len(run), batch_id, np.int64)), batch_id
+
+
+def _run_job(
+    group: Group, pending: _Pending, on_failure: Callable[[BaseException], None]
+) -> tuple[_Pending, bool, Any]:
+    conn = group.conn
+    conn.execute("SAVEPOINT job")
+    marks = (len(group.keys), len(group.after_commit))
+    try:
+        result = pending.job(group)
+    except sqlite3.OperationalError:
+        raise
+    except Exception as exc:  # the job's own failure: undo it alone, keep the group going
+        conn.execute("ROLLBACK TO job")
         conn.execute("RELEASE job")
-        return pending, True, result
+        del group.keys[marks[0] :], group.values[marks[0] :], group.after_commit[marks[1] :]
+        on_failure(exc)  # caches may hold what the savepoint undid (new series ids)
+        return pending, False, exc
+    conn.execute("RELEASE job")
+    return pending, True, result
 
 
 def _resolve(pending: _Pending, ok: bool, value: Any) -> None:
@@ -129,44 +203,3 @@ def _resolve(pending: _Pending, ok: bool, value: Any) -> None:
             pending.future.set_exception(value)
 
     pending.loop.call_soon_threadsafe(settle)
-
-
-class Checkpointer:
-    """Copies the write-ahead log into the database from its own thread, every `interval` seconds.
-
-    The writer's connection runs with automatic checkpoints off, so no request waits for a
-    checkpoint; PASSIVE never blocks the writer or readers. On stop, a final TRUNCATE leaves an
-    empty log behind.
-    """
-
-    def __init__(self, connect: Callable[[], sqlite3.Connection], interval: float = 0.5) -> None:
-        self._connect = connect
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name="roomtemp-sqlite-checkpoint", daemon=True
-        )
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._stop.set()
-            self._thread.join()
-
-    def _run(self) -> None:
-        conn = self._connect()
-        try:
-            while not self._stop.wait(self._interval):
-                self._checkpoint(conn, "PASSIVE")
-            self._checkpoint(conn, "TRUNCATE")
-        finally:
-            conn.close()
-
-    @staticmethod
-    def _checkpoint(conn: sqlite3.Connection, mode: str) -> None:
-        try:
-            conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
-        except sqlite3.Error as exc:  # busy or I/O trouble: the next round tries again
-            log.warning("SQLite checkpoint (%s) failed: %s", mode, exc)

@@ -1,0 +1,221 @@
+"""The fast path of ingest: JSON bodies decoded by msgspec into typed items, checked as numpy
+columns, handed on as ReadingColumns (no object per reading).
+
+It accepts only what the full validator (validation.py) accepts, and gives the same readings:
+anything it is unsure of (a unit spelling it does not know, a bad id, a value out of range, a
+timestamp too far ahead, ...) makes it return None, and the full validator, which is the
+authority and writes every message, takes the batch from its generic parse.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+import numpy as np
+import orjson
+
+from roomtemp.domain import ReadingColumns, SensorKey, is_valid_id
+from roomtemp.timeparse import MAX_MS, MIN_MS, parse_timestamp
+from roomtemp.units import Unit, parse_unit
+
+MIN_S, MAX_S = MIN_MS / 1000, MAX_MS / 1000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The rules a reading must pass (`max_age_ms`: how old it may be, None: any age)."""
+
+    min_celsius: float
+    max_celsius: float
+    clock_skew_ms: int
+    max_age_ms: int | None = None
+
+
+class Item(msgspec.Struct, forbid_unknown_fields=True):
+    """One reading as JSON sends it, typed: anything else fails the fast path."""
+
+    value: float
+    unit: str | None = None
+    timestamp: float | str | None = None
+    sensor_id: str | None = None
+    room_id: str | None = None
+
+
+class TypedItems(list[Item]):
+    """The typed items of a JSON body, and the body, parsed generically when the full
+    validator needs it (its messages refer to the body as sent)."""
+
+    def __init__(self, items: list[Item], body: bytes) -> None:
+        super().__init__(items)
+        self.body = body
+
+    def generic(self) -> list[Any]:
+        document = orjson.loads(self.body)
+        return document if isinstance(document, list) else [document]
+
+
+_DECODER = msgspec.json.Decoder(list[Item] | Item)
+_UNITS: dict[str | None, Unit] = {
+    spelling: parse_unit(name)
+    for name in ("celsius", "fahrenheit", "kelvin", "c", "f", "k")
+    for spelling in (name, name.capitalize(), name.upper())
+}
+_UNITS[None] = Unit.celsius
+_valid_ids: set[str] = set()
+_VALUE, _UNIT, _TIMESTAMP = (operator.attrgetter(n) for n in ("value", "unit", "timestamp"))
+_SENSOR, _ROOM = operator.attrgetter("sensor_id"), operator.attrgetter("room_id")
+
+
+def decode_json(body: bytes) -> tuple[TypedItems, bool] | None:
+    """The typed items of a JSON body and whether it was a list, or None when it is not made
+    of well-typed readings (then it is parsed generically and validated in full)."""
+    try:
+        document = _DECODER.decode(body)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return None
+    if isinstance(document, list):
+        return TypedItems(document, body), True
+    return TypedItems([document], body), False
+
+
+def as_items(raw: Sequence[object]) -> list[Item] | None:
+    """Parsed items (dicts) as typed items, or None if any does not type-check."""
+    if isinstance(raw, TypedItems):
+        return raw
+    try:
+        return msgspec.convert(raw, list[Item], strict=True)
+    except (msgspec.ValidationError, TypeError, ValueError, OverflowError):
+        return None
+
+
+def _known_id(value: object) -> bool:
+    """True for a valid id; remembers valid ids so a batch checks each room's regex once."""
+    if value in _valid_ids:
+        return True
+    if is_valid_id(value):
+        if len(_valid_ids) < 100_000:
+            _valid_ids.add(value)
+        return True
+    return False
+
+
+def checked(
+    items: list[Item], *, room_id: str | None, now_ms: int, limits: Limits
+) -> ReadingColumns | None:
+    """The readings of typed items if every rule holds, else None (see the module's doc)."""
+    if not items:
+        return None
+    celsius = _celsius(items, limits)
+    ts = _timestamps(list(map(_TIMESTAMP, items)), now_ms, limits)
+    if celsius is None or ts is None:
+        return None
+    keys = _keys(items, room_id)
+    if keys is None:
+        return None
+    return ReadingColumns(keys[0], keys[1], ts, celsius)
+
+
+def _celsius(items: list[Item], limits: Limits) -> np.ndarray | None:
+    values = np.array(list(map(_VALUE, items)), np.float64)
+    units = list(map(_UNIT, items))
+    found = set(units)
+    if not found <= _UNITS.keys():
+        return None
+    if found != {None}:
+        for spelling in found:
+            unit = _UNITS[spelling]
+            if unit is not Unit.celsius:
+                mask = np.fromiter((u == spelling for u in units), bool, len(units))
+                values[mask] = _converted(values[mask], unit)
+    if not np.all((values >= limits.min_celsius) & (values <= limits.max_celsius)):
+        return None  # NaN and infinities fail here too
+    return values
+
+
+def _converted(values: np.ndarray, unit: Unit) -> np.ndarray:
+    """The same arithmetic as units.to_celsius, so the results are the same floats."""
+    if unit is Unit.fahrenheit:
+        return (values - 32.0) * 5.0 / 9.0
+    return values - 273.15
+
+
+def _timestamps(stamps: list[float | str | None], now_ms: int, limits: Limits) -> np.ndarray | None:
+    kinds = set(map(type, stamps))
+    if kinds == {float}:
+        seconds = np.array(stamps, np.float64)
+        if not np.all((seconds > MIN_S) & (seconds < MAX_S)):
+            return None
+        ts = np.rint(seconds * 1000).astype(np.int64)
+    elif kinds == {type(None)}:
+        ts = np.full(len(stamps), now_ms, np.int64)
+    else:
+        one = [_timestamp(stamp, now_ms) for stamp in stamps]
+        if None in one:
+            return None
+        ts = np.array(one, np.int64)
+    if ts.max() > now_ms + limits.clock_skew_ms:
+        return None
+    if limits.max_age_ms is not None and ts.min() < now_ms - limits.max_age_ms:
+        return None
+    return ts
+
+
+def _timestamp(stamp: float | str | None, now_ms: int) -> int | None:
+    if stamp is None:
+        return now_ms
+    if isinstance(stamp, str):
+        try:
+            return parse_timestamp(stamp)
+        except ValueError:
+            return None
+    if math.isfinite(stamp) and MIN_S < stamp < MAX_S:
+        return round(stamp * 1000)
+    return None
+
+
+def _ids_hold(ids: set[str | None], optional: bool) -> bool:
+    """Every id valid (None too when `optional`); set operations first, the regex once per id."""
+    fresh = ids - _valid_ids
+    if None in fresh:
+        if not optional:
+            return False
+        fresh.discard(None)
+    return all(_known_id(value) for value in fresh)
+
+
+def _keys(items: list[Item], room_id: str | None) -> tuple[list[SensorKey], np.ndarray] | None:
+    """The distinct (room, sensor) pairs and each item's index into them, if all ids hold."""
+    sensors = list(map(_SENSOR, items))
+    sensor_names, sensor_codes = _coded(sensors)
+    if not _ids_hold(set(sensor_names), optional=True):
+        return None
+    if room_id is not None:
+        named = set(map(_ROOM, items))
+        if not named <= {None, room_id}:
+            return None
+        room_names: list[str | None] = [room_id]
+        room_codes = np.zeros(len(items), np.int64)
+    else:
+        room_names, room_codes = _coded(list(map(_ROOM, items)))
+        if not _ids_hold(set(room_names), optional=False):
+            return None
+    pairs, codes = np.unique(room_codes * len(sensor_names) + sensor_codes, return_inverse=True)
+    keys = [
+        (room_names[pair // len(sensor_names)], sensor_names[pair % len(sensor_names)])
+        for pair in pairs.tolist()
+    ]
+    return keys, codes.astype(np.int64)
+
+
+def _coded(names: list[str | None]) -> tuple[list[str | None], np.ndarray]:
+    """The distinct names (first seen first) and each one's index (strings hash once)."""
+    distinct = list(dict.fromkeys(names))
+    if len(distinct) == 1:
+        return distinct, np.zeros(len(names), np.int64)
+    index = {name: code for code, name in enumerate(distinct)}
+    return distinct, np.array(list(map(index.__getitem__, names)), np.int64)

@@ -1,0 +1,76 @@
+"""Aggregates of the embedded store: one room's buckets from the tiers (with what the
+time-weighted figures need), or one summary per room for many rooms at once."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+import numpy as np
+
+from roomtemp.domain import AGGREGATE_SUMS, Aggregate, AggregateColumns
+from roomtemp.storage.rollups.timeweighted import BucketSums
+from roomtemp.storage.sqlite import schema, stats, summaries
+from roomtemp.storage.sqlite.catalog import Catalog
+from roomtemp.storage.sqlite.hot import HotTier
+from roomtemp.timeparse import Bucket, BucketColumns
+
+Found = dict[str, Sequence[Aggregate]]
+
+
+def per_room_summaries(
+    conn: sqlite3.Connection, hot: HotTier, catalog: Catalog, room_ids: Sequence[str],
+    bucket: Bucket,
+) -> Found:  # fmt: skip
+    """Count, sum, min and max of each room over one bucket (rooms without readings left out)."""
+    owners = sorted((sid, room) for room in room_ids for _, sid in catalog.rooms.get(room, []))
+    sums = summaries.summaries(
+        conn, hot, [sid for sid, _ in owners], bucket.clip_start_ms, bucket.clip_end_ms
+    )
+    per_room: dict[str, list[float]] = {}
+    for (_, room), count, total, low, high in zip(
+        owners, sums.count.tolist(), sums.total.tolist(), sums.minimum.tolist(),
+        sums.maximum.tolist(), strict=True,
+    ):  # fmt: skip
+        if count:
+            acc = per_room.setdefault(room, [0, 0.0, low, high])
+            acc[0] += count
+            acc[1] += total
+            acc[2], acc[3] = min(acc[2], low), max(acc[3], high)
+    return {
+        room: [Aggregate(bucket.start_ms, bucket.end_ms, a[1], int(a[0]), a[2], a[3])]
+        for room, a in per_room.items()
+    }
+
+
+def room_buckets(
+    conn: sqlite3.Connection, hot: HotTier, catalog: Catalog, room_ids: Sequence[str],
+    buckets: Sequence[Bucket], stale_ms: int,
+) -> Found:  # fmt: skip
+    """Every bucket of each room, as columns with the whole range's totals."""
+    if isinstance(buckets, BucketColumns):
+        edges = buckets.edges
+    else:
+        edges = np.array([b.start_ms for b in buckets] + [buckets[-1].end_ms], np.int64)
+    start, end = buckets[0].clip_start_ms, buckets[-1].clip_end_ms
+    reader = stats.StatsReader(conn, hot, schema.GAP_MS)
+    found: Found = {}
+    for room in room_ids:
+        series = [sid for _, sid in catalog.rooms.get(room, [])]
+        if series:
+            sums = reader.room(series, edges, start, end, stale_ms)
+            found[room] = columns_of(sums, edges)  # with no reading, coverage is still known
+    return found
+
+
+def columns_of(sums: BucketSums, edges: np.ndarray) -> AggregateColumns:
+    """The buckets holding readings as columns, with the whole range's totals."""
+    kept = np.flatnonzero(sums.count > 0)
+    arrays = {name: getattr(sums, name)[kept] for name in AGGREGATE_SUMS}
+    totals = Aggregate(
+        int(edges[0]), int(edges[-1]), float(sums.total.sum()), int(sums.count.sum()),
+        float(sums.minimum.min(initial=np.inf)), float(sums.maximum.max(initial=-np.inf)),
+        float(sums.integral.sum()),
+        float(sums.held.sum()), float(sums.covered.sum()), int(sums.length.sum()),
+    )  # fmt: skip
+    return AggregateColumns(edges[:-1][kept], edges[1:][kept], arrays, totals)

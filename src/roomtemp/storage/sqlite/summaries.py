@@ -1,0 +1,131 @@
+"""Count, sum, min and max per series over one range, for many series at once (GET /stats).
+
+Whole sealed days come from the plain columns of their day rows, the sealed parts of the ragged
+first and last days from their raw blocks, and hot readings from the hot tier's runs, all
+series in a few numpy calls per run. Sealed readings never stay hot, so nothing counts twice.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import numpy as np
+
+from roomtemp.storage.rollups.records import F64, I64
+from roomtemp.storage.sqlite import codec, schema
+from roomtemp.storage.sqlite.hot import HotTier
+from roomtemp.storage.sqlite.keys import WINDOW_HIGH, WINDOW_LOW, composite
+from roomtemp.timeparse import MS_PER_DAY
+
+_CHUNK = 500
+_LONG_SPAN_DAYS = 31
+
+
+class Sums:
+    """Per wanted series (in the order given): count, total, min, max."""
+
+    def __init__(self, size: int) -> None:
+        self.count = np.zeros(size, np.int64)
+        self.total = np.zeros(size)
+        self.minimum = np.full(size, np.inf)
+        self.maximum = np.full(size, -np.inf)
+
+    def fold(self, where: np.ndarray, count: I64, total: F64, low: F64, high: F64) -> None:
+        size = self.count.shape[0]
+        self.count += np.bincount(where, count, size).astype(np.int64)
+        self.total += np.bincount(where, total, size)
+        np.minimum.at(self.minimum, where, low)
+        np.maximum.at(self.maximum, where, high)
+
+
+def summaries(
+    conn: sqlite3.Connection, hot: HotTier, series: list[int], start: int, end: int
+) -> Sums:
+    """Sums of each series over [start, end); `series` sorted ascending."""
+    sums = Sums(len(series))
+    wanted = np.array(series, np.int64)
+    low, high = -(-start // MS_PER_DAY) * MS_PER_DAY, end // MS_PER_DAY * MS_PER_DAY
+    if low < high:
+        _whole_days(conn, sums, wanted, low, high)
+        edges = [(start, low), (high, end)]
+    else:
+        edges = [(start, end)]
+    for lo, hi in edges:
+        if lo < hi:
+            _sealed_part(conn, sums, wanted, lo, hi)
+    _hot(hot, sums, wanted, start, end)
+    return sums
+
+
+def _day_rows(
+    conn: sqlite3.Connection, wanted: I64, low: int, high: int, columns: str, extra: str = ""
+) -> list[tuple[Any, ...]]:
+    """Rows of the wanted series' days touching [low, high): by key lists for short spans,
+    by each series' range (through the index on the series part) for long ones."""
+    days = (high - 1) // MS_PER_DAY - low // MS_PER_DAY + 1
+    if days > _LONG_SPAN_DAYS:
+        return [
+            row
+            for sid in wanted.tolist()
+            for row in conn.execute(
+                f"SELECT key, {columns} FROM days WHERE {schema.SERIES_DAYS}{extra}",
+                schema.series_days(sid, low, high),
+            )
+        ]
+    keys = [k for sid in wanted.tolist() for k in schema.day_keys(sid, low, high)]
+    found: list[tuple[Any, ...]] = []
+    for first in range(0, len(keys), _CHUNK):
+        chunk = keys[first : first + _CHUNK]
+        found += conn.execute(
+            f"SELECT key, {columns} FROM days WHERE key IN {schema.placeholders(len(chunk))}"
+            f"{extra}",
+            chunk,
+        ).fetchall()
+    return found
+
+
+def _whole_days(conn: sqlite3.Connection, sums: Sums, wanted: I64, low: int, high: int) -> None:
+    rows = _day_rows(conn, wanted, low, high, "count, total, minimum, maximum")
+    if rows:
+        key, count, total, minimum, maximum = (np.array(c) for c in zip(*rows, strict=True))
+        where = np.searchsorted(wanted, key.astype(np.int64) & (schema.MAX_SERIES - 1))
+        sums.fold(where, count.astype(np.int64), total, minimum, maximum)
+
+
+def _sealed_part(conn: sqlite3.Connection, sums: Sums, wanted: I64, lo: int, hi: int) -> None:
+    for key, raw in _day_rows(conn, wanted, lo, hi, "raw", " AND raw IS NOT NULL"):
+        ts, values = codec.decode_block(raw)
+        inside = values[(ts >= lo) & (ts < hi)]
+        if inside.shape[0]:
+            where = np.searchsorted(wanted, [key & (schema.MAX_SERIES - 1)])
+            sums.fold(where, *_reduced(inside, np.array([0, inside.shape[0]])))
+
+
+def _hot(hot: HotTier, sums: Sums, wanted: I64, start: int, end: int) -> None:
+    start, end = max(start, WINDOW_LOW), min(end, WINDOW_HIGH)
+    if start >= end:
+        return
+    low_keys = composite(wanted, np.full(wanted.shape[0], start, np.int64))
+    high_keys = composite(wanted, np.full(wanted.shape[0], end, np.int64))
+    with hot.lock:
+        runs = list(hot.runs)
+    for run in runs:
+        lo, hi = np.searchsorted(run.keys, low_keys), np.searchsorted(run.keys, high_keys)
+        full = np.flatnonzero(hi > lo)
+        if not full.shape[0]:
+            continue
+        sums.fold(full, *_reduced(run.values, np.stack((lo[full], hi[full]), axis=1).ravel()))
+
+
+def _reduced(values: F64, bounds: I64) -> tuple[I64, F64, F64, F64]:
+    """(count, sum, min, max) of the non-empty slices [bounds[2i], bounds[2i+1]) of values."""
+    count = (bounds[1::2] - bounds[::2]).astype(np.int64)
+    if bounds[-1] == values.shape[0]:
+        bounds = bounds[:-1]  # reduceat takes the last slice to the end by itself
+    return (
+        count,
+        np.add.reduceat(values, bounds)[::2],
+        np.minimum.reduceat(values, bounds)[::2],
+        np.maximum.reduceat(values, bounds)[::2],
+    )
