@@ -64,3 +64,35 @@ async def test_unwritable_location_says_how_to_fix_it(tmp_path: Path) -> None:
 async def test_bad_storage_urls_are_configuration_errors(url: str) -> None:
     with pytest.raises(ConfigurationError, match="sqlite:///"):
         await open_storage(url)
+
+
+def test_a_readers_reload_during_a_write_does_not_lose_the_new_series(tmp_path: Path) -> None:
+    """A reader reloads the series map from its own connection, which cannot see the writer's
+    uncommitted new series; ensure() must still answer every id it was asked for (CI once saw
+    KeyError('living', '') from an MQTT write racing a read)."""
+    from roomtemp.storage.sqlite import schema
+    from roomtemp.storage.sqlite.catalog import Catalog
+
+    path = str(tmp_path / "db.sqlite3")
+    writer, reader = schema.connect(path), schema.connect(path)
+    schema.prepare(writer)
+    catalog = Catalog()
+    catalog.refresh(writer)
+
+    class Interleaved:
+        """The writer's connection; right after a series row is read back, a reader reloads."""
+
+        def execute(self, sql: str, params: tuple[object, ...] = ()) -> sqlite3.Cursor:
+            cursor = writer.execute(sql, params)
+            if sql.startswith("SELECT series_id FROM series WHERE"):
+                catalog.invalidate()
+                catalog.refresh(reader)
+            return cursor
+
+    writer.execute("BEGIN IMMEDIATE")
+    ids = catalog.ensure(Interleaved(), {("living", ""), ("living", "door")})  # type: ignore[arg-type]
+    writer.execute("COMMIT")
+    stored = dict(writer.execute("SELECT room_id || '/' || sensor_id, series_id FROM series"))
+    assert ids == {("living", ""): stored["living/"], ("living", "door"): stored["living/door"]}
+    catalog.refresh(reader, check_count=True)
+    assert catalog.ids == ids

@@ -60,11 +60,20 @@ class Catalog:
 
     def ensure(self, conn: sqlite3.Connection, keys: set[SeriesKey]) -> dict[SeriesKey, int]:
         """Ids of these series, creating rooms and series rows as needed (in the caller's
-        transaction; the caller invalidates the map if that transaction is undone)."""
-        missing = [key for key in keys if key not in self.ids]
-        if missing:
-            self.refresh(conn, check_count=True)
-        for key in [key for key in missing if key not in self.ids]:
+        transaction; the caller invalidates the map if that transaction is undone).
+
+        The answer is built here, not read back from the map: a reader reloading the map from its
+        own connection, which cannot see this uncommitted transaction, may drop the new entries
+        meanwhile (they come back at the next reload from a connection that sees them)."""
+        found = {key: sid for key in keys if (sid := self.ids.get(key)) is not None}
+        if len(found) == len(keys):
+            return found
+        self.refresh(conn, check_count=True)
+        for key in keys - found.keys():
+            known = self.ids.get(key)
+            if known is not None:
+                found[key] = known
+                continue
             conn.execute("INSERT OR IGNORE INTO rooms (room_id) VALUES (?)", (key[0],))
             conn.execute("INSERT OR IGNORE INTO series (room_id, sensor_id) VALUES (?, ?)", key)
             sid = conn.execute(
@@ -72,8 +81,9 @@ class Catalog:
             ).fetchone()[0]
             if sid >= MAX_SERIES:
                 raise StorageFull(f"the embedded store holds at most {MAX_SERIES:,} sensors")
+            found[key] = sid
             with self._lock:
                 self.ids[key], self.keys[sid] = sid, key
                 self.rooms[key[0]] = sorted([*self.rooms.get(key[0], []), (key[1], sid)])
                 self._count += 1
-        return {key: self.ids[key] for key in keys}
+        return found
