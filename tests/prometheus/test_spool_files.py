@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from roomtemp.domain import Reading
 from roomtemp.errors import StorageFull
 from roomtemp.storage.prometheus import records
+from roomtemp.storage.prometheus.batches import SeriesBatch, group, readings_of
 from roomtemp.storage.prometheus.spool import Spool
 from roomtemp.storage.prometheus.spool_disk import Cursor, Disk
 from tests.support import ms
@@ -24,9 +25,13 @@ from tests.support import ms
 T0 = ms("2024-01-01T00:00:00Z")
 
 
-def batch(start: int, count: int) -> list[Reading]:
+def readings(start: int, count: int) -> list[Reading]:
     sensors = (None, "s")
     return [Reading("lab", sensors[i % 2], T0 + i, i / 8) for i in range(start, start + count)]
+
+
+def batch(start: int, count: int) -> SeriesBatch:
+    return group(readings(start, count))
 
 
 def fill(spool: Spool) -> tuple[list[Reading], StorageFull]:
@@ -37,27 +42,28 @@ def fill(spool: Spool) -> tuple[list[Reading], StorageFull]:
             spool.append(batch(len(taken), 10))
         except StorageFull as exc:
             return taken, exc
-        taken += batch(len(taken), 10)
+        taken += readings(len(taken), 10)
 
 
 def drain(spool: Spool) -> list[Reading]:
     replayed = []
     while (chunk := spool.peek(25)) is not None:
-        replayed += chunk.readings
+        replayed += readings_of(chunk.merged.batch)
         spool.done(chunk)
-    return replayed
+    return sorted(replayed, key=lambda r: r.timestamp_ms)
 
 
 def found(data: bytes) -> list[list[Reading]]:
     return [
-        records.decode(data[item.start : item.end])
+        readings_of(records.decode(data[item.start : item.end]))
         for item in records.scan(data)
         if isinstance(item, records.Found)
     ]
 
 
-BATCHES = [batch(10 * i, 1 + i % 7) for i in range(12)]
-SEGMENT = b"".join(records.encode(b) for b in BATCHES)
+BATCHES = [readings_of(group(readings(10 * i, 1 + i % 7))) for i in range(12)]
+"""Batches as they come back from the spool: grouped by series."""
+SEGMENT = b"".join(records.encode(group(b)) for b in BATCHES)
 
 
 @settings(max_examples=300, deadline=None)
@@ -84,7 +90,7 @@ def test_a_truncated_segment_keeps_every_whole_record(cut: int) -> None:
 def test_a_record_cut_short_in_the_middle_hides_none_after_it() -> None:
     # a write that failed part-way (disk full) and was not cut back, then more appends
     torn = records.encode(batch(500, 40))[:-30]
-    data = records.encode(BATCHES[0]) + torn + SEGMENT
+    data = records.encode(group(BATCHES[0])) + torn + SEGMENT
     assert found(data) == [BATCHES[0], *BATCHES]
     damaged = [item for item in records.scan(data) if isinstance(item, records.Damaged)]
     assert [d.count for d in damaged] == [40]
@@ -96,16 +102,17 @@ def test_a_damaged_record_on_disk_is_logged_counted_and_skipped(
     spool = Spool(tmp_path, 1 << 20)
     spool.open()
     for b in BATCHES:
-        spool.append(b)
+        spool.append(group(b))
     spool.close()
     segment = next((tmp_path / "slot-0").glob("segment-*"))
     data = bytearray(segment.read_bytes())
-    data[len(records.encode(BATCHES[0])) + 30] ^= 0x04  # inside the second record's payload
+    data[len(records.encode(group(BATCHES[0]))) + 30] ^= 0x04  # inside the second record
     segment.write_bytes(bytes(data))
     reopened = Spool(tmp_path, 1 << 20)
     with caplog.at_level(logging.ERROR):
         reopened.open()
-    assert drain(reopened) == [r for b in BATCHES[:1] + BATCHES[2:] for r in b]
+    kept = [r for b in BATCHES[:1] + BATCHES[2:] for r in b]
+    assert drain(reopened) == sorted(kept, key=lambda r: r.timestamp_ms)
     assert (reopened.counts.damaged_records, reopened.counts.lost_readings) == (1, 2)
     assert "2 readings lost" in caplog.text
     reopened.close()
@@ -130,7 +137,7 @@ def test_spool_resumes_after_replayed_batches_and_drops_a_torn_tail(tmp_path: Pa
     again.close()
     reopened = Spool(tmp_path, 1 << 20)
     reopened.open()
-    assert drain(reopened) == batch(10, 30)
+    assert drain(reopened) == readings(10, 30)
     assert reopened.readings == 0
     assert reopened.counts.damaged_records == 0
     reopened.close()
@@ -181,7 +188,7 @@ def test_a_disk_filling_mid_append_refuses_that_batch_and_keeps_the_others(
     spool.close()
     reopened = Spool(tmp_path, 1 << 20)
     reopened.open()
-    assert drain(reopened) == [*taken, *batch(5000, 10)]
+    assert drain(reopened) == [*taken, *readings(5000, 10)]
     assert reopened.counts.damaged_records == reopened.counts.torn_records == 0
     reopened.close()
 
@@ -214,13 +221,13 @@ def test_a_spool_of_the_old_line_format_is_moved_over(tmp_path: Path) -> None:
     slot = tmp_path / "slot-0"
     slot.mkdir()
     lines = []
-    for b in (batch(0, 5), batch(5, 5), batch(10, 5)):
-        payload = orjson.dumps([list(r) for r in b])
+    for part in (readings(0, 5), readings(5, 5), readings(10, 5)):
+        payload = orjson.dumps([list(r) for r in part])
         lines.append(b"%08x %s\n" % (zlib.crc32(payload), payload))
     (slot / "segment-00000000.log").write_bytes(b"".join(lines) + b"0badc0de [")
     (slot / "cursor").write_text(f"0 {len(lines[0])}\n")
     spool = Spool(tmp_path, 1 << 20)
     spool.open()
-    assert drain(spool) == batch(5, 10)
+    assert drain(spool) == readings(5, 10)
     assert not list(slot.glob("*.log"))
     spool.close()

@@ -20,6 +20,7 @@ import httpx
 from roomtemp.domain import Aggregate, Reading, ReadingsPage, RoomMeta, SensorLatest, WriteResult
 from roomtemp.errors import InvalidInput, StorageError, StorageUnavailable
 from roomtemp.storage.base import StorageStatus
+from roomtemp.storage.prometheus.batches import SeriesBatch, group
 from roomtemp.storage.prometheus.client import EngineClient, EngineRejected
 from roomtemp.storage.prometheus.deletes import delete_room_series
 from roomtemp.storage.prometheus.options import PrometheusOptions
@@ -104,9 +105,10 @@ class PrometheusStorage:
     # -- writes -------------------------------------------------------------------------------
 
     async def write(self, readings: Sequence[Reading]) -> WriteResult:
+        batch = group(readings)
         if self.state.up and not self.spool.readings:
             try:
-                return (await self.writer.store(readings, strict=True)).result
+                return (await self.writer.store(batch, strict=True)).result
             except Unsent as exc:
                 if isinstance(exc.cause, EngineRejected) and exc.nothing_written:
                     raise InvalidInput.single(
@@ -117,15 +119,15 @@ class PrometheusStorage:
                 return WriteResult(exc.result.accepted, exc.result.duplicates, spooled=True)
             except StorageUnavailable as exc:  # the read before the write failed
                 self._spooling(exc)
-        await self._spool(readings)
+        await self._spool(batch)
         return WriteResult(accepted=len(readings), duplicates=0, spooled=True)
 
     def _spooling(self, exc: StorageError) -> None:
         log.warning("engine does not take writes, spooling: %s", exc)
         self.state.failed(exc)
 
-    async def _spool(self, readings: Sequence[Reading]) -> None:
-        await asyncio.to_thread(self.spool.append, readings)
+    async def _spool(self, batch: SeriesBatch) -> None:
+        await asyncio.to_thread(self.spool.append, batch)
         self.replayer.wake.set()
 
     async def put_room(self, meta: RoomMeta) -> bool:

@@ -14,10 +14,6 @@ import takes the in-order path.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from roomtemp.domain import Reading
-
 MAX_SERIES = 1_000_000
 """Series remembered; past that, the oldest rooms learned are forgotten (they are read again)."""
 
@@ -30,37 +26,30 @@ class NewestSamples:
         self._rooms: dict[str, dict[str | None, int]] = {}
         self._series = 0
 
-    def known(self, reading: Reading) -> int | None:
-        """The time after which the reading's series holds nothing, or None if unknown."""
-        sensors = self._rooms.get(reading.room_id)
-        return None if sensors is None else sensors.get(reading.sensor_id)
-
-    def is_new(self, reading: Reading) -> bool:
-        """True when no sample of the series can be at or after the reading's time."""
-        newest = self.known(reading)
-        return newest is not None and reading.timestamp_ms > newest
+    def known(self, room_id: str, sensor_id: str | None) -> int | None:
+        """The time after which the series holds nothing, or None if unknown."""
+        sensors = self._rooms.get(room_id)
+        return None if sensors is None else sensors.get(sensor_id)
 
     def learn(self, room_id: str, sensor_id: str | None, newest_ms: int) -> None:
         """The engine holds nothing of the series after `newest_ms` (only ever raised)."""
-        sensors = self._rooms.setdefault(room_id, {})
-        known = sensors.get(sensor_id)
-        if known is None:
+        sensors = self._rooms.get(room_id)
+        if sensors is None or sensor_id not in sensors:
             self._series += 1
             if self._series > self.max_series:
                 self._forget_oldest()
-                sensors = self._rooms.setdefault(room_id, {})
-        if known is None or newest_ms > known:
+            sensors = self._rooms.setdefault(room_id, {})
+        if newest_ms > sensors.get(sensor_id, newest_ms - 1):
             sensors[sensor_id] = newest_ms
 
-    def wrote(self, readings: Iterable[Reading]) -> None:
-        """Readings the engine took: nothing of their series is newer than the newest of them,
-        for series already known (an unknown series may hold newer samples)."""
-        for reading in readings:
-            sensors = self._rooms.get(reading.room_id)
-            if sensors is not None:
-                known = sensors.get(reading.sensor_id)
-                if known is not None and reading.timestamp_ms > known:
-                    sensors[reading.sensor_id] = reading.timestamp_ms
+    def wrote(self, room_id: str, sensor_id: str | None, newest_ms: int) -> None:
+        """The engine took samples up to `newest_ms`: a known series holds nothing newer (an
+        unknown one may)."""
+        sensors = self._rooms.get(room_id)
+        if sensors is not None:
+            known = sensors.get(sensor_id)
+            if known is not None and newest_ms > known:
+                sensors[sensor_id] = newest_ms
 
     def forget_room(self, room_id: str) -> None:
         self._series -= len(self._rooms.pop(room_id, {}))

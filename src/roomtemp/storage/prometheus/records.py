@@ -3,25 +3,29 @@
     magic (4 bytes) | payload length | reading count | payload crc32 | header crc32 | payload
 
 The four numbers are little-endian u32; the header checksum covers the magic and the three numbers
-before it, the payload checksum the payload (orjson of `[[room, sensor, ts_ms, value], ...]`).
+before it, the payload checksum the payload: the length of an index (u32), the index (orjson of
+`[[room, sensor, first_ms, last_ms, count, bytes], ...]`, one entry per series), then each
+series' samples as remote write encodes them (so that a replay sends them as they are).
 A record whose header is sound but whose payload is not loses only itself, and its reading count
-is still known. A damaged header is skipped by looking for the next magic, which the payload can
-never contain (JSON text has no 0x00 or 0xFF bytes): one bad record never hides the ones after it.
+is still known. A damaged header, or a record cut short by a failed write, is skipped by looking
+for the next magic; where the magic happens to occur inside a payload, the header checksum that
+must follow it fails and the search goes on. One bad record never hides the ones after it.
 """
 
 from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import orjson
 
-from roomtemp.domain import Reading
+from roomtemp.storage.prometheus.batches import Run, SeriesBatch, size
 
 MAGIC = b"\xffRT\x00"
 _HEADER = struct.Struct("<4sIIII")
+_INDEX_LENGTH = struct.Struct("<I")
 HEADER_BYTES = _HEADER.size
 
 
@@ -50,18 +54,41 @@ class Torn:
     start: int
 
 
-def encode(readings: Sequence[Reading]) -> bytes:
+def encode(batch: SeriesBatch) -> bytes:
     """One record holding the batch."""
-    payload = orjson.dumps([[r.room_id, r.sensor_id, r.timestamp_ms, r.value] for r in readings])
-    numbers = (MAGIC, len(payload), len(readings), zlib.crc32(payload))
+    index = orjson.dumps(
+        [
+            [room, sensor, run.first_ms, run.last_ms, run.count, len(run.encoded)]
+            for (room, sensor), run in batch.items()
+        ]
+    )
+    payload = b"".join(
+        [_INDEX_LENGTH.pack(len(index)), index, *(r.encoded for r in batch.values())]
+    )
+    numbers = (MAGIC, len(payload), size(batch), zlib.crc32(payload))
     header_crc = zlib.crc32(_HEADER.pack(*numbers, 0)[:-4])
     return _HEADER.pack(*numbers, header_crc) + payload
 
 
-def decode(data: bytes | memoryview) -> list[Reading]:
-    """The readings of one sound record (as `scan` found it)."""
+def decode(data: bytes | memoryview) -> SeriesBatch:
+    """The batch of one sound record (as `scan` found it)."""
     payload = bytes(data[HEADER_BYTES:])
-    return [Reading(room, sensor, ts, value) for room, sensor, ts, value in orjson.loads(payload)]
+    (index_length,) = _INDEX_LENGTH.unpack_from(payload)
+    position = _INDEX_LENGTH.size + index_length
+    batch: SeriesBatch = {}
+    for room, sensor, first_ms, last_ms, count, length in orjson.loads(
+        payload[_INDEX_LENGTH.size : position]
+    ):
+        encoded = payload[position : position + length]
+        batch[room, sensor] = Run(first_ms, last_ms, count, encoded=encoded)
+        position += length
+    return batch
+
+
+def count(record: bytes) -> int:
+    """How many readings an encoded record holds."""
+    count_field: int = _HEADER.unpack_from(record)[2]
+    return count_field
 
 
 def scan(data: bytes, start: int = 0) -> Iterator[Found | Damaged | Torn]:
@@ -80,19 +107,20 @@ def scan(data: bytes, start: int = 0) -> Iterator[Found | Damaged | Torn]:
             continue
         length, count, payload_crc = header
         end = position + HEADER_BYTES + length
+        if end <= len(data) and zlib.crc32(data[position + HEADER_BYTES : end]) == payload_crc:
+            yield Found(position, end, count)
+            position = end
+            continue
         cut = data.find(MAGIC, position + HEADER_BYTES, min(end, len(data)))
-        if cut != -1:  # another record starts inside this one's payload: it was cut short
+        if cut != -1:  # perhaps another record starts inside this one: it was cut short
             yield Damaged(position, cut, count)
             position = cut
-            continue
-        if end > len(data):
+        elif end > len(data):
             yield Torn(position)
             return
-        if zlib.crc32(data[position + HEADER_BYTES : end]) == payload_crc:
-            yield Found(position, end, count)
         else:
             yield Damaged(position, end, count)
-        position = end
+            position = end
 
 
 def _header(data: bytes, position: int) -> tuple[int, int, int] | None:

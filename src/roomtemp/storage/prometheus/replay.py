@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 
 from roomtemp.domain import Reading
 from roomtemp.errors import StorageError
+from roomtemp.storage.prometheus.batches import Merged, halves, readings_of, size
 from roomtemp.storage.prometheus.client import EngineMisconfigured, EngineRejected
 from roomtemp.storage.prometheus.spool import Chunk, Spool
 from roomtemp.storage.prometheus.writer import EngineWriter, Unsent
 
 log = logging.getLogger("roomtemp.storage.prometheus")
 
-CHUNK_READINGS = 50_000
+CHUNK_READINGS = 20_000
 FIRST_BACKOFF_SECONDS = 0.2
 MAX_BACKOFF_SECONDS = 30.0
 CONFLICT = "another value is stored at the same timestamp"
@@ -79,7 +80,7 @@ class Replayer:
                 continue
             upcoming = asyncio.ensure_future(self._peek(len(chunk.entries)))
             try:
-                await self.store(chunk.readings)
+                await self.store(chunk.merged)
                 await asyncio.to_thread(self.spool.done, chunk)
             except Exception as exc:  # the replay task must outlive any failure
                 await upcoming
@@ -88,13 +89,13 @@ class Replayer:
                 delay = min(delay * 2, MAX_BACKOFF_SECONDS)
                 continue
             self.state.wrote()
-            self.state.replayed += len(chunk.readings)
+            self.state.replayed += chunk.readings
             chunk = await upcoming
             delay = FIRST_BACKOFF_SECONDS
 
-    async def store(self, readings: list[Reading]) -> None:
-        """Write the readings; set aside only those the engine refuses as data, and conflicts."""
-        parts = deque([readings])
+    async def store(self, merged: Merged) -> None:
+        """Write the batch; set aside only what the engine refuses as data, and conflicts."""
+        parts = deque([merged.batch])
         while parts:
             part = parts.popleft()
             try:
@@ -102,16 +103,19 @@ class Replayer:
             except Unsent as exc:
                 if not isinstance(exc.cause, EngineRejected):
                     raise exc.cause from exc
-                refused = exc.unsent
-                if len(refused) == 1:
+                if size(exc.unsent) == 1:
                     log.error("engine refused a spooled reading, kept aside: %s", exc.cause)
-                    await asyncio.to_thread(self.spool.keep_aside, refused, str(exc.cause))
+                    await self._keep_aside(readings_of(exc.unsent), str(exc.cause))
                 else:
-                    half = len(refused) // 2
-                    parts.extendleft((refused[half:], refused[:half]))
+                    parts.extendleft(reversed(halves(exc.unsent)))
                 continue
             if stored.conflicts:
-                await asyncio.to_thread(self.spool.keep_aside, stored.conflicts, CONFLICT)
+                await self._keep_aside(stored.conflicts, CONFLICT)
+        if merged.conflicts:  # the same reading spooled twice with different values
+            await self._keep_aside(merged.conflicts, CONFLICT)
+
+    async def _keep_aside(self, readings: list[Reading], reason: str) -> None:
+        await asyncio.to_thread(self.spool.keep_aside, readings, reason)
 
     async def _peek(self, skip: int) -> Chunk | None:
         return await asyncio.to_thread(self.spool.peek, CHUNK_READINGS, skip)

@@ -27,6 +27,7 @@ import orjson
 from roomtemp.domain import Reading
 from roomtemp.errors import ConfigurationError, StorageFull, StorageUnavailable
 from roomtemp.storage.prometheus import records
+from roomtemp.storage.prometheus.batches import Merged, SeriesBatch, group, merge
 from roomtemp.storage.prometheus.legacy_spool import migrate_line_segments
 from roomtemp.storage.prometheus.spool_disk import (
     Cursor,
@@ -58,10 +59,15 @@ class Entry:
 
 @dataclass(frozen=True)
 class Chunk:
-    """The oldest pending records and their readings, replayed together."""
+    """The oldest pending records, merged into one batch to replay together."""
 
     entries: list[Entry]
-    readings: list[Reading]
+    merged: Merged
+
+    @property
+    def readings(self) -> int:
+        """How many readings were spooled in these records."""
+        return sum(entry.count for entry in self.entries)
 
 
 @dataclass
@@ -121,7 +127,7 @@ class Spool:
             self._drop_replayed(self._pending[0].segment if self._pending else self._active)
             self._active_size = _size(segment_path(self.directory, self._active))
             self.set_aside = _count_set_aside(self.directory / "set-aside.jsonl")
-            migrate_line_segments(self.directory, self.append)
+            migrate_line_segments(self.directory, lambda readings: self.append(group(readings)))
         except OSError as exc:
             raise ConfigurationError(f"cannot use spool directory {self.root}: {exc}") from exc
 
@@ -135,9 +141,9 @@ class Spool:
             self._lock_file.close()
             self._lock_file = None
 
-    def append(self, readings: Sequence[Reading]) -> None:
+    def append(self, batch: SeriesBatch) -> None:
         """Append a batch durably; StorageFull when the bound or the disk would be passed."""
-        record = records.encode(readings)
+        record = records.encode(batch)
         with self._lock:
             self._check_room(len(record))
             fd = self._writable(len(record))
@@ -148,7 +154,7 @@ class Spool:
                 self._cut_back(fd, start)
                 raise self._append_failed(exc) from exc
             self._active_size = start + len(record)
-            self._push(Entry(self._active, start, self._active_size, len(readings)))
+            self._push(Entry(self._active, start, self._active_size, records.count(record)))
 
     def peek(self, max_readings: int, skip: int = 0) -> Chunk | None:
         """The oldest pending records after the first `skip`, up to `max_readings` readings
@@ -163,7 +169,7 @@ class Spool:
                 total += entry.count
         if not entries:
             return None
-        return Chunk(entries, self._read(entries))
+        return Chunk(entries, merge(self._read(entries)))
 
     def done(self, chunk: Chunk) -> None:
         """Mark a peeked chunk replayed; segments go once nothing in them is pending."""
@@ -288,9 +294,9 @@ class Spool:
             lost,
         )
 
-    def _read(self, entries: list[Entry]) -> list[Reading]:
-        """The readings of the entries, read back from their segments and checked again."""
-        readings: list[Reading] = []
+    def _read(self, entries: list[Entry]) -> list[SeriesBatch]:
+        """The batches of the entries, read back from their segments and checked again."""
+        batches: list[SeriesBatch] = []
         for run in _runs(entries):
             path = segment_path(self.directory, run[0].segment)
             with path.open("rb") as segment_file:
@@ -298,10 +304,10 @@ class Spool:
                 data = segment_file.read(run[-1].end - run[0].start)
             for item in records.scan(data):
                 if isinstance(item, records.Found):
-                    readings += records.decode(memoryview(data)[item.start : item.end])
+                    batches.append(records.decode(memoryview(data)[item.start : item.end]))
                 elif isinstance(item, records.Damaged):
                     self._report_damage(path, item)
-        return readings
+        return batches
 
     def _drop_replayed(self, keep_from: int) -> None:
         """Delete the segments before `keep_from` (nothing in them is pending)."""
