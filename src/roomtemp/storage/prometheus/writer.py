@@ -207,9 +207,11 @@ class EngineWriter:
                 await self.client.write(encode_series(extra + series_of(piece)))
             except EngineMisconfigured as exc:
                 if exc.status == 413 and size(piece) > 1:
-                    self.max_samples = max(1, size(piece) // 2)
+                    self.max_samples = size(piece) // 2
                     queue.extendleft(reversed(halves(piece)))
                     continue
+                if exc.status == 413:  # even one sample is too large: not a matter of size
+                    self.max_samples = MAX_SAMPLES_PER_REQUEST
                 raise Unsent(exc, _joined(piece, queue), result) from exc
             except StorageError as exc:
                 raise Unsent(exc, _joined(piece, queue), result) from exc
