@@ -23,6 +23,7 @@ import orjson
 
 from roomtemp.errors import StorageError, StorageUnavailable
 from roomtemp.storage.prometheus.remote_write import HEADERS as REMOTE_WRITE_HEADERS
+from roomtemp.storage.prometheus.sender import RemoteWriteSender, SenderError, goes_straight
 
 Sample = tuple[int, float]
 Series = tuple[dict[str, str], list[Sample]]
@@ -79,13 +80,28 @@ class EngineClient:
             timeout=config.timeout_seconds,
             transport=transport,
         )
+        self._sender = None
+        if transport is None and goes_straight(config.write_url):
+            self._sender = RemoteWriteSender(
+                config.write_url, config.headers, config.auth, config.timeout_seconds
+            )
 
     async def close(self) -> None:
         await self._http.aclose()
+        if self._sender is not None:
+            await self._sender.close()
 
     async def write(self, body: bytes) -> None:
         """Send one snappy-compressed remote-write request."""
-        await self._send("POST", self.config.write_url, content=body, headers=REMOTE_WRITE_HEADERS)
+        url = self.config.write_url
+        if self._sender is None:
+            await self._send("POST", url, content=body, headers=REMOTE_WRITE_HEADERS)
+        else:
+            try:
+                answer = await self._sender.post(body, REMOTE_WRITE_HEADERS)
+            except SenderError as exc:
+                raise EngineUnavailable(f"engine at {url} unreachable: {exc}") from exc
+            _check(url, answer.status, answer.headers, answer.text)
         if self.config.flush_url:
             await self._send("GET", self.config.flush_url)
 
@@ -157,22 +173,27 @@ class EngineClient:
             response = await self._http.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
             raise EngineUnavailable(f"engine at {url} unreachable: {exc!r}") from exc
-        status = response.status_code
-        if status < 400:
-            return response
-        said = f"engine at {url} answered {status}: {response.text[:300]}"
-        if status in _DATA_REFUSALS or (
-            status >= 500 and any(text in response.text for text in _REFUSALS_SENT_AS_500)
-        ):
-            raise EngineRejected(said, status)
-        if status >= 500 or status in _TRANSIENT:
-            retry = response.headers.get("Retry-After", "")
-            raise EngineUnavailable(said, int(retry) if retry.isdigit() else 5, status)
-        raise EngineMisconfigured(
-            f"{said} (a configuration problem: check the engine's URL, credentials and "
-            "request size limit; roomtemp keeps the readings and retries)",
-            status=status,
-        )
+        _check(url, response.status_code, response.headers, response.text)
+        return response
+
+
+def _check(url: str, status: int, headers: Mapping[str, str], text: str) -> None:
+    """Raise the error an answer means (see the module docstring); nothing for a success."""
+    if status < 400:
+        return
+    said = f"engine at {url} answered {status}: {text[:300]}"
+    if status in _DATA_REFUSALS or (
+        status >= 500 and any(refusal in text for refusal in _REFUSALS_SENT_AS_500)
+    ):
+        raise EngineRejected(said, status)
+    if status >= 500 or status in _TRANSIENT:
+        retry = headers.get("retry-after", "")
+        raise EngineUnavailable(said, int(retry) if retry.isdigit() else 5, status)
+    raise EngineMisconfigured(
+        f"{said} (a configuration problem: check the engine's URL, credentials and "
+        "request size limit; roomtemp keeps the readings and retries)",
+        status=status,
+    )
 
 
 def _seconds(ms: int) -> str:
