@@ -1,6 +1,7 @@
 """HTTP client of a Prometheus-compatible engine: remote write, PromQL queries, series, deletes.
 
-httpx errors are mapped here, by what roomtemp should do about them:
+Queries go through httpx; remote writes through sender.py where they can. Errors and answers are
+mapped here, by what roomtemp should do about them:
 
 StorageError
  ├── StorageUnavailable

@@ -25,26 +25,17 @@ from typing import IO
 import orjson
 
 from roomtemp.domain import Reading
-from roomtemp.errors import ConfigurationError, StorageFull, StorageUnavailable
+from roomtemp.errors import ConfigurationError, StorageFull
 from roomtemp.storage.prometheus import records
 from roomtemp.storage.prometheus.batches import Merged, SeriesBatch, group, merge
 from roomtemp.storage.prometheus.legacy_spool import migrate_line_segments
-from roomtemp.storage.prometheus.spool_disk import (
-    Cursor,
-    Disk,
-    claim_slot,
-    is_disk_full,
-    segment_path,
-    segments,
-    sync_directory,
-)
+from roomtemp.storage.prometheus.segments import RETRY_AFTER_SECONDS, SegmentWriter
+from roomtemp.storage.prometheus.spool_disk import Cursor, Disk, claim_slot, segment_path, segments
 
 log = logging.getLogger("roomtemp.storage.spool")
 
-SEGMENT_BYTES = 8 * 1024 * 1024
 RESERVE_BYTES = 64 * 1024
 """Free space an append leaves on the disk, for the set-aside file and the file system itself."""
-RETRY_AFTER_SECONDS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +85,7 @@ class Spool:
         self._pending: deque[Entry] = deque()
         self._bytes = 0
         self._readings = 0
-        self._active = 0
-        self._active_size = 0
-        self._write_fd = -1
+        self._writer: SegmentWriter | None = None
         self._cursor: Cursor | None = None
         self._lock_file: IO[bytes] | None = None
 
@@ -123,18 +112,18 @@ class Spool:
             found = segments(self.directory)
             for segment in found:
                 self._load(segment, offset if segment == first else 0, first)
-            self._active = max([first, *found]) + (0 if self._pending else 1)
-            self._drop_replayed(self._pending[0].segment if self._pending else self._active)
-            self._active_size = _size(segment_path(self.directory, self._active))
+            active = max([first, *found]) + (0 if self._pending else 1)
+            self._drop_replayed(self._pending[0].segment if self._pending else active)
+            size = _size(segment_path(self.directory, active))
+            self._writer = SegmentWriter(self.directory, self.disk, active, size)
             self.set_aside = _count_set_aside(self.directory / "set-aside.jsonl")
             migrate_line_segments(self.directory, lambda readings: self.append(group(readings)))
         except OSError as exc:
             raise ConfigurationError(f"cannot use spool directory {self.root}: {exc}") from exc
 
     def close(self) -> None:
-        if self._write_fd >= 0:
-            os.close(self._write_fd)
-            self._write_fd = -1
+        if self._writer is not None:
+            self._writer.close()
         if self._cursor is not None:
             self._cursor.close()
         if self._lock_file is not None:
@@ -146,15 +135,8 @@ class Spool:
         record = records.encode(batch)
         with self._lock:
             self._check_room(len(record))
-            fd = self._writable(len(record))
-            start = self._active_size
-            try:
-                self.disk.write(fd, record)
-            except OSError as exc:
-                self._cut_back(fd, start)
-                raise self._append_failed(exc) from exc
-            self._active_size = start + len(record)
-            self._push(Entry(self._active, start, self._active_size, records.count(record)))
+            assert self._writer is not None
+            self._push(Entry(*self._writer.append(record), records.count(record)))
 
     def peek(self, max_readings: int, skip: int = 0) -> Chunk | None:
         """The oldest pending records after the first `skip`, up to `max_readings` readings
@@ -183,7 +165,8 @@ class Spool:
             last = chunk.entries[-1]
             assert self._cursor is not None
             self._cursor.save(last.segment, last.end)
-            self._drop_replayed(self._pending[0].segment if self._pending else self._active)
+            assert self._writer is not None
+            self._drop_replayed(self._pending[0].segment if self._pending else self._writer.segment)
 
     def keep_aside(self, readings: Sequence[Reading], reason: str) -> None:
         """Record readings the engine refused for good, for people to look at; count them."""
@@ -200,8 +183,6 @@ class Spool:
                 os.close(fd)
             self.set_aside += len(readings)
 
-    # -- appending -----------------------------------------------------------------------------
-
     def _check_room(self, size: int) -> None:
         if self._bytes + size > self.max_bytes:
             raise StorageFull(
@@ -216,38 +197,6 @@ class Spool:
                 f"too little for {size} more; retry later",
                 retry_after_seconds=RETRY_AFTER_SECONDS,
             )
-
-    def _writable(self, size: int) -> int:
-        """The active segment's descriptor, moving on to a new segment when this one is full."""
-        if self._write_fd >= 0 and self._active_size + size <= SEGMENT_BYTES:
-            return self._write_fd
-        if self._write_fd >= 0:
-            os.close(self._write_fd)
-            self._write_fd = -1
-            self._active += 1
-            self._active_size = 0
-        path = segment_path(self.directory, self._active)
-        self._write_fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        sync_directory(self.directory)
-        return self._write_fd
-
-    def _cut_back(self, fd: int, size: int) -> None:
-        """Undo a failed append; if even that fails, later appends go to a new segment."""
-        try:
-            os.ftruncate(fd, size)
-            os.fsync(fd)
-        except OSError:
-            log.exception("could not cut a failed spool append back; starting a new segment")
-            self._active_size = SEGMENT_BYTES
-
-    def _append_failed(self, exc: OSError) -> StorageUnavailable:
-        if is_disk_full(exc):
-            return StorageFull(
-                f"the disk under the outage spool {self.directory} is full ({exc}); retry later",
-                retry_after_seconds=RETRY_AFTER_SECONDS,
-            )
-        log.error("cannot append to the outage spool %s: %s", self.directory, exc)
-        return StorageUnavailable(f"cannot append to the outage spool: {exc}")
 
     def _push(self, entry: Entry) -> None:
         self._pending.append(entry)
