@@ -10,8 +10,10 @@ spool) into its gauges every second (`watch_storage`), so their sums are current
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -135,7 +137,7 @@ class ServiceMetrics:
 
 def prepare_worker_metrics(workers: int) -> None:
     """Before starting several workers: a fresh multiprocess directory for their metrics
-    (`PROMETHEUS_MULTIPROC_DIR` if set, emptied; else a new temporary one)."""
+    (`PROMETHEUS_MULTIPROC_DIR` if set, emptied; else a new temporary one, removed at exit)."""
     if workers < 2:
         os.environ.pop(MULTIPROCESS_ENV, None)
         return
@@ -144,7 +146,9 @@ def prepare_worker_metrics(workers: int) -> None:
         for stale in Path(given).glob("*.db"):
             stale.unlink()
     else:
-        os.environ[MULTIPROCESS_ENV] = tempfile.mkdtemp(prefix="roomtemp-metrics-")
+        directory = tempfile.mkdtemp(prefix="roomtemp-metrics-")
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+        os.environ[MULTIPROCESS_ENV] = directory
 
 
 def configure_logging(level: str) -> None:
