@@ -82,6 +82,9 @@ class Replayer:
             try:
                 await self.store(chunk.merged)
                 await asyncio.to_thread(self.spool.done, chunk)
+            except asyncio.CancelledError:
+                upcoming.cancel()
+                raise
             except Exception as exc:  # the replay task must outlive any failure
                 await upcoming
                 self._report(exc, delay)
