@@ -77,7 +77,8 @@ class PrometheusStorage:
         self.spool.close()
 
     async def check(self) -> None:
-        """Ready while writes can be taken: the engine answers, or the spool has room."""
+        """Ready while writes can be taken: the engine takes them, or the spool has room."""
+        why = self.state.problem
         try:
             await self.client.instant("vector(1)", self._now_ms())
             self.state.reachable = True
@@ -85,8 +86,9 @@ class PrometheusStorage:
                 self.state.answered.set()  # the engine is back: cut a replay backoff short
         except StorageError as exc:
             self.state.reachable = False
-            if self.spool.full:
-                raise StorageUnavailable(f"{exc}; and the outage spool is full") from exc
+            why = exc
+        if not self.state.up and self.spool.full:
+            raise StorageUnavailable(f"{why}; and the outage spool is full")
 
     def status(self) -> StorageStatus:
         problem = self.state.problem

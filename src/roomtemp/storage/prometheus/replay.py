@@ -1,7 +1,8 @@
 """Replaying the outage spool into the engine, in order, as fast as the engine takes it.
 
-Chunks of many spooled batches go out together (one read for duplicates, large requests), and the
-next chunk is read from disk while the engine takes the current one. A failure keeps the chunk
+Chunks of many spooled batches go out together (one read for duplicates, large requests, two in
+flight on disjoint series), and the next chunk is read from disk while the engine takes the
+current one. A failure keeps the chunk
 and retries it with backoff (a chunk written in part is harmless to resend: its readings are
 duplicates then). Only what the engine refuses as data is set aside, found by halving the refused
 part down to single readings; readings conflicting with stored ones are set aside as well.
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 
 from roomtemp.domain import Reading
 from roomtemp.errors import StorageError
-from roomtemp.storage.prometheus.batches import Merged, halves, readings_of, size
+from roomtemp.storage.prometheus.batches import Merged, SeriesBatch, halves, readings_of, size
 from roomtemp.storage.prometheus.client import EngineMisconfigured, EngineRejected
 from roomtemp.storage.prometheus.spool import Chunk, Spool
 from roomtemp.storage.prometheus.writer import EngineWriter, Unsent
@@ -26,7 +27,7 @@ log = logging.getLogger("roomtemp.storage.prometheus")
 
 CHUNK_READINGS = 20_000
 FIRST_BACKOFF_SECONDS = 0.2
-MAX_BACKOFF_SECONDS = 30.0
+MAX_BACKOFF_SECONDS = 5.0
 CONFLICT = "another value is stored at the same timestamp"
 
 
@@ -97,8 +98,23 @@ class Replayer:
             delay = FIRST_BACKOFF_SECONDS
 
     async def store(self, merged: Merged) -> None:
-        """Write the batch; set aside only what the engine refuses as data, and conflicts."""
-        parts = deque([merged.batch])
+        """Write the batch, its series split between two requests in flight at once (each
+        series stays in order); set aside only what the engine refuses as data, and conflicts."""
+        streams = halves(merged.batch) if len(merged.batch) > 1 else (merged.batch,)
+        failed = [
+            found
+            for found in await asyncio.gather(
+                *(self._store(stream) for stream in streams), return_exceptions=True
+            )
+            if isinstance(found, BaseException)
+        ]
+        if failed:
+            raise failed[0]
+        if merged.conflicts:  # the same reading spooled twice with different values
+            await self._keep_aside(merged.conflicts, CONFLICT)
+
+    async def _store(self, batch: SeriesBatch) -> None:
+        parts = deque([batch])
         while parts:
             part = parts.popleft()
             try:
@@ -114,8 +130,6 @@ class Replayer:
                 continue
             if stored.conflicts:
                 await self._keep_aside(stored.conflicts, CONFLICT)
-        if merged.conflicts:  # the same reading spooled twice with different values
-            await self._keep_aside(merged.conflicts, CONFLICT)
 
     async def _keep_aside(self, readings: list[Reading], reason: str) -> None:
         await asyncio.to_thread(self.spool.keep_aside, readings, reason)
