@@ -1,8 +1,14 @@
 """Benchmark of the Prometheus backend: the API against the engine's own speed, in one run.
 
-For Prometheus and VictoriaMetrics (real processes on loopback, temp dirs):
-- ingest readings/s through the API (JSON batches, `roomtemp serve` on the engine) against the
-  engine's own remote-write ingest of the same shape of data (pre-encoded, sent straight);
+For Prometheus and VictoriaMetrics (real processes on loopback, temp dirs), side by side:
+- live ingest: readings/s through the API (JSON batches to `roomtemp serve`) against the
+  engine's own remote-write ingest of the same shape of data (pre-encoded, sent straight),
+  alternated `--repeat` times;
+- history import into a fresh engine, through the API and straight: rates, and the share of the
+  samples the engine appended out of order (Prometheus's own counters; VictoriaMetrics has no
+  such path);
+- an outage: readings/s the API takes into its spool while the engine is down, then the rate at
+  which it replays the backlog once the engine is back;
 - query latency through the API against the very PromQL requests the API makes for that
   endpoint (recorded once in-process, then replayed straight to the engine).
 
@@ -13,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,31 +28,30 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.engines import Engine  # noqa: E402
-from tests.processes import free_port  # noqa: E402
+from tests.processes import ServerProcess  # noqa: E402
 
-from roomtemp.config import Settings  # noqa: E402
-from roomtemp.service import RoomService, StatsQuery  # noqa: E402
-from roomtemp.storage.prometheus import PrometheusStorage  # noqa: E402
-from roomtemp.storage.prometheus.options import options_from  # noqa: E402
+from harness import process_cpu_seconds  # noqa: E402
+from prometheus_queries import query_latencies  # noqa: E402
 from roomtemp.storage.prometheus.remote_write import HEADERS, encode, series_labels  # noqa: E402
-from roomtemp.wiring import service_options, storage_options  # noqa: E402
 
 ROOMS, SENSORS, BATCH, CONCURRENCY, STEP_MS = 100, 2, 1000, 4, 10_000
+MINUTE_MS = 60_000
 Batch = list[tuple[str, str, int, float]]
 
 
-def make_batches(total: int, prefix: str, end_ms: int) -> list[Batch]:
-    """Gateways pushing every sensor of every room every 10 s, `BATCH` readings a request."""
+def make_batches(total: int, prefix: str, end_ms: int, step_ms: int = STEP_MS) -> list[Batch]:
+    """Gateways pushing every sensor of every room every step, `BATCH` readings a request."""
     per_tick = ROOMS * SENSORS
     ticks = total // per_tick
-    first = end_ms - ticks * STEP_MS
+    first = end_ms - ticks * step_ms
     flat = [
-        (f"{prefix}{room:03d}", f"s{sensor}", first + tick * STEP_MS, 18 + (tick % 50) / 10)
+        (f"{prefix}{room:03d}", f"s{sensor}", first + tick * step_ms, 18 + (tick % 50) / 10)
         for tick in range(ticks)
         for room in range(ROOMS)
         for sensor in range(SENSORS)
@@ -56,8 +59,10 @@ def make_batches(total: int, prefix: str, end_ms: int) -> list[Batch]:
     return [flat[i : i + BATCH] for i in range(0, len(flat), BATCH)]
 
 
-async def pump(bodies: list[Any], send: Callable[[Any], Awaitable[None]]) -> float:
-    """Send every body with CONCURRENCY requests in flight; returns seconds taken."""
+async def pump(
+    bodies: list[Any], send: Callable[[Any], Awaitable[None]], in_flight: int = CONCURRENCY
+) -> float:
+    """Send every body in order with `in_flight` requests at once; returns seconds taken."""
     queue = list(reversed(bodies))
 
     async def worker() -> None:
@@ -65,25 +70,33 @@ async def pump(bodies: list[Any], send: Callable[[Any], Awaitable[None]]) -> flo
             await send(queue.pop())
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    await asyncio.gather(*(worker() for _ in range(in_flight)))
     return time.perf_counter() - started
 
 
-async def ingest_api(api: str, batches: list[Batch]) -> float:
+async def ingest_api(
+    api: str, batches: list[Batch], expect: int = 201, in_flight: int = CONCURRENCY
+) -> float:
+    """JSON batches, encoded before the clock starts, POSTed to the API."""
     bodies = [
-        [{"room_id": r, "sensor_id": s, "timestamp": t / 1000, "value": v} for r, s, t, v in b]
+        orjson.dumps(
+            [{"room_id": r, "sensor_id": s, "timestamp": t / 1000, "value": v} for r, s, t, v in b]
+        )
         for b in batches
     ]
-    async with httpx.AsyncClient(base_url=api, timeout=60) as http:
+    headers = {"Content-Type": "application/json"}
+    async with httpx.AsyncClient(base_url=api, timeout=120) as http:
 
-        async def send(body: Any) -> None:
-            answer = await http.post("/api/v1/readings", json=body)
-            assert answer.status_code == 201, answer.text
+        async def send(body: bytes) -> None:
+            answer = await http.post("/api/v1/readings", content=body, headers=headers)
+            assert answer.status_code == expect, answer.text
 
-        return await pump(bodies, send)
+        return await pump(bodies, send, in_flight)
 
 
-async def ingest_direct(engine: Engine, batches: list[Batch]) -> float:
+async def ingest_direct(
+    engine: Engine, batches: list[Batch], in_flight: int = CONCURRENCY
+) -> float:
     bodies = []
     for batch in batches:
         series: dict[Any, list[tuple[int, float]]] = {}
@@ -91,156 +104,173 @@ async def ingest_direct(engine: Engine, batches: list[Batch]) -> float:
             labels = series_labels("room_temperature_celsius", room=room, sensor=sensor)
             series.setdefault(labels, []).append((ts, value))
         bodies.append(encode(series.items()))
-    async with httpx.AsyncClient(timeout=60) as http:
+    async with httpx.AsyncClient(timeout=120) as http:
 
         async def send(body: bytes) -> None:
             answer = await http.post(engine.url + "/api/v1/write", content=body, headers=HEADERS)
             assert answer.status_code == 204, answer.text
 
-        return await pump(bodies, send)
+        return await pump(bodies, send, in_flight)
 
 
-class Recorder(httpx.AsyncBaseTransport):
-    """Passes requests on and remembers the PromQL ones, to replay them straight later."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
-        self.requests: list[tuple[str, str, bytes]] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        body = await request.aread()
-        if "/api/v1/" in request.url.path and not request.url.path.endswith("/write"):
-            self.requests.append((request.method, str(request.url), body))
-        return await self.inner.handle_async_request(request)
-
-
-async def engine_requests(settings: Settings, call: Callable[[RoomService], Awaitable[Any]]) -> Any:
-    recorder = Recorder()
-    storage = PrometheusStorage(options_from(settings.storage, storage_options(settings)), recorder)
-    await storage.open()
-    recorder.requests.clear()  # the start-up re-assertion of room info is not part of a query
-    try:
-        await call(RoomService(storage, service_options(settings)))
-    finally:
-        await storage.close()
-    return recorder.requests
-
-
-async def timed(repeat: int, action: Callable[[], Awaitable[Any]]) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        await action()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000
-
-
-async def query_latencies(
-    api: str, settings: Settings, end_ms: int
-) -> list[tuple[str, float, float]]:
-    start_ms = end_ms - 3_600_000
-    window = f"start={start_ms / 1000}&end={end_ms / 1000}"
-    cases: list[tuple[str, str, Callable[[RoomService], Awaitable[Any]]]] = [
-        (
-            "room stats, 5m buckets over 1h",
-            f"/api/v1/rooms/r001/stats?{window}&step=5m",
-            lambda s: s.stats("r001", StatsQuery(start_ms, end_ms, 300_000)),
-        ),
-        ("current temperature", "/api/v1/rooms/r001/temperature", lambda s: s.temperature("r001")),
-        (
-            "raw readings, 1h",
-            f"/api/v1/rooms/r001/readings?{window}&limit=10000",
-            lambda s: s.readings("r001", start_ms, end_ms, sensor_id=None, after=None, limit=10000),
-        ),
-        (
-            "stats of 100 rooms, 1h",
-            f"/api/v1/stats?{window}",
-            lambda s: s.cross_room_stats(start_ms, end_ms, None, None),
-        ),
-    ]
-    found = []
-    async with httpx.AsyncClient(base_url=api, timeout=60) as http, httpx.AsyncClient() as raw:
-        for name, path, call in cases:
-            requests = await engine_requests(settings, call)
-
-            async def through_api(path: str = path) -> None:
-                assert (await http.get(path)).status_code == 200
-
-            async def straight(requests: Any = requests) -> None:
-                for method, url, body in requests:
-                    answer = await raw.request(
-                        method,
-                        url,
-                        content=body,
-                        headers={"Content-Type": "application/x-www-form-urlencoded"},
-                    )
-                    assert answer.status_code == 200
-
-            await through_api()
-            found.append((name, await timed(30, through_api), await timed(30, straight)))
-    return found
-
-
-def start_api(engine: Engine, spool: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {
-        **os.environ,
+def start_api(engine: Engine, folder: Path, workers: int) -> ServerProcess:
+    settings = {
         "ROOMTEMP_WORKERS": str(workers),
         "ROOMTEMP_STORAGE": engine.url.replace("http://", "prometheus://"),
-        "ROOMTEMP_PORT": str(port),
-        "ROOMTEMP_SPOOL_DIR": str(spool),
+        "ROOMTEMP_SPOOL_DIR": str(folder / "spool"),
+        "ROOMTEMP_SPOOL_MAX_BYTES": str(2 << 30),
         "ROOMTEMP_LOG_LEVEL": "warning",
     }
-    process = subprocess.Popen([sys.executable, "-m", "roomtemp", "serve"], env=env)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(url + "/readyz").status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError("the API did not start")
+    folder.mkdir(parents=True, exist_ok=True)
+    server = ServerProcess(settings, folder / "api.log")
+    server.wait_ready("/readyz")
+    return server
 
 
-async def bench_engine(kind: str, readings: int, workers: int, workdir: Path) -> None:
-    engine = Engine(kind, workdir / kind).start()
-    process, api = start_api(engine, workdir / f"{kind}-spool", workers)
+TAKEN = ("prometheus_tsdb_head_samples_appended_total", 'vm_rows_inserted_total{type="promremote')
+"""The engines' counters of samples taken (VictoriaMetrics counts them as they arrive, before its
+in-memory buffers reach storage a second later)."""
+
+
+def appended(engine: Engine) -> tuple[float, float | None]:
+    """Samples the engine took, and how many of them out of order (None: no such path)."""
+    text = httpx.get(engine.url + "/metrics").text
+    total, out_of_order = 0.0, 0.0
+    for line in text.splitlines():
+        name, _, value = line.rpartition(" ")
+        if name.startswith(TAKEN):
+            total += float(value)
+        elif name.startswith("prometheus_tsdb_head_out_of_order_samples_appended_total"):
+            out_of_order += float(value)
+    return total, out_of_order if engine.kind == "prometheus" else None
+
+
+def now_ms() -> int:
+    return (round(time.time() * 1000) // MINUTE_MS) * MINUTE_MS
+
+
+Results = dict[str, str]
+"""One engine's figures by row name, as printed in the table at the end."""
+
+
+async def live_ingest(kind: str, args: argparse.Namespace, work: Path, out: Results) -> None:
+    """Live readings straight and through the API, alternated; then query latencies."""
+    engine = Engine(kind, work / f"{kind}-live").start()
+    api = start_api(engine, work / f"{kind}-live-api", args.workers)
     try:
-        end_ms = (round(time.time() * 1000) // 60_000) * 60_000
-        direct = await ingest_direct(engine, make_batches(readings, "d", end_ms))
-        through = await ingest_api(api, make_batches(readings, "r", end_ms))
-        print(
-            f"\n{kind}: ingest of {readings} readings, {BATCH} a request, {CONCURRENCY} at once, "
-            f"{workers} API worker(s)"
-        )
-        print(f"  engine remote write  {readings / direct:10.0f} readings/s")
-        print(
-            f"  through the API      {readings / through:10.0f} readings/s"
-            f"   (API throughput / engine throughput = {direct / through:.2f})"
-        )
-        settings = Settings(
-            storage=engine.url.replace("http://", "prometheus://"),
-            spool_dir=str(workdir / f"{kind}-bench-spool"),
-        )
+        end_ms, count = now_ms(), args.readings
+        direct, through, cpu = [], [], []
+        for round_ in range(args.repeat):
+            seconds = await ingest_direct(engine, make_batches(count, f"d{round_}", end_ms))
+            direct.append(count / seconds)
+            before = process_cpu_seconds(api.process.pid)
+            seconds = await ingest_api(api.url, make_batches(count, f"r{round_}", end_ms))
+            through.append(count / seconds)
+            cpu.append((process_cpu_seconds(api.process.pid) - before) / count * 1e6)
+        ratios = [t / d for t, d in zip(through, direct, strict=True)]
+        out["live ingest straight (readings/s)"] = _range(direct)
+        out["live ingest through the API (readings/s)"] = _range(through)
+        out["live ingest API / straight"] = _range(ratios, ".2f")
+        out["API CPU per reading (us)"] = _range(cpu, ".1f")
         await asyncio.sleep(2)  # VictoriaMetrics makes new series searchable within a second or two
-        print("  query latency, median of 30 (ms): API | same PromQL straight | ratio")
-        for name, api_ms, engine_ms in await query_latencies(api, settings, end_ms):
-            print(f"  {name:32s} {api_ms:8.2f} | {engine_ms:8.2f} | {api_ms / engine_ms:5.2f}x")
+        for name, api_ms, engine_ms in await query_latencies(api.url, engine, work, end_ms):
+            out[f"{name} (ms): API | straight"] = f"{api_ms:.1f} | {engine_ms:.1f}"
     finally:
-        process.terminate()
-        process.wait()
+        api.stop()
         engine.stop()
+
+
+async def history_import(kind: str, args: argparse.Namespace, work: Path, out: Results) -> None:
+    """The same history, one request at a time, straight into one fresh engine and through the
+    API into another; how much of it each engine appended out of order."""
+    total = round(args.import_days * 1440) * ROOMS * SENSORS
+    batches = make_batches(total, "h", now_ms() - 86_400_000, MINUTE_MS)
+    rates = {}
+    for how in ("straight", "through the API"):
+        engine = Engine(kind, work / f"{kind}-import-{how[0]}").start()
+        api = (
+            start_api(engine, work / f"{kind}-import-api", args.workers) if how[0] == "t" else None
+        )
+        try:
+            if api is None:
+                seconds = await ingest_direct(engine, batches, in_flight=1)
+            else:
+                seconds = await ingest_api(api.url, batches, in_flight=1)
+            samples, out_of_order = appended(engine)
+        finally:
+            if api is not None:
+                api.stop()
+            engine.stop()
+        rates[how] = total / seconds
+        share = "none (no such path)" if out_of_order is None else f"{out_of_order / samples:.1%}"
+        out[f"import {how} (readings/s)"] = f"{total / seconds:,.0f}"
+        out[f"import {how}: appended out of order"] = share
+    out["import API / straight"] = f"{rates['through the API'] / rates['straight']:.2f}"
+
+
+async def outage(kind: str, args: argparse.Namespace, work: Path, out: Results) -> None:
+    """Ingest while the engine is down (spooled), then time the replay of that backlog, from the
+    first sample the engine takes to the last (every worker replays its own spool)."""
+    count = args.readings * 5
+    engine = Engine(kind, work / f"{kind}-outage").start()
+    api = start_api(engine, work / f"{kind}-outage-api", args.workers)
+    try:
+        engine.stop()
+        spooled = await ingest_api(api.url, make_batches(count, "o", now_ms()), expect=202)
+        engine.start()
+        for _ in range(2 * args.workers):  # as readiness probes do: replay stops backing off
+            httpx.get(api.url + "/readyz")
+        while not appended(engine)[0]:  # the restarted engine counts from 0
+            await asyncio.sleep(0.01)
+        started = time.perf_counter()
+        while appended(engine)[0] < count:
+            await asyncio.sleep(0.01)
+        replayed = time.perf_counter() - started
+    finally:
+        api.stop()
+        engine.stop()
+    out["outage: into the spool (readings/s)"] = f"{count / spooled:,.0f}"
+    out["outage: replay (readings/s)"] = f"{count / replayed:,.0f}"
+    out["replay / spooling ingest"] = f"{spooled / replayed:.2f}"
+    live = float(out["live ingest through the API (readings/s)"].split()[0].replace(",", ""))
+    out["replay / live ingest through the API"] = f"{count / replayed / live:.2f}"
+
+
+def _range(values: list[float], spec: str = ",.0f") -> str:
+    low, middle, high = min(values), statistics.median(values), max(values)
+    return f"{middle:{spec}} ({low:{spec}}-{high:{spec}})"
+
+
+def print_table(results: dict[str, Results]) -> None:
+    """Every figure of every engine side by side (median, range over the repeats)."""
+    engines = list(results)
+    rows = list(dict.fromkeys(row for found in results.values() for row in found))
+    width = max(len(row) for row in rows)
+    print(f"\n{'':{width}}  " + "  ".join(f"{kind:>28}" for kind in engines))
+    for row in rows:
+        cells = "  ".join(f"{results[kind].get(row, ''):>28}" for kind in engines)
+        print(f"{row:{width}}  {cells}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readings", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--import-days", type=float, default=2.0)
     parser.add_argument("--engines", default="prometheus,victoriametrics")
     parser.add_argument("--workers", type=int, default=1, help="API worker processes")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="roomtemp-bench-") as workdir:
+    print(
+        f"{args.readings} live readings x {args.repeat} rounds, {BATCH} a request, "
+        f"{CONCURRENCY} at once; {args.workers} API worker(s); {ROOMS} rooms x {SENSORS} sensors"
+    )
+    results: dict[str, Results] = {}
+    with tempfile.TemporaryDirectory(prefix="roomtemp-bench-") as folder:
         for kind in args.engines.split(","):
-            asyncio.run(bench_engine(kind, args.readings, args.workers, Path(workdir)))
+            found = results[kind] = {}
+            for phase in (live_ingest, history_import, outage):
+                asyncio.run(phase(kind, args, Path(folder), found))
+    print_table(results)
 
 
 if __name__ == "__main__":

@@ -57,12 +57,12 @@ async def sealing_sqlite_backend(tmp_path: Path) -> AsyncIterator[Storage]:
 
 def engine_settings(engine: Engine, spool_dir: Path, **overrides: object) -> Settings:
     """Settings of a roomtemp that stores into `engine` (VictoriaMetrics flushed after writes)."""
-    return Settings(
-        storage=engine.url.replace("http://", "prometheus://"),
-        spool_dir=str(spool_dir),
-        prometheus_flush_url=engine.flush_url,
-        **overrides,  # type: ignore[arg-type]
-    )
+    given: dict[str, object] = {
+        "storage": engine.url.replace("http://", "prometheus://"),
+        "spool_dir": str(spool_dir),
+        "prometheus_flush_url": engine.flush_url,
+    }
+    return Settings(**{**given, **overrides})  # type: ignore[arg-type]
 
 
 def _engine_backend(kind: str) -> Callable[[Path], AbstractAsyncContextManager[Storage]]:

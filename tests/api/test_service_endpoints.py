@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.conftest import NOW_MS
+
 
 def test_health_and_readiness(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok", "detail": None}
@@ -12,23 +14,37 @@ def test_health_and_readiness(client: TestClient) -> None:
 
 
 def test_metrics_expose_room_gauges_and_service_counters(client: TestClient) -> None:
+    now = NOW_MS / 1000
     client.put("/api/v1/rooms/lab", json={"building": "hq", "floor": "2"})
     client.post(
         "/api/v1/rooms/lab/readings",
         json=[
-            {"value": 20.5, "timestamp": 1709280000, "sensor_id": "a"},
-            {"value": 21.5, "timestamp": 1709280060, "sensor_id": "a"},
-            {"value": 19.0, "timestamp": 1709280000},
+            {"value": 20.5, "timestamp": now - 120, "sensor_id": "a"},
+            {"value": 21.5, "timestamp": now - 60, "sensor_id": "a"},
+            {"value": 19.0, "timestamp": now - 120},
+            {"value": 30.0, "timestamp": now - 3600, "sensor_id": "silent"},
         ],
     )
-    client.post("/api/v1/rooms/lab/readings", json={"value": 19.0, "timestamp": 1709280000})
+    client.post("/api/v1/rooms/lab/readings", json={"value": 19.0, "timestamp": now - 120})
     client.post("/api/v1/rooms/lab/readings", json={"value": 500})
     families = {f.name: f for f in text_string_to_metric_families(client.get("/metrics").text)}
-    gauges = {
-        (s.labels["room"], s.labels["sensor"], s.labels["building"], s.labels["floor"]): s.value
-        for s in families["room_temperature_celsius"].samples
+
+    def gauges(family: str) -> dict[tuple[str, ...], float]:
+        return {
+            (s.labels["room"], s.labels["sensor"], s.labels["building"], s.labels["floor"]): s.value
+            for s in families[family].samples
+        }
+
+    # a stale sensor's old value is not exported as current; its time is, for alerts on silence
+    assert gauges("room_temperature_celsius") == {
+        ("lab", "a", "hq", "2"): 21.5,
+        ("lab", "", "hq", "2"): 19.0,
     }
-    assert gauges == {("lab", "a", "hq", "2"): 21.5, ("lab", "", "hq", "2"): 19.0}
+    assert gauges("room_temperature_reading_timestamp_seconds") == {
+        ("lab", "a", "hq", "2"): now - 60,
+        ("lab", "", "hq", "2"): now - 120,
+        ("lab", "silent", "hq", "2"): now - 3600,
+    }
 
     def value(family: str, **labels: str) -> float:
         return sum(
@@ -37,7 +53,7 @@ def test_metrics_expose_room_gauges_and_service_counters(client: TestClient) -> 
             if s.name.endswith("_total") and labels.items() <= s.labels.items()
         )
 
-    assert value("roomtemp_readings_ingested") == 3
+    assert value("roomtemp_readings_ingested") == 4
     assert value("roomtemp_readings_duplicate") == 1
     assert value("roomtemp_readings_rejected", reason="invalid") == 1
     assert value("roomtemp_http_requests", route="/api/v1/rooms/{room}/readings", code="201") == 2

@@ -16,6 +16,7 @@ import pytest
 from tests.engines import Engine
 from tests.processes import running_server
 from tests.prometheus.conftest import ClientFactory
+from tests.prometheus.fault_proxy import FaultProxy
 from tests.support import iso, ms
 
 pytestmark = pytest.mark.slow
@@ -84,14 +85,20 @@ def test_engine_stopped_mid_ingest(engine: Engine, engine_client: ClientFactory)
 
 
 @contextmanager
-def api_process(engine: Engine, spool: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def api_process(
+    engine: Engine, spool: Path, write_url: str | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`roomtemp serve` on the engine (writing to `write_url` if given), its log beside the
+    spool directory."""
     settings = {
         "ROOMTEMP_STORAGE": engine.url.replace("http://", "prometheus://"),
         "ROOMTEMP_SPOOL_DIR": str(spool),
     }
     if engine.flush_url:
         settings["ROOMTEMP_PROMETHEUS_FLUSH_URL"] = engine.flush_url
-    with running_server(settings, spool.parent / "api.log") as api:
+    if write_url:
+        settings["ROOMTEMP_PROMETHEUS_WRITE_URL"] = write_url
+    with running_server(settings, spool.with_suffix(".log")) as api:
         yield api.process, api.url
 
 
@@ -108,6 +115,33 @@ def test_api_killed_while_spool_holds_data(engine: Engine, tmp_path: Path) -> No
         process.wait()
     engine.start()
     with api_process(engine, spool) as (_, url), httpx.Client(base_url=url) as http:
-        wait_drained(http.get, log=spool.parent / "api.log")
+        wait_drained(http.get, log=spool.with_suffix(".log"))
+        stored = http.get(f"/api/v1/rooms/lab/readings?{RANGE}").json()["readings"]
+    assert stored == expected(sent)
+
+
+def test_api_killed_during_replay_writes_each_reading_once(engine: Engine, tmp_path: Path) -> None:
+    sent = batches(8, size=1000)
+    spool = tmp_path / "api-spool"
+    with (
+        FaultProxy(engine.url) as proxy,
+        api_process(engine, spool, proxy.url + "/api/v1/write") as (process, url),
+        httpx.Client(base_url=url, timeout=30) as http,
+    ):
+        assert http.post("/api/v1/rooms/lab/readings", json=sent[0]).status_code == 201
+        engine.stop()
+        codes = [http.post("/api/v1/rooms/lab/readings", json=b).status_code for b in sent[1:]]
+        assert codes == [202] * 7
+        proxy.hang()  # the engine takes the replayed readings, the API never hears so
+        engine.start()
+        deadline = time.monotonic() + 60
+        while proxy.writes_passed < 2:  # the first write, then the replay's
+            assert time.monotonic() < deadline, "replay did not start"
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        proxy.heal()
+    with api_process(engine, spool) as (_, url), httpx.Client(base_url=url, timeout=30) as http:
+        wait_drained(http.get, log=spool.with_suffix(".log"))
         stored = http.get(f"/api/v1/rooms/lab/readings?{RANGE}").json()["readings"]
     assert stored == expected(sent)

@@ -6,9 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from roomtemp.domain import Reading
-from roomtemp.errors import StorageFull
-from roomtemp.storage.prometheus.spool import Spool
 from tests.engines import Engine
 from tests.prometheus.conftest import ClientFactory
 from tests.prometheus.test_outage import RANGE, batches, expected, wait_drained
@@ -72,59 +69,6 @@ def test_refused_batches_are_kept_aside_and_counted(
     aside = (tmp_path / "spool" / "slot-0" / "set-aside.jsonl").read_text()
     assert "1990" not in aside  # epoch ms, not text
     assert str(ms("1990-01-01T00:00:00Z")) in aside
-
-
-def _readings(start: int, count: int) -> list[Reading]:
-    return [
-        Reading("lab", None, ms("2024-01-01T00:00:00Z") + i, float(i))
-        for i in range(start, start + count)
-    ]
-
-
-def test_spool_resumes_after_replayed_batches_and_drops_a_torn_tail(tmp_path: Path) -> None:
-    spool = Spool(tmp_path, 1 << 20)
-    spool.open()
-    for start in (0, 10, 20):
-        spool.append(_readings(start, 10))
-    first = spool.peek()
-    assert first is not None
-    spool.done(first)
-    spool.close()
-    segment = next((tmp_path / "slot-0").glob("segment-*.log"))
-    with segment.open("ab") as torn:
-        torn.write(b'0badc0de [["lab"')  # a crash in the middle of an append
-    again = Spool(tmp_path, 1 << 20)
-    again.open()
-    again.append(_readings(30, 10))
-    again.close()
-    reopened = Spool(tmp_path, 1 << 20)
-    reopened.open()
-    replayed = []
-    while (batch := reopened.peek()) is not None:
-        replayed += batch.readings
-        reopened.done(batch)
-    reopened.close()
-    assert replayed == _readings(10, 30)
-    assert reopened.readings == 0
-
-
-def test_spool_is_bounded_and_slots_are_per_process(tmp_path: Path) -> None:
-    first, second = Spool(tmp_path, 4096), Spool(tmp_path, 4096)
-    first.open()
-    second.open()
-    assert first.directory != second.directory
-    taken = 0
-    while first.readings == taken:
-        try:
-            first.append(_readings(taken, 10))
-        except StorageFull:
-            break
-        taken += 10
-    assert 0 < first.readings == taken < 1000
-    with pytest.raises(StorageFull, match="spool is full"):
-        first.append(_readings(taken, 10))
-    first.close()
-    second.close()
 
 
 def test_spooled_conflicts_are_kept_aside_not_stored(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import time
@@ -67,11 +68,13 @@ def create_app(
         storage = await factory(settings)
         app.state.service = RoomService(storage, service_options(settings), clock)
         log.info("roomtemp %s serving with storage %s", __version__, settings.storage)
+        watch = asyncio.create_task(service_metrics.watch_storage(app.state.service.storage_status))
         try:
             ingest = counted_ingest(app.state.service, service_metrics)
             async with mqtt_bridge(settings, ingest, service_metrics.count_mqtt):
                 yield
         finally:
+            watch.cancel()
             await storage.close()
             log.info("storage closed")
 

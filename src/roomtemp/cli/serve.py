@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Annotated, Any
 
@@ -14,6 +13,7 @@ from roomtemp.config import Settings
 from roomtemp.errors import ConfigurationError
 from roomtemp.security.exposure import check_exposure
 from roomtemp.security.tokens import load_tokens
+from roomtemp.telemetry import configure_logging, prepare_worker_metrics
 
 
 def serve(
@@ -41,9 +41,7 @@ def serve(
         log_level=log_level,
         insecure_no_auth=insecure_no_auth,
     )
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level)
     typer.echo(
         f"roomtemp {__version__}: dashboard http://{settings.host}:{settings.port}/ , "
         f"API docs http://{settings.host}:{settings.port}/docs (storage {settings.storage})",
@@ -51,6 +49,7 @@ def serve(
     )
     # the app factory, in this process or in each worker process, reads them back with Settings()
     os.environ.update(settings.to_environment())
+    prepare_worker_metrics(settings.workers)
     _run(settings)
 
 

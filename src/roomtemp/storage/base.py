@@ -105,6 +105,14 @@ class StorageStatus:
     engine_up: bool
     spooled_readings: int
     set_aside_readings: int
+    problem: str | None = None
+    """Why writes do not reach the engine now (None while they do)."""
+    refusal_status: int | None = None
+    """The HTTP status by which the engine refuses roomtemp's writes for a configuration reason."""
+    replayed_readings: int = 0
+    damaged_records: int = 0
+    lost_readings: int = 0
+    """Spool records found damaged since start, and the readings known to be lost with them."""
 
 
 @runtime_checkable

@@ -12,7 +12,7 @@ from roomtemp.service import Readiness
 
 router = APIRouter(tags=["health"], dependencies=[PUBLIC])
 
-DEGRADED = "engine unreachable: writes go to the outage spool, reads fail"
+DEGRADED = "the engine does not take writes now: they go to the outage spool and are replayed"
 
 
 @router.get("/healthz", response_model=HealthOut, summary="The process is alive")
@@ -33,7 +33,10 @@ async def readyz(service: Service) -> FastJSONResponse:
         answer = ready_out(readiness, "unavailable", readiness.detail)
         return FastJSONResponse(answer, status_code=503, headers={"Retry-After": "5"})
     if readiness.engine is not None and not readiness.engine.engine_up:
-        return FastJSONResponse(ready_out(readiness, "degraded", DEGRADED))
+        why = readiness.engine.problem
+        return FastJSONResponse(
+            ready_out(readiness, "degraded", f"{DEGRADED}: {why}" if why else DEGRADED)
+        )
     return FastJSONResponse(ready_out(readiness, "ok", None))
 
 

@@ -1,7 +1,16 @@
 """HTTP client of a Prometheus-compatible engine: remote write, PromQL queries, series, deletes.
 
-httpx errors are mapped here: unreachable, 5xx and 429 become EngineUnavailable (worth
-retrying), other 4xx EngineRejected (the engine refuses this data or request; retrying won't help).
+Queries go through httpx; remote writes through sender.py where they can. Errors and answers are
+mapped here, by what roomtemp should do about them:
+
+StorageError
+ ├── StorageUnavailable
+ │    └── EngineUnavailable     unreachable, 5xx, 429, 408: retry later
+ │         └── EngineMisconfigured   401, 403, 404, 405, 413 and other 4xx: the engine refuses
+ │                                   roomtemp itself (credentials, URL, size limit); retried, and
+ │                                   reported until someone fixes it
+ └── EngineRejected             400, 409, 422 and Prometheus's "too old sample" 500: the engine
+                                refuses the data; retrying the same samples will not help
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import orjson
 
 from roomtemp.errors import StorageError, StorageUnavailable
 from roomtemp.storage.prometheus.remote_write import HEADERS as REMOTE_WRITE_HEADERS
+from roomtemp.storage.prometheus.sender import RemoteWriteSender, SenderError, goes_straight
 
 Sample = tuple[int, float]
 Series = tuple[dict[str, str], list[Sample]]
@@ -23,14 +33,25 @@ Series = tuple[dict[str, str], list[Sample]]
 _REFUSALS_SENT_AS_500 = ("too old sample", "admin APIs disabled")
 """Prometheus 2.42 answers 500 for a sample behind its out-of-order window (retrying would block
 the spool forever) and for a delete without --web.enable-admin-api: refusals, like a 4xx."""
+_DATA_REFUSALS = {400, 409, 422}
+"""Statuses by which engines refuse samples as data (Thanos Receive answers 409 for them)."""
+_TRANSIENT = {408, 429}
 
 
 class EngineUnavailable(StorageUnavailable):
-    """The engine cannot be reached, or answered 5xx or 429."""
+    """The engine cannot be reached, or answered 5xx, 429 or 408."""
+
+    def __init__(self, message: str, retry_after_seconds: int = 5, status: int | None = None):
+        super().__init__(message, retry_after_seconds)
+        self.status = status
+
+
+class EngineMisconfigured(EngineUnavailable):
+    """The engine refuses roomtemp's requests (401, 403, 404, 405, 413, ...): a setting is wrong."""
 
 
 class EngineRejected(StorageError):
-    """The engine answered 4xx (not 429): the request or its data is refused."""
+    """The engine refuses the data (400, 409, 422, "too old sample")."""
 
     def __init__(self, message: str, status: int) -> None:
         super().__init__(message)
@@ -60,13 +81,28 @@ class EngineClient:
             timeout=config.timeout_seconds,
             transport=transport,
         )
+        self._sender = None
+        if transport is None and goes_straight(config.write_url):
+            self._sender = RemoteWriteSender(
+                config.write_url, config.headers, config.auth, config.timeout_seconds
+            )
 
     async def close(self) -> None:
         await self._http.aclose()
+        if self._sender is not None:
+            await self._sender.close()
 
     async def write(self, body: bytes) -> None:
         """Send one snappy-compressed remote-write request."""
-        await self._send("POST", self.config.write_url, content=body, headers=REMOTE_WRITE_HEADERS)
+        url = self.config.write_url
+        if self._sender is None:
+            await self._send("POST", url, content=body, headers=REMOTE_WRITE_HEADERS)
+        else:
+            try:
+                answer = await self._sender.post(body, REMOTE_WRITE_HEADERS)
+            except SenderError as exc:
+                raise EngineUnavailable(f"engine at {url} unreachable: {exc}") from exc
+            _check(url, answer.status, answer.headers, answer.text)
         if self.config.flush_url:
             await self._send("GET", self.config.flush_url)
 
@@ -99,12 +135,21 @@ class EngineClient:
         result: list[dict[str, str]] = await self._api("/api/v1/series", form)
         return result
 
+    async def head_stats(self) -> dict[str, Any] | None:
+        """The engine's in-memory head (Prometheus's TSDB status), None for engines without one."""
+        try:
+            status = await self._api("/api/v1/status/tsdb", {})
+        except (EngineRejected, EngineMisconfigured):
+            return None
+        head: dict[str, Any] | None = status.get("headStats")
+        return head
+
     async def delete_series(self, match: str) -> None:
         """Delete series through the admin API (Prometheus and VictoriaMetrics have one)."""
         url = self.config.query_url + "/api/v1/admin/tsdb/delete_series"
         try:
             await self._send("POST", url, data={"match[]": match})
-        except EngineRejected as exc:
+        except (EngineRejected, EngineMisconfigured) as exc:
             raise StorageError(
                 f"this engine refuses to delete series ({exc}): Prometheus needs "
                 "--web.enable-admin-api; Mimir, Thanos and managed services delete through "
@@ -114,7 +159,8 @@ class EngineClient:
             await self._send("GET", self.config.flush_url)
 
     async def _api(self, path: str, form: dict[str, str]) -> Any:
-        response = await self._send("POST", self.config.query_url + path, data=form)
+        method = "POST" if form else "GET"
+        response = await self._send(method, self.config.query_url + path, data=form or None)
         try:
             document = orjson.loads(response.content)
         except orjson.JSONDecodeError as exc:
@@ -128,20 +174,27 @@ class EngineClient:
             response = await self._http.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
             raise EngineUnavailable(f"engine at {url} unreachable: {exc!r}") from exc
-        status = response.status_code
-        if status >= 500 and any(text in response.text for text in _REFUSALS_SENT_AS_500):
-            raise EngineRejected(f"engine at {url} refused the data: {response.text[:300]}", status)
-        if status == 429 or status >= 500:
-            retry = response.headers.get("Retry-After", "")
-            raise EngineUnavailable(
-                f"engine at {url} answered {status}: {response.text[:300]}",
-                retry_after_seconds=int(retry) if retry.isdigit() else 5,
-            )
-        if status >= 400:
-            raise EngineRejected(
-                f"engine at {url} answered {status}: {response.text[:300]}", status
-            )
+        _check(url, response.status_code, response.headers, response.text)
         return response
+
+
+def _check(url: str, status: int, headers: Mapping[str, str], text: str) -> None:
+    """Raise the error an answer means (see the module docstring); nothing for a success."""
+    if status < 400:
+        return
+    said = f"engine at {url} answered {status}: {text[:300]}"
+    if status in _DATA_REFUSALS or (
+        status >= 500 and any(refusal in text for refusal in _REFUSALS_SENT_AS_500)
+    ):
+        raise EngineRejected(said, status)
+    if status >= 500 or status in _TRANSIENT:
+        retry = headers.get("retry-after", "")
+        raise EngineUnavailable(said, int(retry) if retry.isdigit() else 5, status)
+    raise EngineMisconfigured(
+        f"{said} (a configuration problem: check the engine's URL, credentials and "
+        "request size limit; roomtemp keeps the readings and retries)",
+        status=status,
+    )
 
 
 def _seconds(ms: int) -> str:

@@ -72,6 +72,16 @@ class PromqlReader:
         ]
         return sorted(found, key=lambda r: (r.timestamp_ms, r.sensor_id or ""))
 
+    async def count(self, room_ids: Sequence[str], low_ms: int, high_ms: int) -> int:
+        """How many readings the rooms hold in `[low, high)`, without fetching them."""
+        covering = self.window.covering(low_ms, high_ms)
+        eval_ms, range_ms = covering if covering is not None else (high_ms, high_ms + 1 - low_ms)
+        series = selector(READINGS_METRIC, room=_rooms(room_ids))
+        found = await self.client.instant(
+            f"sum(count_over_time({series}[{duration(range_ms)}]))", eval_ms
+        )
+        return round(sum(value for _, samples in found for _, value in samples))
+
     async def latest(self, room_ids: Sequence[str], now_ms: int) -> dict[str, list[SensorLatest]]:
         """The newest reading of each sensor, looking back further only for series not found."""
         horizon = (now_ms - self.horizon_ms, now_ms + MS_PER_DAY)

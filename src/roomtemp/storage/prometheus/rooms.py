@@ -9,6 +9,10 @@ change), so the newest label set wins when metadata changes. The comfort bounds 
 A room exists while its info series has a sample within the metadata window; every replica
 re-asserts the rooms it sees, so the registry survives as long as one replica runs (and a replica
 that starts looks back over the whole horizon once, to revive it after a long stop).
+
+Info samples are stamped at `Head.stamp(now)`: now, or the newest reading if the engine holds
+nothing newer (a history import into an empty engine), so that they never push Prometheus's head
+ahead of the readings; look-backs reach back to that stamp.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import orjson
 
 from roomtemp.domain import Comfort, RoomMeta
 from roomtemp.storage.prometheus.client import EngineClient
+from roomtemp.storage.prometheus.newest import Head
 from roomtemp.storage.prometheus.promql import (
     COMFORT_MAX_METRIC,
     COMFORT_MIN_METRIC,
@@ -35,6 +40,7 @@ _CLOCK_SLACK_MS = 60_000
 """Queries look this far past now, for replicas whose clocks run a little ahead."""
 _KNOWN_FOR_SECONDS = 60.0
 _REASSERT_CHUNK = 1000
+_HEAD_PROBES_MS = (3_600_000, 86_400_000, 7 * 86_400_000, 31 * 86_400_000, 366 * 86_400_000)
 
 
 class RoomRegistry:
@@ -44,14 +50,28 @@ class RoomRegistry:
         self.client = client
         self.window_ms = window_ms
         self.horizon_ms = horizon_ms
+        self.head = Head()
         self._known: dict[str, float] = {}
+        self._reasserted_at: int | None = None
+
+    async def find_head(self, now_ms: int) -> None:
+        """Where the newest room info lies (a lower bound), for a replica that just started:
+        looking back over growing windows through the series API, which reads no samples."""
+        for window_ms in _HEAD_PROBES_MS:
+            found = await self.client.series(
+                selector(ROOM_INFO_METRIC), now_ms - window_ms, now_ms + _CLOCK_SLACK_MS
+            )
+            if found:
+                self.head.saw(now_ms if window_ms == _HEAD_PROBES_MS[0] else now_ms - window_ms)
+                return
 
     async def versions(
         self, room_ids: Sequence[str] | None, now_ms: int, window_ms: int | None = None
     ) -> dict[str, VersionedRoom]:
         """Per room, the newest metadata and its version."""
         rooms = None if room_ids is None else (room_ids[0] if len(room_ids) == 1 else room_ids)
-        look_back = duration((window_ms or self.window_ms) + _CLOCK_SLACK_MS)
+        behind_ms = now_ms - self.head.stamp(now_ms)
+        look_back = duration((window_ms or self.window_ms) + behind_ms + _CLOCK_SLACK_MS)
         query = f"last_over_time({selector(ROOM_INFO_METRIC, room=rooms)}[{look_back}])"
         found = await self.client.instant(query, now_ms + _CLOCK_SLACK_MS)
         return newest_rooms((labels, samples[-1][1]) for labels, samples in found if samples)
@@ -67,7 +87,7 @@ class RoomRegistry:
     async def put(self, meta: RoomMeta, now_ms: int) -> bool:
         """Write new metadata (its version is the time of the change); True if the room is new."""
         known = await self.versions([meta.room_id], now_ms)
-        await self.client.write(encode(info_series(meta, float(now_ms), now_ms)))
+        await self.client.write(encode(info_series(meta, float(now_ms), self.head.stamp(now_ms))))
         self.remember([meta.room_id])
         return meta.room_id not in known
 
@@ -82,11 +102,11 @@ class RoomRegistry:
         return [room for room in unsure if room not in found]
 
     def creation_series(
-        self, room_ids: Sequence[str], now_ms: int
+        self, room_ids: Sequence[str], at_ms: int
     ) -> list[tuple[Labels, list[Sample]]]:
         """Info series of rooms created by a reading: empty metadata at version 0, so that
         metadata put by any replica wins over it."""
-        return [s for room in room_ids for s in info_series(RoomMeta(room), 0.0, now_ms)]
+        return [s for room in room_ids for s in info_series(RoomMeta(room), 0.0, at_ms)]
 
     def remember(self, room_ids: Iterable[str]) -> None:
         until = time.monotonic() + _KNOWN_FOR_SECONDS
@@ -96,13 +116,18 @@ class RoomRegistry:
         self._known.pop(room_id, None)
 
     async def reassert(self, now_ms: int, *, long_look: bool) -> int:
-        """Write every room's current metadata again at `now`; returns how many rooms."""
+        """Write every room's current metadata again (at the head's stamp, unless that has not
+        moved since the last time); returns how many rooms."""
+        stamp = self.head.stamp(now_ms)
+        if stamp == self._reasserted_at and not long_look:
+            return 0
         found = await self.versions(None, now_ms, self.horizon_ms if long_look else None)
         rooms = list(found.values())
         for start in range(0, len(rooms), _REASSERT_CHUNK):
             chunk = rooms[start : start + _REASSERT_CHUNK]
-            series = [s for meta, version in chunk for s in info_series(meta, version, now_ms)]
+            series = [s for meta, version in chunk for s in info_series(meta, version, stamp)]
             await self.client.write(encode(series))
+        self._reasserted_at = stamp
         return len(rooms)
 
 

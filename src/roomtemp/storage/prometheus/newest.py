@@ -1,0 +1,82 @@
+"""What this replica knows of the newest samples in the engine, so that writes need no reads.
+
+`NewestSamples` keeps, per series, a time after which the engine holds nothing for it (learned
+from a read, raised by every write). A reading newer than that is new: it is written without
+asking the engine. Only readings at or behind it (re-sends, backfill) need the one read per batch
+that tells duplicates and conflicts. Another replica's writes are not seen here, so a reading
+re-sent to a second replica can be written again (the engines keep one sample; it counts as
+accepted, not as a duplicate), and a conflict between two replicas is not detected.
+
+`Head` is the newest reading time the engine holds: roomtemp stamps its own series (room info)
+no later than that, so they never push Prometheus's head ahead of the readings and a history
+import takes the in-order path.
+"""
+
+from __future__ import annotations
+
+MAX_SERIES = 1_000_000
+"""Series remembered; past that, the oldest rooms learned are forgotten (they are read again)."""
+
+
+class NewestSamples:
+    """Per room and sensor, a time after which the engine holds no sample of the series."""
+
+    def __init__(self, max_series: int = MAX_SERIES) -> None:
+        self.max_series = max_series
+        self._rooms: dict[str, dict[str | None, int]] = {}
+        self._series = 0
+
+    def known(self, room_id: str, sensor_id: str | None) -> int | None:
+        """The time after which the series holds nothing, or None if unknown."""
+        sensors = self._rooms.get(room_id)
+        return None if sensors is None else sensors.get(sensor_id)
+
+    def learn(self, room_id: str, sensor_id: str | None, newest_ms: int) -> None:
+        """The engine holds nothing of the series after `newest_ms` (only ever raised)."""
+        sensors = self._rooms.get(room_id)
+        if sensors is None or sensor_id not in sensors:
+            self._series += 1
+            if self._series > self.max_series:
+                self._forget_oldest()
+            sensors = self._rooms.setdefault(room_id, {})
+        if newest_ms > sensors.get(sensor_id, newest_ms - 1):
+            sensors[sensor_id] = newest_ms
+
+    def wrote(self, room_id: str, sensor_id: str | None, newest_ms: int) -> None:
+        """The engine took samples up to `newest_ms`: a known series holds nothing newer (an
+        unknown one may)."""
+        sensors = self._rooms.get(room_id)
+        if sensors is not None:
+            known = sensors.get(sensor_id)
+            if known is not None and newest_ms > known:
+                sensors[sensor_id] = newest_ms
+
+    def forget_room(self, room_id: str) -> None:
+        self._series -= len(self._rooms.pop(room_id, {}))
+
+    def _forget_oldest(self) -> None:
+        rooms = list(self._rooms)
+        for room_id in rooms[: len(rooms) // 2 + 1]:
+            self.forget_room(room_id)
+
+
+class Head:
+    """The newest reading time the engine is known to hold (None: nothing known yet)."""
+
+    def __init__(self) -> None:
+        self.newest_ms: int | None = None
+        self.floor_ms: int | None = None
+
+    def saw(self, timestamp_ms: int) -> None:
+        if self.newest_ms is None or timestamp_ms > self.newest_ms:
+            self.newest_ms = timestamp_ms
+
+    def stamp_after(self, timestamp_ms: int) -> None:
+        """Stamp later samples after `timestamp_ms` (roomtemp wrote markers there)."""
+        self.saw(timestamp_ms + 1)
+        self.floor_ms = max(self.floor_ms or timestamp_ms + 1, timestamp_ms + 1)
+
+    def stamp(self, now_ms: int) -> int:
+        """When to stamp roomtemp's own samples: now, or the newest data if that is older."""
+        stamp = now_ms if self.newest_ms is None else min(now_ms, self.newest_ms)
+        return stamp if self.floor_ms is None else max(stamp, self.floor_ms)

@@ -1,0 +1,151 @@
+"""Replaying the outage spool into the engine, in order, as fast as the engine takes it.
+
+Chunks of many spooled batches go out together (one read for duplicates, large requests, two in
+flight on disjoint series), and the next chunk is read from disk while the engine takes the
+current one. A failure keeps the chunk
+and retries it with backoff (a chunk written in part is harmless to resend: its readings are
+duplicates then). Only what the engine refuses as data is set aside, found by halving the refused
+part down to single readings; readings conflicting with stored ones are set aside as well.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+
+from roomtemp.domain import Reading
+from roomtemp.errors import StorageError
+from roomtemp.storage.prometheus.batches import Merged, SeriesBatch, halves, readings_of, size
+from roomtemp.storage.prometheus.client import EngineMisconfigured, EngineRejected
+from roomtemp.storage.prometheus.spool import Chunk, Spool
+from roomtemp.storage.prometheus.writer import EngineWriter, Unsent
+
+log = logging.getLogger("roomtemp.storage.prometheus")
+
+CHUNK_READINGS = 20_000
+FIRST_BACKOFF_SECONDS = 0.2
+MAX_BACKOFF_SECONDS = 5.0
+CONFLICT = "another value is stored at the same timestamp"
+
+
+@dataclass
+class EngineState:
+    """Whether the engine takes writes, and why not; what replay has done."""
+
+    reachable: bool = True
+    problem: StorageError | None = None
+    """The last write failure (engine down or refusing roomtemp), None once a write succeeds."""
+    replayed: int = 0
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when a readiness check reached the engine again: a replay backoff is cut short."""
+
+    @property
+    def up(self) -> bool:
+        return self.reachable and self.problem is None
+
+    @property
+    def refusal_status(self) -> int | None:
+        """The HTTP status by which the engine refuses roomtemp (a configuration problem)."""
+        return self.problem.status if isinstance(self.problem, EngineMisconfigured) else None
+
+    def wrote(self) -> None:
+        self.reachable = True
+        self.problem = None
+
+    def failed(self, exc: StorageError) -> None:
+        self.problem = exc
+        self.answered.clear()
+
+
+class Replayer:
+    """The background task that drains the spool."""
+
+    def __init__(self, spool: Spool, writer: EngineWriter, state: EngineState) -> None:
+        self.spool = spool
+        self.writer = writer
+        self.state = state
+        self.wake = asyncio.Event()
+
+    async def run(self, idle_seconds: float) -> None:
+        """Replay forever: wait for spooled batches, send them, back off while the engine fails."""
+        delay = FIRST_BACKOFF_SECONDS
+        chunk: Chunk | None = None
+        while True:
+            self.wake.clear()
+            chunk = chunk or await self._peek(0)
+            if chunk is None:
+                await _wait(self.wake, idle_seconds)
+                continue
+            upcoming = asyncio.ensure_future(self._peek(len(chunk.entries)))
+            try:
+                await self.store(chunk.merged)
+                await asyncio.to_thread(self.spool.done, chunk)
+            except asyncio.CancelledError:
+                upcoming.cancel()
+                raise
+            except Exception as exc:  # the replay task must outlive any failure
+                await upcoming
+                self._report(exc, delay)
+                await _wait(self.state.answered, delay)
+                delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+                continue
+            self.state.wrote()
+            self.state.replayed += chunk.readings
+            chunk = await upcoming
+            delay = FIRST_BACKOFF_SECONDS
+
+    async def store(self, merged: Merged) -> None:
+        """Write the batch, its series split between two requests in flight at once (each
+        series stays in order); set aside only what the engine refuses as data, and conflicts."""
+        streams = halves(merged.batch) if len(merged.batch) > 1 else (merged.batch,)
+        failed = [
+            found
+            for found in await asyncio.gather(
+                *(self._store(stream) for stream in streams), return_exceptions=True
+            )
+            if isinstance(found, BaseException)
+        ]
+        if failed:
+            raise failed[0]
+        if merged.conflicts:  # the same reading spooled twice with different values
+            await self._keep_aside(merged.conflicts, CONFLICT)
+
+    async def _store(self, batch: SeriesBatch) -> None:
+        parts = deque([batch])
+        while parts:
+            part = parts.popleft()
+            try:
+                stored = await self.writer.store(part, strict=False)
+            except Unsent as exc:
+                if not isinstance(exc.cause, EngineRejected):
+                    raise exc.cause from exc
+                if size(exc.unsent) == 1:
+                    log.error("engine refused a spooled reading, kept aside: %s", exc.cause)
+                    await self._keep_aside(readings_of(exc.unsent), str(exc.cause))
+                else:
+                    parts.extendleft(reversed(halves(exc.unsent)))
+                continue
+            if stored.conflicts:
+                await self._keep_aside(stored.conflicts, CONFLICT)
+
+    async def _keep_aside(self, readings: list[Reading], reason: str) -> None:
+        await asyncio.to_thread(self.spool.keep_aside, readings, reason)
+
+    async def _peek(self, skip: int) -> Chunk | None:
+        return await asyncio.to_thread(self.spool.peek, CHUNK_READINGS, skip)
+
+    def _report(self, exc: Exception, delay: float) -> None:
+        if isinstance(exc, StorageError):
+            self.state.failed(exc)
+            log.warning("spool replay waits %.1f s: %s", delay, exc)
+        else:
+            log.exception("spool replay failed unexpectedly; retrying in %.1f s", delay)
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> None:
+    """Until the event is set or the time is up."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(event.wait(), seconds)

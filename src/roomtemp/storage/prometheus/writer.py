@@ -1,0 +1,236 @@
+"""Writing readings to the engine at the engine's own pace.
+
+- Duplicates and conflicts: a series' samples newer than anything the series holds (newest.py)
+  are written without a read; the others of a batch (re-sends, backfill) are looked up with one
+  query.
+- Requests hold at most `max_samples` samples; an engine answering 413 gets halves (and smaller
+  requests from then on); only a single sample refused as too large is a configuration error.
+- Roomtemp's own series (room info) are stamped no later than the newest reading (newest.Head).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from bisect import bisect_right
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import itemgetter
+
+from roomtemp.domain import Reading, WriteResult
+from roomtemp.errors import ConflictingReading, StorageError
+from roomtemp.storage.prometheus.batches import (
+    Run,
+    SeriesBatch,
+    SeriesKey,
+    halves,
+    merge,
+    pieces,
+    size,
+    span,
+)
+from roomtemp.storage.prometheus.client import EngineClient, EngineMisconfigured
+from roomtemp.storage.prometheus.newest import NewestSamples
+from roomtemp.storage.prometheus.promql import READINGS_METRIC
+from roomtemp.storage.prometheus.reads import PromqlReader
+from roomtemp.storage.prometheus.remote_write import (
+    Labels,
+    encode_samples,
+    encode_series,
+    series_labels,
+)
+from roomtemp.storage.prometheus.rooms import RoomRegistry
+
+Key = tuple[str, str | None, int]
+EncodedSeries = list[tuple[Labels, bytes]]
+
+SAME_VALUE_TOLERANCE = 1e-12
+"""A re-sent reading is the same when its value is this close (relative): VictoriaMetrics keeps
+about 15 significant digits, so 21.999999999999996 (71.6 °F) comes back as 22.0."""
+MAX_SAMPLES_PER_REQUEST = 20_000
+LEARN_MAX_SAMPLES = 200_000
+"""At most this many stored samples are fetched to learn where new series end."""
+LEARN_AHEAD_MS = 86_400_000
+"""How far past now that look goes: readings are refused further ahead than the clock skew."""
+
+
+@dataclass
+class Stored:
+    """What a write did, and the readings that conflict with stored ones (when not strict)."""
+
+    result: WriteResult
+    conflicts: list[Reading] = field(default_factory=list)
+
+
+class Unsent(Exception):
+    """The engine failed part-way: `unsent` did not go in (what came before it did)."""
+
+    def __init__(self, cause: StorageError, unsent: SeriesBatch, result: WriteResult) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.unsent = unsent
+        self.result = result
+
+    @property
+    def nothing_written(self) -> bool:
+        return size(self.unsent) == self.result.accepted
+
+
+class EngineWriter:
+    """Turns batches of readings into remote-write requests."""
+
+    def __init__(
+        self,
+        client: EngineClient,
+        rooms: RoomRegistry,
+        reader: Callable[[], Awaitable[PromqlReader]],
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.rooms = rooms
+        self.reader = reader
+        self.wall_clock = wall_clock
+        self.newest = NewestSamples()
+        self.max_samples = MAX_SAMPLES_PER_REQUEST
+
+    async def store(self, batch: SeriesBatch, *, strict: bool) -> Stored:
+        """Write what the engine does not hold yet; conflicts raise (strict) or are returned."""
+        fresh, behind = self._split(batch)
+        stored = Stored(WriteResult(0, 0))
+        if behind:
+            values = await self._stored_values(behind)
+            stored = self._sort_out(behind, values, fresh, strict=strict)
+        stored.result = WriteResult(size(fresh), stored.result.duplicates)
+        if fresh:
+            await self._write(fresh, stored.result)
+        return stored
+
+    def forget_room(self, room_id: str) -> None:
+        self.newest.forget_room(room_id)
+
+    def _split(self, batch: SeriesBatch) -> tuple[SeriesBatch, SeriesBatch]:
+        """Per series, the samples known to be new, and the others."""
+        fresh: SeriesBatch = {}
+        behind: SeriesBatch = {}
+        for key, run in batch.items():
+            newest = self.newest.known(*key)
+            if newest is None or run.last_ms <= newest:
+                behind[key] = run
+            elif run.first_ms > newest:
+                fresh[key] = run
+            else:
+                samples = run.samples
+                cut = bisect_right(samples, newest, key=itemgetter(0))
+                behind[key], fresh[key] = Run.of(samples[:cut]), Run.of(samples[cut:])
+        return fresh, behind
+
+    def _sort_out(
+        self, behind: SeriesBatch, values: dict[Key, float], fresh: SeriesBatch, *, strict: bool
+    ) -> Stored:
+        """Move the samples not stored yet into `fresh`; count duplicates, find conflicts."""
+        stored = Stored(WriteResult(0, 0))
+        duplicates = 0
+        for (room_id, sensor_id), run in behind.items():
+            if not values:
+                new = run.samples
+            else:
+                new = []
+                for sample in run.samples:
+                    timestamp_ms, value = sample
+                    held = values.get((room_id, sensor_id, timestamp_ms))
+                    if held is None:
+                        new.append(sample)
+                    elif math.isclose(held, value, rel_tol=SAME_VALUE_TOLERANCE):
+                        duplicates += 1
+                    elif strict:
+                        raise ConflictingReading(room_id, sensor_id, timestamp_ms, held, value)
+                    else:
+                        stored.conflicts.append(Reading(room_id, sensor_id, timestamp_ms, value))
+            if new:
+                ahead = fresh.get((room_id, sensor_id))
+                fresh[room_id, sensor_id] = Run.of(new + ahead.samples if ahead else new)
+        stored.result = WriteResult(0, duplicates)
+        return stored
+
+    async def _stored_values(self, behind: SeriesBatch) -> dict[Key, float]:
+        """The stored values at the samples' identities, in one query. Series not known yet
+        first count what their rooms hold from the batch on: nothing (a history import) means
+        nothing to fetch; a little is fetched whole, so that their newest samples are known."""
+        low, high = span(behind)
+        rooms = sorted({room_id for room_id, _ in behind})
+        unknown = {key for key in behind if self.newest.known(*key) is None}
+        reader = await self.reader()
+        learn = False
+        if unknown:
+            ahead = self._now_ms() + LEARN_AHEAD_MS
+            held = await reader.count(rooms, low, ahead)
+            if held == 0:
+                self._learn(unknown, low - 1, [])
+                return {}
+            learn = held <= LEARN_MAX_SAMPLES
+            high = max(high, ahead) if learn else high
+        found = await reader.raw(rooms, low, high)
+        if learn:
+            self._learn(unknown, low - 1, found)
+        return {(r.room_id, r.sensor_id, r.timestamp_ms): r.value for r in found}
+
+    def _learn(self, series: set[SeriesKey], floor_ms: int, found: list[Reading]) -> None:
+        """Record each series' newest sample: the newest found, or `floor_ms` (nothing after it)."""
+        newest = dict.fromkeys(series, floor_ms)
+        for reading in found:
+            key = (reading.room_id, reading.sensor_id)
+            if key in newest:
+                newest[key] = max(newest[key], reading.timestamp_ms)
+        for key, newest_ms in newest.items():
+            self.newest.learn(*key, newest_ms)
+
+    async def _write(self, fresh: SeriesBatch, result: WriteResult) -> None:
+        now_ms = self._now_ms()
+        new_rooms = await self.rooms.unregistered({room_id for room_id, _ in fresh}, now_ms)
+        self.rooms.head.saw(span(fresh)[1] - 1)
+        created = self.rooms.creation_series(new_rooms, self.rooms.head.stamp(now_ms))
+        info = [(labels, encode_samples(samples)) for labels, samples in created]
+        await self.send(fresh, info, result)
+        self.rooms.remember(new_rooms)
+        for key, run in fresh.items():
+            self.newest.wrote(*key, run.last_ms)
+
+    async def send(self, batch: SeriesBatch, extra: EncodedSeries, result: WriteResult) -> None:
+        """Send the batch (and `extra` series with the first request) in requests the engine
+        takes; Unsent when it fails, naming what did not go in."""
+        queue = deque(pieces(batch, self.max_samples))
+        while queue:
+            piece = queue.popleft()
+            try:
+                await self.client.write(encode_series(extra + series_of(piece)))
+            except EngineMisconfigured as exc:
+                if exc.status == 413 and size(piece) > 1:
+                    self.max_samples = size(piece) // 2
+                    queue.extendleft(reversed(halves(piece)))
+                    continue
+                if exc.status == 413:  # even one sample is too large: not a matter of size
+                    self.max_samples = MAX_SAMPLES_PER_REQUEST
+                raise Unsent(exc, _joined(piece, queue), result) from exc
+            except StorageError as exc:
+                raise Unsent(exc, _joined(piece, queue), result) from exc
+            extra = []
+
+    def _now_ms(self) -> int:
+        return round(self.wall_clock() * 1000)
+
+
+def _joined(piece: SeriesBatch, rest: deque[SeriesBatch]) -> SeriesBatch:
+    return merge([piece, *rest]).batch
+
+
+@lru_cache(maxsize=65536)
+def _reading_labels(room_id: str, sensor_id: str | None) -> Labels:
+    """The labels of a room sensor's series (cached: every write needs them)."""
+    return series_labels(READINGS_METRIC, room=room_id, sensor=sensor_id)
+
+
+def series_of(batch: SeriesBatch) -> EncodedSeries:
+    """The batch as remote write sends it: each series' labels and encoded samples."""
+    return [(_reading_labels(*key), run.encoded) for key, run in batch.items()]
