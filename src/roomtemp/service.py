@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
+from roomtemp.alerts.evaluate import Alert, AlertEvaluator, Episode, Evaluation
+from roomtemp.alerts.rules import AlertRules
+from roomtemp.alerts.state import room_value
 from roomtemp.domain import Aggregate, ReadingsPage, RoomMeta, SensorLatest, WriteResult
 from roomtemp.errors import InvalidInput, RoomNotFound, StorageError
+from roomtemp.listing import AlertsQuery, RoomsPage, RoomsQuery, RoomView, matches, view_of
 from roomtemp.storage.base import ReportsStatus, Storage, StorageStatus
 from roomtemp.timeparse import (
     MAX_MS,
@@ -35,6 +39,7 @@ class ServiceOptions:
     max_batch: int = 10_000
     max_page: int = 10_000
     max_buckets: int = 11_000
+    alerts: AlertRules = field(default_factory=AlertRules)
 
 
 @dataclass(frozen=True)
@@ -44,15 +49,6 @@ class Readiness:
     ready: bool
     detail: str | None = None
     engine: StorageStatus | None = None
-
-
-@dataclass(frozen=True)
-class RoomView:
-    """A room's metadata, its newest reading and whether that is stale."""
-
-    meta: RoomMeta
-    latest: SensorLatest | None
-    stale: bool
 
 
 @dataclass(frozen=True)
@@ -96,6 +92,9 @@ class RoomService:
         self.storage = storage
         self.options = options if options is not None else ServiceOptions()
         self.clock = clock
+        # one stale-after time for temperatures, room states and alerts
+        rules = replace(self.options.alerts, stale_after_ms=self.options.stale_after_ms)
+        self.evaluator = AlertEvaluator(storage, rules)
 
     def now_ms(self) -> int:
         return round(self.clock() * 1000)
@@ -129,14 +128,54 @@ class RoomService:
 
     async def room(self, room_id: str) -> RoomView:
         meta = await self._require(room_id)
-        latest = await self.storage.latest([room_id])
-        return self._view(meta, latest.get(room_id, []))
+        evaluation = await self.evaluator.evaluate([meta], self.now_ms())
+        return view_of(evaluation, meta)
 
-    async def rooms(self, building: str | None = None, floor: str | None = None) -> list[RoomView]:
-        metas = _filtered(await self.storage.list_rooms(), building, floor)
-        filtered = building is not None or floor is not None
-        latest = await self.storage.latest([m.room_id for m in metas] if filtered else None)
-        return [self._view(meta, latest.get(meta.room_id, [])) for meta in metas]
+    async def rooms(self, query: RoomsQuery) -> RoomsPage:
+        """A page of rooms sorted by id, each with its current state. Rooms are evaluated a page
+        at a time, so a state filter over many rooms reads them in bounded pieces."""
+        metas = [m for m in await self.storage.list_rooms() if matches(m, query)]
+        found: list[RoomView] = []
+        for first in range(0, len(metas), query.limit):
+            chunk = metas[first : first + query.limit]
+            evaluation = await self.evaluator.evaluate(chunk, self.now_ms())
+            for index, meta in enumerate(chunk, start=first):
+                view = view_of(evaluation, meta)
+                if query.states is None or view.current.state in query.states:
+                    found.append(view)
+                if len(found) == query.limit:
+                    more = index + 1 < len(metas)
+                    return RoomsPage(found, meta.room_id if more else None)
+        return RoomsPage(found, None)
+
+    async def alerts(self, query: AlertsQuery) -> list[Alert]:
+        """The alerts active now, derived from the stored data."""
+        every = await self.storage.list_rooms()
+        metas = [
+            m
+            for m in _filtered(every, query.building, query.floor)
+            if (query.room_id is None or m.room_id == query.room_id) and query.visible(m.room_id)
+        ]
+        evaluation = await self.evaluator.evaluate(
+            metas, self.now_ms(), every_room=len(metas) == len(every)
+        )
+        return [
+            alert
+            for alert in evaluation.alerts()
+            if (query.kinds is None or alert.kind in query.kinds)
+            and (query.states is None or alert.state in query.states)
+        ]
+
+    async def evaluate_all(self) -> Evaluation:
+        """Every room evaluated now (for the notifier)."""
+        return await self.evaluator.evaluate(
+            await self.storage.list_rooms(), self.now_ms(), every_room=True
+        )
+
+    async def episodes(self, room_id: str, start_ms: int, end_ms: int) -> list[Episode]:
+        """The room's alert episodes in `[start, end)`, oldest first."""
+        meta = await self._require(room_id)
+        return await self.evaluator.episodes(meta, start_ms, end_ms, self.now_ms())
 
     async def sensors_by_room(self) -> list[tuple[RoomMeta, list[SensorLatest]]]:
         """Every room with the newest reading of each of its sensors."""
@@ -154,17 +193,14 @@ class RoomService:
         if not sensors:
             raise RoomNotFound(room_id, "room has no readings yet")
         now_ms = self.now_ms()
-        marked = [(s, self._is_stale(s.timestamp_ms, now_ms)) for s in sensors]
-        fresh = [s for s, stale in marked if not stale]
-        used = fresh or sensors
-        newest = max(s.timestamp_ms for s in used)
+        found = room_value(sensors, now_ms, self.options.stale_after_ms)
         return Temperature(
             room_id=room_id,
-            value=sum(s.value for s in used) / len(used),
-            timestamp_ms=newest,
-            age_seconds=(now_ms - newest) / 1000,
-            stale=not fresh,
-            sensors=marked,
+            value=found.value,
+            timestamp_ms=found.timestamp_ms,
+            age_seconds=(now_ms - found.timestamp_ms) / 1000,
+            stale=found.stale,
+            sensors=found.sensors,
         )
 
     async def readings(
@@ -235,15 +271,6 @@ class RoomService:
         if meta is None:
             raise RoomNotFound(room_id)
         return meta
-
-    def _is_stale(self, timestamp_ms: int, now_ms: int) -> bool:
-        return now_ms - timestamp_ms > self.options.stale_after_ms
-
-    def _view(self, meta: RoomMeta, sensors: list[SensorLatest]) -> RoomView:
-        if not sensors:
-            return RoomView(meta, None, True)
-        newest = max(sensors, key=lambda s: (s.timestamp_ms, s.sensor_id or ""))
-        return RoomView(meta, newest, self._is_stale(newest.timestamp_ms, self.now_ms()))
 
 
 def summarise(aggregates: Sequence[Aggregate]) -> Summary:

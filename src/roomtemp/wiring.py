@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from roomtemp.alerts.rules import AlertRules
+from roomtemp.alerts.setup import NotifyOptions
 from roomtemp.config import Settings
+from roomtemp.domain import Comfort
 from roomtemp.service import ServiceOptions
 from roomtemp.storage import Storage, StorageOptions, open_storage
 from roomtemp.validation import Limits
@@ -44,9 +47,31 @@ def service_options(settings: Settings) -> ServiceOptions:
         max_batch=settings.max_batch,
         max_page=settings.max_page,
         max_buckets=settings.max_buckets,
+        alerts=alert_rules(settings),
+    )
+
+
+def alert_rules(settings: Settings) -> AlertRules:
+    """The thresholds and durations of the alerts, from the settings."""
+    return AlertRules(
+        stale_after_ms=round(settings.stale_after * 1000),
+        for_ms=round(settings.alert_for * 1000),
+        lookback_ms=round(settings.alert_lookback * 1000),
+        default_comfort=Comfort(settings.default_comfort_min, settings.default_comfort_max),
     )
 
 
 async def open_configured_storage(settings: Settings) -> Storage:
     """The storage ROOMTEMP_STORAGE names, with the options the settings give it."""
     return await open_storage(settings.storage, storage_options(settings))
+
+
+def notify_options(settings: Settings) -> NotifyOptions:
+    """Where the notifier sends, how often it evaluates, and where its outbox lives."""
+    return NotifyOptions(
+        interval_seconds=settings.alert_interval,
+        alertmanager_url=settings.alertmanager_url or None,
+        webhook_urls=tuple(settings.webhook_url_list()),
+        notify=settings.notify,
+        outbox_path=Path(settings.alert_outbox),
+    )

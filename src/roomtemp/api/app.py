@@ -13,8 +13,11 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roomtemp import __version__
+from roomtemp.alerts.metrics import AlertMetrics
+from roomtemp.alerts.setup import start_notifier
 from roomtemp.api import errors
 from roomtemp.api.routes import (
+    alerts,
     dashboard,
     docs,
     health,
@@ -31,7 +34,7 @@ from roomtemp.security.server import HeadTimeoutH11Protocol
 from roomtemp.service import Clock, RoomService
 from roomtemp.storage import Storage
 from roomtemp.telemetry import ServiceMetrics
-from roomtemp.wiring import open_configured_storage, service_options
+from roomtemp.wiring import notify_options, open_configured_storage, service_options
 
 log = logging.getLogger("roomtemp")
 
@@ -55,15 +58,18 @@ def create_app(
     settings = settings if settings is not None else Settings()
     service_metrics = metrics_registry if metrics_registry is not None else ServiceMetrics()
     factory = storage_factory or open_configured_storage
+    alerting = AlertMetrics(service_metrics.registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         storage = await factory(settings)
-        app.state.service = RoomService(storage, service_options(settings), clock)
+        service = app.state.service = RoomService(storage, service_options(settings), clock)
         log.info("roomtemp %s serving with storage %s", __version__, settings.storage)
+        notifier = await start_notifier(notify_options(settings), service.evaluate_all, alerting)
         try:
             yield
         finally:
+            await notifier.stop()
             await storage.close()
             log.info("storage closed")
 
@@ -79,7 +85,8 @@ def create_app(
     install_security(app, settings, clock)
     app.state.metrics = service_metrics
     errors.install(app)
-    for resource in (readings, rooms, stats, health, metrics, pushgateway, dashboard, docs):
+    routers = (readings, rooms, stats, alerts, health, metrics, pushgateway, dashboard, docs)
+    for resource in routers:
         app.include_router(resource.router)
 
     app.add_middleware(RequestMetrics, metrics=service_metrics)
