@@ -67,9 +67,7 @@ def view_of(evaluation: Evaluation, meta: RoomMeta) -> RoomView:
 
 
 def matches(meta: RoomMeta, query: RoomsQuery) -> bool:
-    """Whether the room passes the query's filters (all but the state, which needs data)."""
-    if query.after is not None and meta.room_id <= query.after:
-        return False
+    """Whether the room passes the query's filters (but the state, which needs its data)."""
     if (query.building is not None and meta.building != query.building) or (
         query.floor is not None and meta.floor != query.floor
     ):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from roomtemp.alerts.evaluate import Alert, AlertEvaluator, Episode, Evaluation
+from roomtemp.alerts.pacing import paced
 from roomtemp.alerts.rules import AlertRules
 from roomtemp.alerts.state import room_value
 from roomtemp.domain import Aggregate, ReadingsPage, RoomMeta, SensorLatest, WriteResult
@@ -25,6 +26,9 @@ from roomtemp.timeparse import (
     local_day_buckets,
 )
 from roomtemp.validation import Limits, validate_batch
+
+ROOMS_PER_READ = 1000
+"""Rooms read from storage at a time when listing them (a filter may skip most)."""
 
 Clock = Callable[[], float]
 """Returns the current time as epoch seconds; injected so that tests control time."""
@@ -132,45 +136,44 @@ class RoomService:
         return view_of(evaluation, meta)
 
     async def rooms(self, query: RoomsQuery) -> RoomsPage:
-        """A page of rooms sorted by id, each with its current state. Rooms are evaluated a page
-        at a time, so a state filter over many rooms reads them in bounded pieces."""
-        metas = [m for m in await self.storage.list_rooms() if matches(m, query)]
+        """A page of rooms sorted by id, each with its current state. Rooms are read and
+        evaluated a page at a time, so any number of rooms (and a state filter that matches few
+        of them) cost bounded pieces of work."""
         found: list[RoomView] = []
-        for first in range(0, len(metas), query.limit):
-            chunk = metas[first : first + query.limit]
-            evaluation = await self.evaluator.evaluate(chunk, self.now_ms())
-            for index, meta in enumerate(chunk, start=first):
+        after, size = query.after, max(query.limit, ROOMS_PER_READ)
+        while True:
+            chunk = await self.storage.list_rooms(after=after, limit=size)
+            chosen = [meta for meta in chunk if matches(meta, query)]
+            evaluation = await self.evaluator.evaluate(chosen, self.now_ms())
+            async for meta in paced(chosen):
                 view = view_of(evaluation, meta)
                 if query.states is None or view.current.state in query.states:
                     found.append(view)
                 if len(found) == query.limit:
-                    more = index + 1 < len(metas)
+                    more = meta is not chunk[-1] or len(chunk) == size
                     return RoomsPage(found, meta.room_id if more else None)
-        return RoomsPage(found, None)
+            if len(chunk) < size:
+                return RoomsPage(found, None)
+            after = chunk[-1].room_id
 
     async def alerts(self, query: AlertsQuery) -> list[Alert]:
         """The alerts active now, derived from the stored data."""
-        every = await self.storage.list_rooms()
         metas = [
             m
-            for m in _filtered(every, query.building, query.floor)
+            for m in _filtered(await self.storage.list_rooms(), query.building, query.floor)
             if (query.room_id is None or m.room_id == query.room_id) and query.visible(m.room_id)
         ]
-        evaluation = await self.evaluator.evaluate(
-            metas, self.now_ms(), every_room=len(metas) == len(every)
-        )
+        evaluation = await self.evaluator.evaluate(metas, self.now_ms())
         return [
             alert
-            for alert in evaluation.alerts()
+            for alert in await evaluation.alerts()
             if (query.kinds is None or alert.kind in query.kinds)
             and (query.states is None or alert.state in query.states)
         ]
 
     async def evaluate_all(self) -> Evaluation:
         """Every room evaluated now (for the notifier)."""
-        return await self.evaluator.evaluate(
-            await self.storage.list_rooms(), self.now_ms(), every_room=True
-        )
+        return await self.evaluator.evaluate(await self.storage.list_rooms(), self.now_ms())
 
     async def episodes(self, room_id: str, start_ms: int, end_ms: int) -> list[Episode]:
         """The room's alert episodes in `[start, end)`, oldest first."""

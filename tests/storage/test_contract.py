@@ -60,6 +60,10 @@ async def test_room_metadata_round_trips_and_lists_sorted(storage: Storage) -> N
     await storage.put_room(RoomMeta("a-room"))
     assert await storage.get_room("b-room") == meta
     assert [m.room_id for m in await storage.list_rooms()] == ["a-room", "b-room"]
+    await storage.put_room(RoomMeta("c-room"))
+    assert [m.room_id for m in await storage.list_rooms(limit=2)] == ["a-room", "b-room"]
+    assert [m.room_id for m in await storage.list_rooms(after="a-room", limit=1)] == ["b-room"]
+    assert [m.room_id for m in await storage.list_rooms(after="b-room")] == ["c-room"]
 
 
 async def test_metadata_survives_new_readings(storage: Storage) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
+from roomtemp.alerts.pacing import paced
 from roomtemp.alerts.rules import MINUTE_MS, AlertRules, AlertState, Kind, threshold_of
 from roomtemp.alerts.runs import Run, current_run, oldest_is_open, runs
 from roomtemp.alerts.state import Current, current_of
@@ -19,9 +20,11 @@ from roomtemp.domain import Aggregate, Comfort, Reading, RoomMeta, SensorLatest
 from roomtemp.storage.base import Storage
 from roomtemp.timeparse import epoch_buckets
 
-GROWTH = 4
+GROWTH = 2
 """Each look further back spans this many times what was looked at so far."""
 PAGE = 10_000
+CHUNK = 1000
+"""Rooms evaluated together (one storage read of their sensors, one of their newest minutes)."""
 """Raw readings read per request when looking for silences."""
 
 
@@ -67,10 +70,10 @@ class Evaluation:
         run = self.runs.get(room_id)
         return current_of(sensors, run, self.now_ms, self.rules.stale_after_ms)
 
-    def alerts(self) -> list[Alert]:
+    async def alerts(self) -> list[Alert]:
         """Every active alert, by room, then room-level before sensor-level, then sensor."""
         found: list[Alert] = []
-        for meta in self.rooms:
+        async for meta in paced(self.rooms):
             run = self.runs.get(meta.room_id)
             if run is not None:
                 found.append(self._room_alert(meta, run))
@@ -107,24 +110,30 @@ class AlertEvaluator:
         self.storage = storage
         self.rules = rules
 
-    async def evaluate(
-        self, rooms: Sequence[RoomMeta], now_ms: int, *, every_room: bool = False
-    ) -> Evaluation:
-        """The state of these rooms now; `every_room` says they are all the rooms there are
-        (then the sensors of all rooms are read in one go)."""
-        wanted = None if every_room else [meta.room_id for meta in rooms]
-        latest = await self.storage.latest(wanted) if rooms else {}
-        bands = self._candidates(rooms, latest, now_ms)
+    async def evaluate(self, rooms: Sequence[RoomMeta], now_ms: int) -> Evaluation:
+        """The state of these rooms now, evaluated CHUNK rooms at a time: each piece of work
+        (and each engine query) stays small, and other requests are answered in between."""
+        parts = [
+            await self._evaluate_chunk(rooms[first : first + CHUNK], now_ms)
+            for first in range(0, len(rooms), CHUNK)
+        ]
+        latest = {room: sensors for part in parts for room, sensors in part.latest.items()}
+        found = {room: run for part in parts for room, run in part.runs.items()}
+        return Evaluation(self.rules, now_ms, rooms, latest, found)
+
+    async def _evaluate_chunk(self, rooms: Sequence[RoomMeta], now_ms: int) -> Evaluation:
+        latest = await self.storage.latest([meta.room_id for meta in rooms])
+        bands = await self._candidates(rooms, latest, now_ms)
         found = await self._current_runs(bands, now_ms)
         return Evaluation(self.rules, now_ms, rooms, latest, found)
 
-    def _candidates(
+    async def _candidates(
         self, rooms: Sequence[RoomMeta], latest: dict[str, list[SensorLatest]], now_ms: int
     ) -> dict[str, Comfort]:
         """Rooms with a band whose newest minute can still be current."""
         recent = now_ms - self.rules.stale_after_ms - MINUTE_MS
         bands = {}
-        for meta in rooms:
+        async for meta in paced(rooms):
             band = self.rules.band(meta.comfort)
             sensors = latest.get(meta.room_id, [])
             has_edge = band.min_celsius is not None or band.max_celsius is not None
@@ -140,7 +149,7 @@ class AlertEvaluator:
         found: dict[str, Run] = {}
         while bands:
             reopened = {}
-            for room_id, band in bands.items():
+            async for room_id, band in paced(bands.items()):
                 run, oldest = current_run(minutes.get(room_id, []), band, gap, now_ms)
                 if run is None:
                     continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from roomtemp.alerts.rules import Kind
 
@@ -41,6 +41,12 @@ class AlertMetrics:
             "roomtemp_alert_outbox_notifications",
             "Notifications waiting in the outbox for a receiver",
             registry=registry,
+        )
+        self.evaluation_seconds = Histogram(
+            "roomtemp_alert_evaluation_duration_seconds",
+            "Time one evaluation of every room took",
+            registry=registry,
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         )
         self.evaluation_failures = Counter(
             "roomtemp_alert_evaluation_failures_total",

@@ -77,8 +77,9 @@ class Notifier:
 
     async def evaluate_once(self) -> None:
         """One evaluation: the gauge, then (holding the lock) what changed into the outbox."""
-        evaluation = await self.evaluate()
-        alerts = [a for a in evaluation.alerts() if a.state is AlertState.firing]
+        with self.metrics.evaluation_seconds.time():
+            evaluation = await self.evaluate()
+        alerts = [a for a in await evaluation.alerts() if a.state is AlertState.firing]
         counts = Counter(alert.kind for alert in alerts)
         for kind in Kind:
             self.metrics.firing.labels(kind.value).set(counts[kind])

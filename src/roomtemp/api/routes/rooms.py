@@ -16,7 +16,7 @@ from roomtemp.api.deps import (
     parse_choices,
 )
 from roomtemp.api.models import ROOM_STATES, RoomMetaIn, RoomOut, RoomsOut, TemperatureOut
-from roomtemp.api.present import FastJSONResponse, offloaded, room_out, temperature_out
+from roomtemp.api.present import FastJSONResponse, paced_list_answer, room_out, temperature_out
 from roomtemp.domain import Comfort, RoomMeta
 from roomtemp.listing import RoomsQuery
 from roomtemp.security.access import CurrentCaller, requires
@@ -52,7 +52,7 @@ async def list_rooms(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=10_000, description="rooms per page")] = 1000,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-) -> FastJSONResponse:
+) -> Response:
     query = RoomsQuery(
         building=building,
         floor=floor,
@@ -63,14 +63,10 @@ async def list_rooms(
         visible=caller.sees,
     )
     page = await service.rooms(query)
-
-    def answer() -> RoomsOut:
-        return {
-            "rooms": [room_out(view, unit) for view in page.rooms],
-            "next_cursor": encode_cursor(page.next_after) if page.next_after else None,
-        }
-
-    return await offloaded(answer)
+    cursor = encode_cursor(page.next_after) if page.next_after else None
+    return await paced_list_answer(
+        "rooms", page.rooms, lambda view: room_out(view, unit), next_cursor=cursor
+    )
 
 
 @router.get(

@@ -198,8 +198,10 @@ class SqliteStorage:
     async def get_room(self, room_id: str) -> RoomMeta | None:
         return await self._read(lambda conn: reads.room(conn, room_id))
 
-    async def list_rooms(self) -> list[RoomMeta]:
-        return await self._read(reads.rooms)
+    async def list_rooms(
+        self, *, after: str | None = None, limit: int | None = None
+    ) -> list[RoomMeta]:
+        return await self._read(lambda conn: reads.rooms(conn, after, limit))
 
     async def latest(self, room_ids: Sequence[str] | None = None) -> dict[str, list[SensorLatest]]:
         return await self._read(lambda conn: reads.latest(conn, room_ids))
