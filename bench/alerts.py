@@ -336,6 +336,12 @@ def _range(values: Sequence[float], form: str) -> str:
     )
 
 
+def git(*arguments: str) -> str:
+    return subprocess.run(
+        ["git", *arguments], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
 def checkout(ref: str, into: Path) -> Path:
     """The package as it is at `ref`, for the 'before' figures (git archive, no worktree)."""
     archive = subprocess.run(["git", "archive", ref, "src"], check=True, capture_output=True).stdout
@@ -368,8 +374,10 @@ def evaluation_report(args: argparse.Namespace, folder: Path, now_ms: int) -> No
 def list_report(args: argparse.Namespace, folder: Path, now_ms: int) -> None:
     big = folder / "big.sqlite3"
     many_rooms(big, args.big, now_ms)
-    before = checkout(args.before, folder / "before") if args.before else None
+    ref = args.before or git("merge-base", "HEAD", "main")
+    before = checkout(ref, folder / "before")
     print(f"{args.big:,} rooms, GET /api/v1/rooms while one client POSTs single readings")
+    print(f"  (before: the code at {ref[:10]})")
     for line in list_figures(big, folder, before, args.seconds, args.rounds):
         print(f"  {line}")
 
@@ -382,7 +390,11 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--before", default="main", help="git ref of the code before paging")
+    parser.add_argument(
+        "--before",
+        default=None,
+        help="git ref of the code before paging (default: where this branch left main)",
+    )
     parser.add_argument("--skip-prometheus", action="store_true")
     parser.add_argument("--skip-big", action="store_true")
     parser.add_argument("--skip-evaluation", action="store_true")

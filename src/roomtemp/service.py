@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from roomtemp.alerts.evaluate import Alert, AlertEvaluator, Episode, Evaluation
 from roomtemp.alerts.pacing import paced
 from roomtemp.alerts.rules import AlertRules
-from roomtemp.alerts.state import room_value
+from roomtemp.alerts.state import RoomValue, room_value
 from roomtemp.domain import Aggregate, ReadingsPage, RoomMeta, SensorLatest, WriteResult
 from roomtemp.errors import InvalidInput, RoomNotFound, StorageError
 from roomtemp.listing import AlertsQuery, RoomsPage, RoomsQuery, RoomView, matches, view_of
@@ -56,15 +56,11 @@ class Readiness:
 
 
 @dataclass(frozen=True)
-class Temperature:
+class Temperature(RoomValue):
     """The current temperature of a room and the sensor readings it is made of."""
 
     room_id: str
-    value: float
-    timestamp_ms: int
     age_seconds: float
-    stale: bool
-    sensors: list[tuple[SensorLatest, bool]]
 
 
 @dataclass(frozen=True)

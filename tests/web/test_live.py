@@ -16,7 +16,7 @@ def test_tiles_refresh_in_place_and_turn_stale(browser: Browser, fresh_live: Liv
     try:
         page.clock.install(time=NOW_MS / 1000)
         page.goto(fresh_live.base_url + "/")
-        store = page.locator('.tile[data-room="store"]')
+        store = page.locator('.tile[data-room-id="store"]')
         expect(store.locator(".num")).to_have_text("20.0")
         node = store.element_handle()
 
@@ -32,7 +32,7 @@ def test_tiles_refresh_in_place_and_turn_stale(browser: Browser, fresh_live: Liv
 
         fresh_live.clock.advance(20 * 60)
         page.clock.fast_forward(20 * 60_000)
-        lab = page.locator('.tile[data-room="lab-1"]')
+        lab = page.locator('.tile[data-room-id="lab-1"]')
         expect(lab).to_have_attribute("data-state", "stale")
         # newest lab reading: 77 s before the start; now: 20 min 30 s after it
         expect(lab.locator(".tile-status")).to_have_text("Stale: last reading 21 min ago")

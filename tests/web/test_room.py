@@ -78,7 +78,7 @@ def check_page_shows(page: Page, live: LiveServer, query: dict[str, str], symbol
 def test_current_value_sensors_and_metadata(session: Session, live: LiveServer) -> None:
     page = session.page
     page.goto(live.base_url + "/")
-    page.locator('.tile[data-room="lab-1"]').click()
+    page.locator('.tile[data-room-id="lab-1"]').click()
     expect(page).to_have_url(live.base_url + "/#/room/lab-1")
     temperature = api(live, "/rooms/lab-1/temperature")
     expect(page.locator(".current .num")).to_have_text(shown(temperature["value"]))

@@ -50,6 +50,15 @@ export function age(seconds) {
   return `${Math.floor(hours / 24)} d ago`;
 }
 
+// How long something has lasted: "3 min", "2 h 10 min", "3 d 4 h".
+export function elapsed(seconds) {
+  const minutes = Math.max(0, Math.floor(seconds / 60));
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+  return hours % 24 ? `${Math.floor(hours / 24)} d ${hours % 24} h` : `${Math.floor(hours / 24)} d`;
+}
+
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 const timeOnly = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const dayOnly = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
@@ -69,18 +78,6 @@ export function day(instant) {
 export function zoneName() {
   return Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
-
-// "too cold", "ok", "too hot", or null when the room has no band; value in `unit`.
-export function comfortState(value, comfort, unit) {
-  const low = comfort.min_celsius;
-  const high = comfort.max_celsius;
-  if (low === null && high === null) return null;
-  if (low !== null && value < fromCelsius(low, unit)) return "cold";
-  if (high !== null && value > fromCelsius(high, unit)) return "hot";
-  return "ok";
-}
-
-export const COMFORT_TEXT = { cold: "too cold", ok: "comfortable", hot: "too hot" };
 
 export function bandText(comfort, unit) {
   const low = comfort.min_celsius;

@@ -56,7 +56,7 @@ function route() {
   const room = /^\/room\/([^/]+)$/.exec(path);
   current = room
     ? mountRoom(main, ctx, decodeURIComponent(room[1]), new URLSearchParams(query))
-    : mountOverview(main, ctx);
+    : mountOverview(main, ctx, new URLSearchParams(query));
   document.title = `${current.title} · roomtemp`;
   refresh();
 }

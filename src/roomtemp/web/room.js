@@ -36,20 +36,23 @@ function metaLine(room) {
 }
 
 function currentBlock(room, temp, unit, fetchedAt) {
+  const state = room.current.state;
   if (!temp)
     return h(
       "div",
-      { class: "current", "data-state": "empty" },
+      { class: "current", "data-state": state },
       h("p", { class: "big" }, "–"),
       h("p", {}, "No readings yet."),
     );
   const age = fmt.age(temp.age_seconds + (Date.now() - fetchedAt) / 1000);
-  const state = temp.stale ? "stale" : fmt.comfortState(temp.value, room.comfort, unit) || "none";
-  const status = temp.stale
-    ? `Stale: last reading ${age}, not a current value`
-    : state === "none"
-      ? `as of ${fmt.clock(temp.timestamp)} (${age})`
-      : `${fmt.COMFORT_TEXT[state]} · as of ${fmt.clock(temp.timestamp)} (${age})`;
+  const asOf = `as of ${fmt.clock(temp.timestamp)} (${age})`;
+  const since = room.current.state_since;
+  const status =
+    state === "stale"
+      ? `Stale: last reading ${age}, not a current value`
+      : state === "too_hot" || state === "too_cold"
+        ? `${state === "too_hot" ? "too hot" : "too cold"} since ${fmt.clock(since)} · ${asOf}`
+        : asOf;
   return h(
     "div",
     { class: "current", "data-state": state },
@@ -160,7 +163,7 @@ function markOutdated(box) {
   const block = box.firstElementChild;
   const status = block && block.querySelector(".status");
   if (!status) return;
-  block.dataset.state = "outdated";
+  block.toggleAttribute("data-outdated", true); // its state stays shown, marked not current
   status.textContent = "Not current: the last refresh failed";
 }
 
