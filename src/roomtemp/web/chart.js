@@ -17,6 +17,7 @@ const TIME_STEPS = [
   DAY,
   2 * DAY,
   7 * DAY,
+  14 * DAY,
 ];
 const VALUE_STEPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50];
 
@@ -29,7 +30,9 @@ function valueTicks(low, high) {
 
 // Tick instants at round local times (whole hours, local midnights), at most `most` of them.
 function timeTicks(startMs, endMs, most) {
-  const step = TIME_STEPS.find((s) => (endMs - startMs) / s <= most) || 30 * DAY;
+  // the finest step that fits, and never one so long that fewer than two labels remain
+  const fits = TIME_STEPS.find((s) => (endMs - startMs) / s <= most);
+  const step = fits || TIME_STEPS.findLast((s) => (endMs - startMs) / s >= 2) || 30 * DAY;
   const cursor = new Date(startMs);
   const ticks = [];
   if (step < DAY) {
@@ -210,7 +213,8 @@ function addCursor(chart, buckets, scale, readout, cursor) {
       `${when(b.startMs)} – ${clock(b.endMs)}: mean ${number(b.mean)} ${u}, ` +
       `min ${number(b.min)} ${u}, max ${number(b.max)} ${u}, ${count(b.count, "reading")}`;
   };
-  chart.addEventListener("pointermove", (event) => {
+  // a mouse moving, or a finger touching or dragging: the cursor goes where the pointer is
+  const follow = (event) => {
     const box = chart.getBoundingClientRect();
     const px = event.clientX - box.left;
     let best = 0;
@@ -222,7 +226,8 @@ function addCursor(chart, buckets, scale, readout, cursor) {
         best = i;
     });
     show(best);
-  });
+  };
+  for (const kind of ["pointermove", "pointerdown"]) chart.addEventListener(kind, follow);
   chart.addEventListener("keydown", (event) => {
     const moves = { ArrowLeft: index - 1, ArrowRight: index + 1, Home: 0, End: buckets.length - 1 };
     if (event.key in moves) {

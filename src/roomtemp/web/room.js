@@ -140,6 +140,14 @@ function summaryLine(stats, unit) {
   return `${parts.join(" · ")} · ${fmt.count(s.count, "reading")}, per ${stats.step}`;
 }
 
+// The API's CSV with a unit column, so that a file in °F says so.
+function withUnit(text, unit) {
+  const lines = text.split("\n");
+  return lines
+    .map((line, i) => (i === 0 ? `${line},unit` : line ? `${line},${unit}` : line))
+    .join("\n");
+}
+
 function download(text, name) {
   const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
   const link = h("a", { href: url, download: name });
@@ -199,7 +207,8 @@ export function mountRoom(host, ctx, roomId, query) {
   );
   const summary = h("p", { class: "range-summary" });
   const csv = h("button", { type: "button", id: "csv" }, "Download CSV");
-  const table = h("div", { class: "table-box" });
+  // a scroll box the keyboard can reach and scroll
+  const table = h("div", { class: "table-box", tabindex: "0", role: "region", "aria-label": "Data table" });
   const edit = editForm(roomId, ctx, () => ctx.refresh());
   host.replaceChildren(
     h("a", { href: "#/", class: "back" }, "← All rooms"),
@@ -251,7 +260,7 @@ export function mountRoom(host, ctx, roomId, query) {
         unit,
         limit: 10000,
       });
-      download(text, `${roomId}_${start}_${end}.csv`.replaceAll(":", ""));
+      download(withUnit(text, unit), `${roomId}_${unit}_${start}_${end}.csv`.replaceAll(":", ""));
     } catch (error) {
       ctx.report(error);
     }
