@@ -210,6 +210,9 @@ def test_every_preset_labels_its_time_axis_on_a_phone(browser: Browser, live: Li
             expect(page.locator(".chart .mean")).to_be_visible()
             labels = page.locator(".chart .axis text[text-anchor=middle]")
             assert labels.count() >= 2, preset
+            chart = page.locator(".chart").bounding_box()
+            assert chart is not None
+            assert chart["y"] + chart["height"] <= PHONE["height"], "the chart is above the fold"
         phone.watch.assert_clean()
     finally:
         phone.context.close()

@@ -214,7 +214,7 @@ export function mountRoom(host, ctx, roomId, query) {
     h("a", { href: "#/", class: "back" }, "← All rooms"),
     title,
     meta,
-    h("div", { class: "room-top" }, current, sensors),
+    current, // the value, then at once the chart (above the fold on a phone), then the sensors
     h(
       "section",
       { class: "history", "aria-label": "History" },
@@ -230,6 +230,7 @@ export function mountRoom(host, ctx, roomId, query) {
       readout,
       h("details", { class: "panel" }, h("summary", {}, "Data table"), table),
     ),
+    sensors,
     edit.box,
   );
 
