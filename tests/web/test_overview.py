@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -143,6 +144,7 @@ def test_one_refresh_asks_for_at_most_four_things_at_1500_rooms(
         page.clock.install(time=NOW_MS / 1000)
         page.goto(fresh_live.base_url + "/")
         expect(page.locator(".summary")).to_have_text("1500 of 1500 rooms")
+        page.wait_for_load_state("networkidle")  # the sparklines of the tiles in view
         asked: list[str] = []
         page.on("request", lambda request: asked.append(request.url))
         page.clock.run_for(30_000)  # the refresh timer fires
@@ -176,3 +178,24 @@ def test_phone_overview_fits_the_screen_with_a_very_long_name(
         phone.watch.assert_clean()
     finally:
         phone.context.close()
+
+
+def test_sparklines_are_the_api_hourly_means_of_the_last_day(
+    session: Session, live: LiveServer
+) -> None:
+    page = session.page
+    with page.expect_request(lambda r: "/api/v1/rooms/lab-1/stats" in r.url) as request:
+        page.goto(live.base_url + "/")
+    query = {k: v[0] for k, v in parse_qs(urlsplit(request.value.url).query).items()}
+    assert query == {
+        "start": iso(NOW_MS - 86_400_000),
+        "end": iso(NOW_MS),
+        "step": "1h",
+        "unit": "celsius",
+    }
+    buckets = api(live, "/rooms/lab-1/stats", **query)["buckets"]
+    spark = page.locator('.tile[data-room-id="lab-1"] [data-sparkline]')
+    expect(spark).to_have_attribute("data-points", str(len(buckets)))
+    expect(spark).to_have_attribute("data-values", ",".join(f"{b['mean']:.2f}" for b in buckets))
+    assert spark.locator("polyline").get_attribute("points").count(",") == len(buckets)
+    session.watch.assert_clean()

@@ -2,8 +2,9 @@
 // room's `current`), state counts that filter, and the active alerts. Filters live in the URL.
 
 import { getJson } from "./api.js";
-import { h } from "./dom.js";
+import { h, svg } from "./dom.js";
 import * as fmt from "./format.js";
+import { sparklines } from "./sparkline.js";
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 const STATES = [
@@ -53,6 +54,13 @@ function newTile(roomId) {
     unit: h("span", { class: "unit" }),
     status: h("span", { class: "tile-status" }),
     age: h("span", { class: "tile-age" }),
+    spark: svg("svg", {
+      class: "spark",
+      "data-sparkline": "",
+      viewBox: "0 0 100 24",
+      preserveAspectRatio: "none",
+      "aria-hidden": "true",
+    }),
   };
   const value = h("span", { class: "tile-value" }, parts.label, parts.number, parts.unit);
   const head = h("span", { class: "tile-head" }, parts.name, parts.where);
@@ -63,6 +71,7 @@ function newTile(roomId) {
     head,
     value,
     parts.status,
+    parts.spark,
     foot,
   );
   return { node, parts };
@@ -160,6 +169,7 @@ export function mountOverview(host, ctx, query) {
     groups,
   );
   const tiles = new Map();
+  const sparks = sparklines(() => unit);
   let rooms = [];
   let alerts = [];
   let outdated = false;
@@ -205,7 +215,10 @@ export function mountOverview(host, ctx, query) {
       const title = PROBLEMS.has(room.current.state) ? "Needs attention" : room.building || "No building";
       if (!sections.has(title)) sections.set(title, h("div", { class: "tiles" }));
       let tile = tiles.get(room.room_id);
-      if (!tile) tiles.set(room.room_id, (tile = newTile(room.room_id)));
+      if (!tile) {
+        tiles.set(room.room_id, (tile = newTile(room.room_id)));
+        sparks.observe(tile.node, tile.parts.spark);
+      }
       fillTile(tile, { ...room, unit }, outdated, names.get(room.name) > 1);
       sections.get(title).append(tile.node);
     }
@@ -254,7 +267,10 @@ export function mountOverview(host, ctx, query) {
         ctx.report(error);
       }
       render();
+      sparks.recheck();
     },
-    unmount() {},
+    unmount() {
+      sparks.stop();
+    },
   };
 }
