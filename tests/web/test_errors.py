@@ -144,3 +144,28 @@ def test_editing_without_the_admin_scope_is_explained(session: Session, live: Li
     )
     assert api(live, "/rooms/cellar")["name"] == "Cellar"
     session.watch.assert_clean(allowed=FAILED_LOAD)
+
+
+def test_the_edit_form_is_offered_only_to_a_token_that_may_edit(
+    session: Session, live: LiveServer
+) -> None:
+    page = session.page
+    scopes = {"admin": False}
+
+    def server(route: Route) -> None:
+        if route.request.method == "PUT" and not scopes["admin"]:
+            route.fulfill(status=403, json={"detail": "the token lacks the admin scope"})
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/**", server)
+    page.goto(live.base_url + "/")
+    save_token(page, "rt_read-only")
+    page.goto(live.base_url + "/#/room/cellar")
+    expect(page.locator("h1")).to_have_text("Cellar")
+    expect(page.locator(".panel > summary", has_text="Edit room details")).to_be_hidden()
+    scopes["admin"] = True
+    save_token(page, "rt_admin")
+    expect(page.locator(".panel > summary", has_text="Edit room details")).to_be_visible()
+    assert api(live, "/rooms/cellar")["name"] == "Cellar"  # the question stored nothing
+    session.watch.assert_clean(allowed=FAILED_LOAD)

@@ -56,14 +56,24 @@ def test_room_details_can_be_edited_on_a_phone(browser: Browser, fresh_live: Liv
         page.locator(".panel > summary", has_text="Edit room details").click()
         expect(page.locator("#edit-high")).to_have_value("71.6")  # 22 °C
         page.locator("#edit-name").fill("Staff kitchen")
+        page.locator("#edit-low").fill("80")
+        page.locator("#edit-high").fill("75.2")
+        page.get_by_role("button", name="Save").click()  # refused here, in °F, nothing sent
+        expect(page.locator(".form-note")).to_have_text(
+            "The comfort minimum (80 °F) must be below the maximum (75.2 °F)."
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert httpx.get(f"{fresh_live.base_url}/api/v1/rooms/kitchen").json()["name"] == "Kitchen"
         page.locator("#edit-low").fill("64.4")  # 18 °C
         page.locator("#edit-high").fill("75.2")  # 24 °C
+        page.locator("#edit-labels").fill("wing=east\nuse = staff only")
         page.get_by_role("button", name="Save").click()
         expect(page.locator("h1")).to_have_text("Staff kitchen")
         expect(page.locator(".current")).to_have_attribute("data-state", "ok")
         room = httpx.get(f"{fresh_live.base_url}/api/v1/rooms/kitchen").json()
         assert room["name"] == "Staff kitchen"
         assert room["comfort"] == {"min_celsius": 18.0, "max_celsius": 24.0}
+        assert room["labels"] == {"wing": "east", "use": "staff only"}
         assert (room["building"], room["floor"]) == ("hq", "0")
         session.watch.assert_clean()
     finally:

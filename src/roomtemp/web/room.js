@@ -1,6 +1,6 @@
 // The room view: current value and sensors, history chart with presets, CSV, editable metadata.
 
-import { getCsvPages, getJson } from "./api.js";
+import { getCsvPages, getJson, mayEdit } from "./api.js";
 import { drawChart } from "./chart.js";
 import { editForm } from "./edit.js";
 import { h } from "./dom.js";
@@ -291,6 +291,9 @@ export function mountRoom(host, ctx, roomId, query) {
     drawChartNow();
     table.replaceChildren(bucketTable(stats.buckets, unit));
     edit.show(room);
+    mayEdit(roomId).then((allowed) => {
+      edit.box.hidden = !allowed; // offered only to a token that may use it
+    });
   };
   const drawChartNow = () => {
     if (!shown) return;
