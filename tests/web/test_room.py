@@ -244,3 +244,39 @@ def test_the_data_table_can_be_reached_by_keyboard(session: Session, live: LiveS
     box = page.get_by_role("region", name="Data table")
     box.focus()
     expect(box).to_be_focused()
+
+
+def test_a_chosen_time_zone_moves_ticks_bucket_rows_and_day_buckets(
+    session: Session, live: LiveServer
+) -> None:
+    page = session.page
+    page.goto(live.base_url + "/#/room/lab-1?range=24h")
+    expect(page.locator(".chart .mean")).to_be_visible()
+    page.locator(".panel > summary", has_text="Data table").click()
+    ticks = page.locator(".chart .axis text[text-anchor=middle]")
+    in_paris = ticks.evaluate_all("ts => ts.map(t => [t.textContent, t.getAttribute('x')])")
+    buckets = api(
+        live, "/rooms/lab-1/stats", start=iso(NOW_MS - 86_400_000), end=iso(NOW_MS), step="10m"
+    )["buckets"]
+    first_row = page.locator(".buckets tbody tr").first.locator("td").first
+    expect(first_row).to_have_text(paris(buckets[0]["start"]))
+
+    page.get_by_label("Time zone").fill("Asia/Kolkata")
+    page.get_by_label("Time zone").press("Enter")
+    kolkata = ZoneInfo("Asia/Kolkata")
+    local = datetime.fromtimestamp(ms(buckets[0]["start"]) / 1000, kolkata)
+    expect(first_row).to_have_text(f"{local.day} {local:%b %Y, %H:%M}")
+    in_kolkata = ticks.evaluate_all("ts => ts.map(t => [t.textContent, t.getAttribute('x')])")
+    assert in_kolkata != in_paris
+    # Kolkata is 4 h 30 min ahead of Paris in March: the same labels sit 4.5 h further left
+    assert {x for _, x in in_kolkata} != {x for _, x in in_paris}
+
+    page.locator(".custom-box summary").click()
+    page.locator("#range-start").fill("2023-08-01T00:00")  # 200 days and more: day buckets
+    page.locator("#range-end").fill("2024-03-01T00:00")
+    query = stats_query(page, ".custom button[type=submit]")
+    assert query["tz"] == "Asia/Kolkata"
+    assert query["start"] == "2023-07-31T18:30:00.000Z"  # local midnight in Kolkata
+    page.reload()
+    expect(page.get_by_label("Time zone")).to_have_value("Asia/Kolkata")  # remembered
+    session.watch.assert_clean()

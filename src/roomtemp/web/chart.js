@@ -1,7 +1,7 @@
 // The room chart in plain SVG: mean line, min-max band, comfort band, local-time axis, a cursor.
 
 import { svg } from "./dom.js";
-import { clock, count, day, fromCelsius, number, symbol, when } from "./format.js";
+import { clock, count, day, fromCelsius, number, symbol, wallClock, when } from "./format.js";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -28,23 +28,23 @@ function valueTicks(low, high) {
   return { step, ticks };
 }
 
-// Tick instants at round local times (whole hours, local midnights), at most `most` of them.
+// Tick instants at round times of the chosen zone (whole hours, local midnights), at most `most`.
+// Every zone's offset is a whole number of quarter hours, so its round times fall on UTC quarters.
 function timeTicks(startMs, endMs, most) {
   // the finest step that fits, and never one so long that fewer than two labels remain
   const fits = TIME_STEPS.find((s) => (endMs - startMs) / s <= most);
   const step = fits || TIME_STEPS.findLast((s) => (endMs - startMs) / s >= 2) || 30 * DAY;
-  const cursor = new Date(startMs);
+  const quarter = 15 * MINUTE;
   const ticks = [];
-  if (step < DAY) {
-    cursor.setMinutes(Math.ceil(cursor.getMinutes() / 15) * 15, 0, 0);
-    for (; cursor.getTime() < endMs; cursor.setMinutes(cursor.getMinutes() + 15)) {
-      const minutes = cursor.getHours() * 60 + cursor.getMinutes();
-      if (minutes % (step / MINUTE) === 0) ticks.push({ at: cursor.getTime(), midnight: !minutes });
-    }
-  } else {
-    cursor.setHours(24, 0, 0, 0);
-    for (let n = 0; cursor.getTime() < endMs; cursor.setDate(cursor.getDate() + 1), n += 1) {
-      if (n % (step / DAY) === 0) ticks.push({ at: cursor.getTime(), midnight: true });
+  let midnights = 0;
+  for (let at = Math.ceil(startMs / quarter) * quarter; at < endMs; at += quarter) {
+    const w = wallClock(at);
+    const minutes = w.hour * 60 + w.minute;
+    if (step < DAY) {
+      if (minutes % (step / MINUTE) === 0) ticks.push({ at, midnight: !minutes });
+    } else if (!minutes) {
+      if (midnights % (step / DAY) === 0) ticks.push({ at, midnight: true });
+      midnights += 1;
     }
   }
   return { step, ticks };
