@@ -13,6 +13,7 @@ DESKTOP_WIDE = {"width": 1440, "height": 900}
 VIEWS = {
     "overview": ("/", ".tile"),
     "overview-filtered": ("/#/?state=too_hot", ".tile"),
+    "heatmap": ("/#/?view=heatmap", "[data-heatmap] td[data-mean]"),
     "room": ("/#/room/lab-1?range=7d", ".chart .mean"),
     "room-stale": ("/#/room/attic", ".current"),
 }

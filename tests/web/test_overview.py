@@ -199,3 +199,27 @@ def test_sparklines_are_the_api_hourly_means_of_the_last_day(
     expect(spark).to_have_attribute("data-values", ",".join(f"{b['mean']:.2f}" for b in buckets))
     assert spark.locator("polyline").get_attribute("points").count(",") == len(buckets)
     session.watch.assert_clean()
+
+
+def test_heat_map_cells_are_the_api_hourly_means(session: Session, live: LiveServer) -> None:
+    page = session.page
+    page.goto(live.base_url + "/#/?view=heatmap")
+    rows = page.locator("[data-heatmap] tbody tr")
+    expect(rows).to_have_count(6)
+    order = rows.evaluate_all("rows => rows.map(r => r.dataset.roomId)")
+    assert order[:3] == ["kitchen", "cellar", "attic"]  # the attention order here too
+    query = {"start": iso(NOW_MS - 86_400_000), "end": iso(NOW_MS), "step": "1h"}
+    for room in ("lab-1", "kitchen"):
+        buckets = api(live, f"/rooms/{room}/stats", **query)["buckets"]
+        row = page.locator(f'[data-heatmap] tr[data-room-id="{room}"]')
+        for bucket in buckets:
+            cell = row.locator(f'td[data-hour="{bucket["start"]}"]')
+            expect(cell).to_have_text(shown(bucket["mean"]))
+        filled = row.locator("td[data-mean]")
+        expect(filled).to_have_count(len(buckets))
+    kitchen_last = page.locator('[data-heatmap] tr[data-room-id="kitchen"] td[data-mean]').last
+    expect(kitchen_last).to_have_attribute("data-state", "too_hot")
+    page.get_by_role("button", name="Tiles").click()
+    expect(page).to_have_url(live.base_url + "/#/")
+    expect(page.locator(".tile")).to_have_count(6)
+    session.watch.assert_clean()

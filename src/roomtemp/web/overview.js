@@ -4,7 +4,8 @@
 import { getJson } from "./api.js";
 import { h, svg } from "./dom.js";
 import * as fmt from "./format.js";
-import { sparklines } from "./sparkline.js";
+import { heatmap } from "./heatmap.js";
+import { hourlyMeans, sparklines } from "./sparkline.js";
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 const STATES = [
@@ -150,6 +151,7 @@ export function mountOverview(host, ctx, query) {
     building: query.get("building") || "",
     floor: query.get("floor") || "",
     q: query.get("q") || "",
+    view: query.get("view") === "heatmap" ? "heatmap" : "",
   };
   const search = h("input", { type: "search", id: "search", placeholder: "Search rooms", "aria-label": "Search rooms" });
   search.value = filters.q;
@@ -160,16 +162,32 @@ export function mountOverview(host, ctx, query) {
   const alertsList = h("ul", { class: "alerts-list" });
   const alertsBox = h("section", { class: "alerts", "data-alerts": "", "aria-label": "Alerts" }, h("h2", {}, "Alerts"), alertsList);
   const groups = h("div", { class: "groups" });
+  const means = hourlyMeans(() => unit);
+  const heat = heatmap(means);
+  const views = [
+    ["", "Tiles"],
+    ["heatmap", "Heat-map"],
+  ].map(([view, text]) => {
+    const button = h("button", { type: "button", "data-view": view || "tiles" }, text);
+    button.addEventListener("click", () => {
+      filters.view = view;
+      keepInUrl();
+      render();
+    });
+    return button;
+  });
   host.replaceChildren(
     h("h1", { class: "page-title" }, "Rooms"),
     h("div", { class: "filters" }, search, building, floor),
     counts,
     summary,
     alertsBox,
+    h("div", { class: "views", role: "group", "aria-label": "View" }, ...views),
     groups,
+    heat.node,
   );
   const tiles = new Map();
-  const sparks = sparklines(() => unit);
+  const sparks = sparklines(means);
   let rooms = [];
   let alerts = [];
   let outdated = false;
@@ -226,6 +244,12 @@ export function mountOverview(host, ctx, query) {
     const empty = rooms.length ? "No room matches these filters." : outdated ? "The rooms could not be loaded." : "No rooms yet: push a reading to create one.";
     groups.replaceChildren(...[...sections].map(([title, grid]) => h("section", { class: "group" }, h("h2", {}, title), grid)));
     if (!shown.length) groups.append(h("p", { class: "empty" }, empty));
+    const mapped = filters.view === "heatmap";
+    for (const button of views)
+      button.setAttribute("aria-pressed", String((button.dataset.view === "heatmap") === mapped));
+    groups.hidden = mapped && shown.length > 0;
+    heat.node.hidden = !mapped || !shown.length;
+    if (mapped) heat.show(shown, unit);
     const byId = new Map(rooms.map((r) => [r.room_id, r]));
     alertsList.replaceChildren(...alerts.map((a) => alertItem(a, byId)));
     if (!alerts.length) alertsList.append(h("li", { class: "muted" }, outdated ? "Not known: the last refresh failed." : "No active alerts."));
@@ -271,6 +295,7 @@ export function mountOverview(host, ctx, query) {
     },
     unmount() {
       sparks.stop();
+      heat.stop();
     },
   };
 }
