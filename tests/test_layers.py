@@ -21,9 +21,11 @@ ALLOWED: dict[str, set[str]] = {
     "validation": DOMAIN,
     "ingest": DOMAIN | {"ingest"},
     "storage": DOMAIN | {"storage"},
-    "service": BELOW_SERVICE | {"service"},
+    "alerts": BELOW_SERVICE | {"alerts"},
+    "listing": BELOW_SERVICE | {"alerts"},
+    "service": BELOW_SERVICE | {"service", "alerts", "listing"},
     "telemetry": BELOW_SERVICE,
-    "wiring": BELOW_SERVICE | {"service", "config"},
+    "wiring": BELOW_SERVICE | {"service", "config", "alerts"},
 }
 """What each layer may import from roomtemp; layers not listed (api, security, cli) sit on top."""
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make stack`: the Kubernetes topology as local processes, for a laptop. Prometheus (remote-write
 # receiver, out-of-order window, the alert rules of deploy/prometheus), Alertmanager, the roomtemp
-# API on the Prometheus backend with its spool, and `roomtemp simulate` pushing readings for a few
+# API on the Prometheus backend with its spool, sending its own alerts to the same Alertmanager
+# (every STACK_ALERT_INTERVAL, from its outbox), and `roomtemp simulate` pushing readings for a few
 # rooms (STACK_ROOMS, every STACK_FEED_INTERVAL; STACK_BACKFILL=1d writes a day of history first).
 # Everything listens on 127.0.0.1 only; Ctrl-C stops it all. Needs the Debian packages prometheus
 # and prometheus-alertmanager. State lives in STACK_DIR (default .stack/), kept between runs.
@@ -13,6 +14,7 @@ api_port=${STACK_API_PORT:-8000}
 prometheus_port=${STACK_PROMETHEUS_PORT:-9090}
 alertmanager_port=${STACK_ALERTMANAGER_PORT:-9093}
 evaluation_interval=${STACK_EVALUATION_INTERVAL:-15s}
+alert_interval=${STACK_ALERT_INTERVAL:-30s}
 rooms=${STACK_ROOMS:-6}
 feed_interval=${STACK_FEED_INTERVAL:-10s}
 backfill=${STACK_BACKFILL:-}
@@ -95,6 +97,8 @@ wait_ready "http://127.0.0.1:${prometheus_port}/api/v1/alertmanagers" "alert del
     "127.0.0.1:${alertmanager_port}"
 
 ROOMTEMP_STORAGE="prometheus://127.0.0.1:${prometheus_port}" ROOMTEMP_SPOOL_DIR="$dir/spool" \
+    ROOMTEMP_ALERTMANAGER_URL="http://127.0.0.1:${alertmanager_port}" \
+    ROOMTEMP_ALERT_OUTBOX="$dir/alerts-outbox.sqlite3" ROOMTEMP_ALERT_INTERVAL="$alert_interval" \
     "$roomtemp" serve --host 127.0.0.1 --port "$api_port" >"$dir/api.log" 2>&1 &
 pids+=($!)
 wait_ready "http://127.0.0.1:${api_port}/readyz" "roomtemp API (Swagger UI: /docs)"

@@ -66,6 +66,33 @@ class Settings(BaseSettings):
         None, description="per-token request rate like 600/m or 20/s; unset: no limit"
     )
 
+    # alerts (roomtemp.alerts): evaluated from the data; notifications from a durable outbox
+    default_comfort_min: float | None = Field(
+        None, description="band edge (°C) for rooms whose comfort band leaves it open"
+    )
+    default_comfort_max: float | None = Field(
+        None, description="band edge (°C) for rooms whose comfort band leaves it open"
+    )
+    alert_for: float = Field(
+        600.0, ge=0, description="seconds (or 10m) a room stays out of band before it fires"
+    )
+    alert_lookback: float = Field(
+        7 * 86400.0, gt=0, description="how far back (7d) alert runs and silent sensors are seen"
+    )
+    alert_interval: float = Field(
+        30.0, gt=0, description="seconds (or 30s) between evaluations of the notifier"
+    )
+    alertmanager_url: str | None = Field(
+        None, description="Alertmanager's base URL; alerts go to its /api/v2/alerts"
+    )
+    webhook_urls: str = Field(
+        "", description="comma-separated URLs that get Alertmanager's webhook payload (v4)"
+    )
+    notify: bool = Field(True, description="false: this replica sends no notifications")
+    alert_outbox: str = Field(
+        "./data/alerts-outbox.sqlite3", description="durable outbox of notifications to send"
+    )
+
     # Prometheus-compatible backend (ROOMTEMP_STORAGE=prometheus://host:port)
     prometheus_write_url: str | None = Field(
         None, description="remote-write URL; default: the storage URL + /api/v1/write"
@@ -125,6 +152,9 @@ class Settings(BaseSettings):
             return value
         return None
 
+    def webhook_url_list(self) -> list[str]:
+        return [url.strip() for url in self.webhook_urls.split(",") if url.strip()]
+
     def cors_origin_list(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
@@ -151,6 +181,9 @@ class Settings(BaseSettings):
         "prometheus_meta_window",
         "retention_raw",
         "retention_rollups",
+        "alert_for",
+        "alert_lookback",
+        "alert_interval",
         mode="before",
     )
     @classmethod
@@ -171,5 +204,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"ROOMTEMP_RETENTION_ROLLUPS ({rollups:g} s) must be at least "
                 f"ROOMTEMP_RETENTION_RAW ({raw:g} s): stats over old ranges come from the rollups"
+            )
+        low, high = self.default_comfort_min, self.default_comfort_max
+        if low is not None and high is not None and low > high:
+            raise ValueError(
+                f"ROOMTEMP_DEFAULT_COMFORT_MIN ({low}) must not exceed "
+                f"ROOMTEMP_DEFAULT_COMFORT_MAX ({high})"
             )
         return self

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
+from roomtemp.alerts.evaluate import Alert, AlertEvaluator, Episode, Evaluation
+from roomtemp.alerts.pacing import paced
+from roomtemp.alerts.rules import AlertRules
+from roomtemp.alerts.state import RoomValue, room_value
 from roomtemp.domain import (
     Aggregate,
     AggregateColumns,
@@ -16,6 +20,7 @@ from roomtemp.domain import (
     WriteResult,
 )
 from roomtemp.errors import InvalidInput, RoomNotFound, StorageError
+from roomtemp.listing import AlertsQuery, RoomsPage, RoomsQuery, RoomView, matches, view_of
 from roomtemp.storage.base import ReportsStatus, Storage, StorageStatus
 from roomtemp.timeparse import (
     MAX_MS,
@@ -28,6 +33,9 @@ from roomtemp.timeparse import (
     local_day_buckets,
 )
 from roomtemp.validation import Limits, validate_batch
+
+ROOMS_PER_READ = 1000
+"""Rooms read from storage at a time when listing them (a filter may skip most)."""
 
 Clock = Callable[[], float]
 """Returns the current time as epoch seconds; injected so that tests control time."""
@@ -42,6 +50,7 @@ class ServiceOptions:
     max_batch: int = 10_000
     max_page: int = 10_000
     max_buckets: int = 11_000
+    alerts: AlertRules = field(default_factory=AlertRules)
 
 
 @dataclass(frozen=True)
@@ -54,24 +63,11 @@ class Readiness:
 
 
 @dataclass(frozen=True)
-class RoomView:
-    """A room's metadata, its newest reading and whether that is stale."""
-
-    meta: RoomMeta
-    latest: SensorLatest | None
-    stale: bool
-
-
-@dataclass(frozen=True)
-class Temperature:
+class Temperature(RoomValue):
     """The current temperature of a room and the sensor readings it is made of."""
 
     room_id: str
-    value: float
-    timestamp_ms: int
     age_seconds: float
-    stale: bool
-    sensors: list[tuple[SensorLatest, bool]]
 
 
 @dataclass(frozen=True)
@@ -106,6 +102,9 @@ class RoomService:
         self.storage = storage
         self.options = options if options is not None else ServiceOptions()
         self.clock = clock
+        # one stale-after time for temperatures, room states and alerts
+        rules = replace(self.options.alerts, stale_after_ms=self.options.stale_after_ms)
+        self.evaluator = AlertEvaluator(storage, rules)
 
     def now_ms(self) -> int:
         return round(self.clock() * 1000)
@@ -139,14 +138,53 @@ class RoomService:
 
     async def room(self, room_id: str) -> RoomView:
         meta = await self._require(room_id)
-        latest = await self.storage.latest([room_id])
-        return self._view(meta, latest.get(room_id, []))
+        evaluation = await self.evaluator.evaluate([meta], self.now_ms())
+        return view_of(evaluation, meta)
 
-    async def rooms(self, building: str | None = None, floor: str | None = None) -> list[RoomView]:
-        metas = _filtered(await self.storage.list_rooms(), building, floor)
-        filtered = building is not None or floor is not None
-        latest = await self.storage.latest([m.room_id for m in metas] if filtered else None)
-        return [self._view(meta, latest.get(meta.room_id, [])) for meta in metas]
+    async def rooms(self, query: RoomsQuery) -> RoomsPage:
+        """A page of rooms sorted by id, each with its current state. Rooms are read and
+        evaluated a page at a time, so any number of rooms (and a state filter that matches few
+        of them) cost bounded pieces of work."""
+        found: list[RoomView] = []
+        after, size = query.after, max(query.limit, ROOMS_PER_READ)
+        while True:
+            chunk = await self.storage.list_rooms(after=after, limit=size)
+            chosen = [meta for meta in chunk if matches(meta, query)]
+            evaluation = await self.evaluator.evaluate(chosen, self.now_ms())
+            async for meta in paced(chosen):
+                view = view_of(evaluation, meta)
+                if query.states is None or view.current.state in query.states:
+                    found.append(view)
+                if len(found) == query.limit:
+                    more = meta is not chunk[-1] or len(chunk) == size
+                    return RoomsPage(found, meta.room_id if more else None)
+            if len(chunk) < size:
+                return RoomsPage(found, None)
+            after = chunk[-1].room_id
+
+    async def alerts(self, query: AlertsQuery) -> list[Alert]:
+        """The alerts active now, derived from the stored data."""
+        metas = [
+            m
+            for m in _filtered(await self.storage.list_rooms(), query.building, query.floor)
+            if (query.room_id is None or m.room_id == query.room_id) and query.visible(m.room_id)
+        ]
+        evaluation = await self.evaluator.evaluate(metas, self.now_ms())
+        return [
+            alert
+            for alert in await evaluation.alerts()
+            if (query.kinds is None or alert.kind in query.kinds)
+            and (query.states is None or alert.state in query.states)
+        ]
+
+    async def evaluate_all(self) -> Evaluation:
+        """Every room evaluated now (for the notifier)."""
+        return await self.evaluator.evaluate(await self.storage.list_rooms(), self.now_ms())
+
+    async def episodes(self, room_id: str, start_ms: int, end_ms: int) -> list[Episode]:
+        """The room's alert episodes in `[start, end)`, oldest first."""
+        meta = await self._require(room_id)
+        return await self.evaluator.episodes(meta, start_ms, end_ms, self.now_ms())
 
     async def sensors_by_room(self) -> list[tuple[RoomMeta, list[SensorLatest]]]:
         """Every room with the newest reading of each of its sensors."""
@@ -164,17 +202,14 @@ class RoomService:
         if not sensors:
             raise RoomNotFound(room_id, "room has no readings yet")
         now_ms = self.now_ms()
-        marked = [(s, self._is_stale(s.timestamp_ms, now_ms)) for s in sensors]
-        fresh = [s for s, stale in marked if not stale]
-        used = fresh or sensors
-        newest = max(s.timestamp_ms for s in used)
+        found = room_value(sensors, now_ms, self.options.stale_after_ms)
         return Temperature(
             room_id=room_id,
-            value=sum(s.value for s in used) / len(used),
-            timestamp_ms=newest,
-            age_seconds=(now_ms - newest) / 1000,
-            stale=not fresh,
-            sensors=marked,
+            value=found.value,
+            timestamp_ms=found.timestamp_ms,
+            age_seconds=(now_ms - found.timestamp_ms) / 1000,
+            stale=found.stale,
+            sensors=found.sensors,
         )
 
     async def readings(
@@ -246,15 +281,6 @@ class RoomService:
         if meta is None:
             raise RoomNotFound(room_id)
         return meta
-
-    def _is_stale(self, timestamp_ms: int, now_ms: int) -> bool:
-        return now_ms - timestamp_ms > self.options.stale_after_ms
-
-    def _view(self, meta: RoomMeta, sensors: list[SensorLatest]) -> RoomView:
-        if not sensors:
-            return RoomView(meta, None, True)
-        newest = max(sensors, key=lambda s: (s.timestamp_ms, s.sensor_id or ""))
-        return RoomView(meta, newest, self._is_stale(newest.timestamp_ms, self.now_ms()))
 
 
 def summarise(aggregates: Sequence[Aggregate]) -> Summary:

@@ -10,7 +10,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from roomtemp.alerts.rules import AlertRules
+from roomtemp.alerts.setup import NotifyOptions
 from roomtemp.config import Settings
+from roomtemp.domain import Comfort
 from roomtemp.errors import ConfigurationError
 from roomtemp.ingest.mqtt_bridge import MqttBridge, MqttOptions, Outcome, Store
 from roomtemp.ingest.mqtt_payloads import Target, parse_device_map, parse_patterns
@@ -55,6 +58,17 @@ def service_options(settings: Settings) -> ServiceOptions:
         max_batch=settings.max_batch,
         max_page=settings.max_page,
         max_buckets=settings.max_buckets,
+        alerts=alert_rules(settings),
+    )
+
+
+def alert_rules(settings: Settings) -> AlertRules:
+    """The thresholds and durations of the alerts, from the settings."""
+    return AlertRules(
+        stale_after_ms=round(settings.stale_after * 1000),
+        for_ms=round(settings.alert_for * 1000),
+        lookback_ms=round(settings.alert_lookback * 1000),
+        default_comfort=Comfort(settings.default_comfort_min, settings.default_comfort_max),
     )
 
 
@@ -117,3 +131,14 @@ async def mqtt_bridge(
         yield bridge
     finally:
         await bridge.stop()
+
+
+def notify_options(settings: Settings) -> NotifyOptions:
+    """Where the notifier sends, how often it evaluates, and where its outbox lives."""
+    return NotifyOptions(
+        interval_seconds=settings.alert_interval,
+        alertmanager_url=settings.alertmanager_url or None,
+        webhook_urls=tuple(settings.webhook_url_list()),
+        notify=settings.notify,
+        outbox_path=Path(settings.alert_outbox),
+    )

@@ -48,6 +48,8 @@ CALLS: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
         {"params": {**RANGE, "step": "30m"}},
     ),
     ("GET", "/api/v1/stats"): ("/api/v1/stats", {"params": RANGE}),
+    ("GET", "/api/v1/alerts"): ("/api/v1/alerts", {}),
+    ("GET", "/api/v1/rooms/{room}/alerts"): ("/api/v1/rooms/kitchen/alerts", {"params": RANGE}),
     ("GET", "/healthz"): ("/healthz", {}),
     ("GET", "/readyz"): ("/readyz", {}),
     ("PUT", "/metrics/{grouping}"): (

@@ -35,6 +35,13 @@ def test_put_creates_then_updates_and_get_returns_it(client: TestClient) -> None
         "comfort": {"min_celsius": 19.0, "max_celsius": 24.0},
         "latest": None,
         "stale": True,
+        "current": {
+            "value": None,
+            "timestamp": None,
+            "stale": True,
+            "state": "no_data",
+            "state_since": None,
+        },
     }
     updated = client.put("/api/v1/rooms/lab", json={"name": "Lab 2"})
     assert updated.status_code == 200

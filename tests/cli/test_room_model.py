@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from roomtemp.cli.room_model import SENSOR_NAMES, SimReading, Simulation
+from roomtemp.cli.room_model import SENSOR_NAMES, SimReading, Simulation, make_profile, room_ids
 from roomtemp.timeparse import MS_PER_DAY as DAY_MS
 from tests.support import ms
 
@@ -136,3 +136,9 @@ def test_nights_are_cooler_than_days_in_winter() -> None:
 def test_a_grid_time_is_required() -> None:
     with pytest.raises(ValueError, match="grid"):
         Simulation(1, 1, MINUTE).readings_at(JAN_15 + 1)
+
+
+def test_every_room_has_its_own_name_for_any_number_of_rooms() -> None:
+    ids = room_ids(5000)
+    names = [make_profile(1, room_id, index).name for index, room_id in enumerate(ids, start=1)]
+    assert len(set(names)) == len(names)

@@ -113,8 +113,11 @@ def test_api_is_read_only_probed_and_keeps_its_spool_on_a_volume(
     assert env["ROOMTEMP_STORAGE"] == "prometheus://prometheus:9090"
     claims = {c["metadata"]["name"] for c in workload["spec"]["volumeClaimTemplates"]}
     mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
-    spool_mount = next(p for p in mounts if env["ROOMTEMP_SPOOL_DIR"].startswith(p + "/"))
-    assert mounts[spool_mount] in claims
+    for durable in ("ROOMTEMP_SPOOL_DIR", "ROOMTEMP_ALERT_OUTBOX"):  # survive restarts
+        mount = next(p for p in mounts if env[durable].startswith(p + "/"))
+        assert mounts[mount] in claims, durable
+    alertmanager = named(objects, "Service", "alertmanager")["spec"]["ports"][0]["port"]
+    assert env["ROOMTEMP_ALERTMANAGER_URL"] == f"http://alertmanager:{alertmanager}"
     tokens_mount = next(p for p in mounts if env["ROOMTEMP_TOKENS_FILE"].startswith(p + "/"))
     secrets = {v["name"]: v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v}
     assert secrets[mounts[tokens_mount]] == "roomtemp-tokens"
@@ -282,6 +285,7 @@ def test_network_policies_let_only_what_must_talk_talk(
     }
     expected = {
         ("roomtemp-api", "prometheus", 9090),
+        ("roomtemp-api", "alertmanager", 9093),
         ("prometheus", "roomtemp-api", 8000),
         ("prometheus", "alertmanager", 9093),
         ("grafana", "prometheus", 9090),

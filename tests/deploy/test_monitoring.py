@@ -81,8 +81,16 @@ def dashboard_queries() -> list[str]:
     return out
 
 
+RULE_FILES = {"roomtemp.rules.yml": 5, "rooms.rules.yml": 3}
+"""Each rule file and how many rules it holds (rooms.rules.yml is generated)."""
+
+
 def rules() -> list[dict[str, Any]]:
-    groups = yaml.safe_load((PROMETHEUS / "rules" / "roomtemp.rules.yml").read_text())["groups"]
+    groups = [
+        group
+        for name in RULE_FILES
+        for group in yaml.safe_load((PROMETHEUS / "rules" / name).read_text())["groups"]
+    ]
     return [rule for group in groups for rule in group["rules"]]
 
 
@@ -90,30 +98,30 @@ def rule_exprs() -> list[str]:
     return [rule["expr"] for rule in rules()]
 
 
-def test_rules_pass_promtool_check() -> None:
-    result = run(
-        require_program("promtool"), "check", "rules", PROMETHEUS / "rules" / "roomtemp.rules.yml"
-    )
+@pytest.mark.parametrize(("name", "count"), sorted(RULE_FILES.items()))
+def test_rules_pass_promtool_check(name: str, count: int) -> None:
+    result = run(require_program("promtool"), "check", "rules", PROMETHEUS / "rules" / name)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 8 rules found" in result.stdout
+    assert f"SUCCESS: {count} rules found" in result.stdout
 
 
-def test_rules_pass_their_unit_tests() -> None:
-    result = run(
-        require_program("promtool"), "test", "rules", PROMETHEUS / "tests" / "roomtemp.test.yml"
-    )
+@pytest.mark.parametrize("name", ["roomtemp.test.yml", "rooms.test.yml"])
+def test_rules_pass_their_unit_tests(name: str) -> None:
+    result = run(require_program("promtool"), "test", "rules", PROMETHEUS / "tests" / name)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_rule_unit_tests_catch_a_wrong_window(tmp_path: Path) -> None:
-    """The unit tests fail when the alerts' 10-minute window changes (they pin the semantics)."""
+    """The unit tests fail when the room alerts' 10-minute `for` changes (they pin the
+    semantics): the rule looks at the minute 9 minutes back (offset 540000ms)."""
     (tmp_path / "rules").mkdir()
     (tmp_path / "tests").mkdir()
-    rules = (PROMETHEUS / "rules" / "roomtemp.rules.yml").read_text()
-    (tmp_path / "rules" / "roomtemp.rules.yml").write_text(rules.replace("[10m]", "[5m]"))
-    (tmp_path / "tests" / "t.yml").write_text(
-        (PROMETHEUS / "tests" / "roomtemp.test.yml").read_text()
+    rules = (PROMETHEUS / "rules" / "rooms.rules.yml").read_text()
+    assert "offset 540000ms" in rules
+    (tmp_path / "rules" / "rooms.rules.yml").write_text(
+        rules.replace("offset 540000ms", "offset 240000ms")
     )
+    (tmp_path / "tests" / "t.yml").write_text((PROMETHEUS / "tests" / "rooms.test.yml").read_text())
     result = run(require_program("promtool"), "test", "rules", tmp_path / "tests" / "t.yml")
     assert result.returncode != 0
 
@@ -125,7 +133,7 @@ def test_deployed_prometheus_config_passes_promtool(
     config = write_prometheus_dir(rendered[overlay], tmp_path)
     result = run(require_program("promtool"), "check", "config", config)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 1 rule files found" in result.stdout
+    assert f"SUCCESS: {len(RULE_FILES)} rule files found" in result.stdout
     parsed = yaml.safe_load(config.read_text())
     assert parsed["storage"]["tsdb"]["out_of_order_time_window"]
 

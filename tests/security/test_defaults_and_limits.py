@@ -223,4 +223,4 @@ def test_a_declared_oversized_body_is_refused_unread_and_nothing_stored(tmp_path
         assert answer.headers["x-content-type-options"] == "nosniff"
         put = client.put("/api/v1/rooms/big", json={"name": "x" * 5000})
         assert put.status_code == 413
-        assert client.get("/api/v1/rooms").json() == {"rooms": []}
+        assert client.get("/api/v1/rooms").json() == {"rooms": [], "next_cursor": None}

@@ -31,6 +31,12 @@ async def test_write_counts_new_readings_and_creates_the_room(storage: Storage) 
     assert [m.room_id for m in await storage.list_rooms()] == ["lab"]
 
 
+async def test_an_empty_write_stores_nothing(storage: Storage) -> None:
+    result = await storage.write([])
+    assert (result.accepted, result.duplicates) == (0, 0)
+    assert await storage.list_rooms() == []
+
+
 async def test_identical_resend_is_a_duplicate(storage: Storage) -> None:
     await storage.write([r("lab", T0, 20.0)])
     result = await storage.write([r("lab", T0, 20.0), r("lab", T0 + MINUTE, 20.5)])
@@ -60,6 +66,10 @@ async def test_room_metadata_round_trips_and_lists_sorted(storage: Storage) -> N
     await storage.put_room(RoomMeta("a-room"))
     assert await storage.get_room("b-room") == meta
     assert [m.room_id for m in await storage.list_rooms()] == ["a-room", "b-room"]
+    await storage.put_room(RoomMeta("c-room"))
+    assert [m.room_id for m in await storage.list_rooms(limit=2)] == ["a-room", "b-room"]
+    assert [m.room_id for m in await storage.list_rooms(after="a-room", limit=1)] == ["b-room"]
+    assert [m.room_id for m in await storage.list_rooms(after="b-room")] == ["c-room"]
 
 
 async def test_metadata_survives_new_readings(storage: Storage) -> None:

@@ -85,7 +85,7 @@ def test_failures_never_leave_a_number_looking_current(session: Session, live: L
     page.goto(live.base_url + "/")
     tiles = page.locator(".tile")
     expect(tiles).to_have_count(6)
-    expect(page.locator('.tile[data-room="lab-1"]')).to_have_attribute("data-state", "ok")
+    expect(page.locator('.tile[data-room-id="lab-1"]')).to_have_attribute("data-state", "ok")
 
     gate.mode = "403"
     refresh(page)
@@ -93,9 +93,10 @@ def test_failures_never_leave_a_number_looking_current(session: Session, live: L
     expect(message).to_have_text(
         "Your access token is not allowed to do this (403): the token lacks the read scope."
     )
-    for tile in tiles.all():
-        expect(tile).to_have_attribute("data-state", "outdated")
-        expect(tile.locator(".tile-status")).to_have_text("Not current: the last refresh failed")
+    for tile in tiles.all():  # each keeps its state's colours, marked not current
+        expect(tile).to_have_attribute("data-outdated", "")
+        expect(tile.locator(".tile-status")).to_contain_text("Not current: the last refresh failed")
+    expect(page.locator('.tile[data-room-id="kitchen"]')).to_have_attribute("data-state", "too_hot")
 
     gate.mode = "503"
     refresh(page)
@@ -103,21 +104,22 @@ def test_failures_never_leave_a_number_looking_current(session: Session, live: L
         "The server could not answer (503): storage unavailable. "
         "Retrying (the server asks to wait 7 s)."
     )
-    expect(page.locator('.tile[data-room="lab-1"] .tile-label')).to_have_text("last known ")
-    expect(page.locator('.tile[data-room="lab-1"] .tile-trend')).to_have_text("")
+    expect(page.locator('.tile[data-room-id="lab-1"] .tile-label')).to_have_text("last known ")
     expect(page.locator(".summary")).to_contain_text("not current")
     screenshot(page, "overview-server-failing")
 
     gate.mode = "open"
     refresh(page)
     expect(message).to_be_hidden()
-    expect(page.locator('.tile[data-room="lab-1"]')).to_have_attribute("data-state", "ok")
+    expect(page.locator('.tile[data-room-id="lab-1"]')).to_have_attribute("data-state", "ok")
+    expect(page.locator('.tile[data-room-id="lab-1"]')).not_to_have_attribute("data-outdated", "")
 
-    page.locator('.tile[data-room="lab-1"]').click()
+    page.locator('.tile[data-room-id="lab-1"]').click()
     expect(page.locator(".current")).to_have_attribute("data-state", "ok")
     gate.mode = "503"
     refresh(page)
-    expect(page.locator(".current")).to_have_attribute("data-state", "outdated")
+    expect(page.locator(".current")).to_have_attribute("data-outdated", "")
+    expect(page.locator(".current")).to_have_attribute("data-state", "ok")
     expect(page.locator(".current .status")).to_have_text("Not current: the last refresh failed")
     session.watch.assert_clean(allowed=FAILED_LOAD)
 
@@ -141,4 +143,29 @@ def test_editing_without_the_admin_scope_is_explained(session: Session, live: Li
         "Your access token is not allowed to do this (403): the token lacks the admin scope."
     )
     assert api(live, "/rooms/cellar")["name"] == "Cellar"
+    session.watch.assert_clean(allowed=FAILED_LOAD)
+
+
+def test_the_edit_form_is_offered_only_to_a_token_that_may_edit(
+    session: Session, live: LiveServer
+) -> None:
+    page = session.page
+    scopes = {"admin": False}
+
+    def server(route: Route) -> None:
+        if route.request.method == "PUT" and not scopes["admin"]:
+            route.fulfill(status=403, json={"detail": "the token lacks the admin scope"})
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/**", server)
+    page.goto(live.base_url + "/")
+    save_token(page, "rt_read-only")
+    page.goto(live.base_url + "/#/room/cellar")
+    expect(page.locator("h1")).to_have_text("Cellar")
+    expect(page.locator(".panel > summary", has_text="Edit room details")).to_be_hidden()
+    scopes["admin"] = True
+    save_token(page, "rt_admin")
+    expect(page.locator(".panel > summary", has_text="Edit room details")).to_be_visible()
+    assert api(live, "/rooms/cellar")["name"] == "Cellar"  # the question stored nothing
     session.watch.assert_clean(allowed=FAILED_LOAD)

@@ -1,86 +1,111 @@
-"""The overview in Chromium: tiles against the API, stale state, comfort, trend, °F, filters."""
+"""The overview in Chromium: problem rooms first, states from the API, counts that filter (kept in
+the URL), the alerts list, one request per refresh, focus kept, a phone with a very long name."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+import httpx
 from playwright.sync_api import Browser, Page, expect
 
+from tests.support import iso
 from tests.web.conftest import PHONE, LiveServer, Session, api, open_session, screenshot
-from tests.web.seed import EN_DASH, MINUTE_MS, NOW_MS, Room, fahrenheit, shown
+from tests.web.seed import EN_DASH, MINUTE_MS, NOW_MS, shown
+
+PARIS = ZoneInfo("Europe/Paris")  # the browser's zone in these tests
+PROBLEM_RANK = {"too_hot": 0, "too_cold": 1, "stale": 2}
 
 
-def expected_state(room: dict, temperature: dict | None, unit: str) -> str:
-    """The tile state, decided here from the API's answers."""
-    if temperature is None:
-        return "empty"
-    if temperature["stale"]:
-        return "stale"
-    band = room["comfort"]
-    low, high = band["min_celsius"], band["max_celsius"]
-    convert = fahrenheit if unit == "fahrenheit" else float
-    if low is None and high is None:
-        return "none"
-    if low is not None and temperature["value"] < convert(low):
-        return "cold"
-    if high is not None and temperature["value"] > convert(high):
-        return "hot"
-    return "ok"
+def clock(text: str) -> str:
+    return f"{datetime.fromisoformat(text.replace('Z', '+00:00')).astimezone(PARIS):%H:%M}"
 
 
 def check_tiles(page: Page, live: LiveServer, unit: str) -> dict[str, str]:
-    """Every tile shows the API's current value in `unit`; returns each room's state."""
+    """Every tile shows the API's current value and state in `unit`; returns the states."""
     symbol = "°F" if unit == "fahrenheit" else "°C"
     states = {}
     for room in api(live, "/rooms", unit=unit)["rooms"]:
-        tile = page.locator(f'.tile[data-room="{room["room_id"]}"]')
-        temperature = None
-        if room["latest"] is not None:
-            temperature = api(live, f"/rooms/{room['room_id']}/temperature", unit=unit)
-            expect(tile.locator(".num")).to_have_text(shown(temperature["value"]))
-            expect(tile.locator(".unit")).to_have_text(f" {symbol}")
-        else:
+        tile = page.locator(f'.tile[data-room-id="{room["room_id"]}"]')
+        current = room["current"]
+        if current["value"] is None:
             expect(tile.locator(".num")).to_have_text(EN_DASH)
-        states[room["room_id"]] = expected_state(room, temperature, unit)
-        expect(tile).to_have_attribute("data-state", states[room["room_id"]])
+        else:
+            expect(tile.locator(".num")).to_have_text(shown(current["value"]))
+            expect(tile.locator(".unit")).to_have_text(f" {symbol}")
+        expect(tile).to_have_attribute("data-state", current["state"])
+        states[room["room_id"]] = current["state"]
     return states
 
 
-def kitchen_trend(rooms: list[Room]) -> float:
-    """Mean of the last 15 minutes minus the mean of 60 to 45 minutes ago, from the pushed data."""
-    kitchen = next(r for r in rooms if r.room_id == "kitchen")
-    late = kitchen.values_in(NOW_MS - 15 * MINUTE_MS, NOW_MS)
-    early = kitchen.values_in(NOW_MS - 60 * MINUTE_MS, NOW_MS - 45 * MINUTE_MS)
-    return sum(late) / len(late) - sum(early) / len(early)
-
-
-def test_tiles_show_the_api_numbers_states_and_trend(session: Session, live: LiveServer) -> None:
+def test_problem_rooms_come_first_with_their_state_and_since(
+    session: Session, live: LiveServer
+) -> None:
     page = session.page
     page.goto(live.base_url + "/")
     states = check_tiles(page, live, "celsius")
     assert states == {
         "attic": "stale",
-        "cellar": "cold",
-        "empty": "empty",
-        "kitchen": "hot",
+        "cellar": "too_cold",
+        "empty": "no_data",
+        "kitchen": "too_hot",
         "lab-1": "ok",
-        "store": "none",
+        "store": "ok",
     }
-
-    attic = page.locator('.tile[data-room="attic"]')
-    expect(attic.locator(".tile-status")).to_have_text("Stale: last reading 2 h ago")
-    expect(attic.locator(".tile-label")).to_have_text("last known ")
-    expect(page.locator('.tile[data-room="empty"] .tile-status')).to_have_text("No readings yet")
-    expect(page.locator('.tile[data-room="kitchen"] .tile-status')).to_have_text(
-        f"too hot · 18.0{EN_DASH}22.0 °C"
+    order = page.locator(".tile").evaluate_all("tiles => tiles.map(t => t.dataset.roomId)")
+    assert order[:3] == ["kitchen", "cellar", "attic"]
+    assert {room: PROBLEM_RANK.get(states[room], 9) for room in order[3:]} == dict.fromkeys(
+        order[3:], 9
     )
-    trend = kitchen_trend(live.rooms)
-    expect(page.locator('.tile[data-room="kitchen"] .tile-trend')).to_have_text(
-        f"↗ +{shown(trend)} °C in 1 h"
+    kitchen = api(live, "/rooms/kitchen")["current"]
+    minutes = (
+        NOW_MS
+        - datetime.fromisoformat(kitchen["state_since"].replace("Z", "+00:00")).timestamp() * 1000
+    ) // MINUTE_MS
+    expect(page.locator('.tile[data-room-id="kitchen"] .tile-status')).to_have_text(
+        f"too hot since {clock(kitchen['state_since'])} ({int(minutes)} min)"
     )
-    expect(page.locator(".summary")).to_have_text(
-        "6 of 6 rooms · 1 too hot · 1 too cold · 1 stale · 1 without readings"
+    expect(page.locator('.tile[data-room-id="attic"] .tile-status')).to_have_text(
+        "Stale: last reading 2 h ago"
     )
-    expect(page.locator(".group h2")).to_have_text(["annex", "hq", "No building"])
+    expect(page.locator('.tile[data-room-id="empty"] .tile-status')).to_have_text("No readings yet")
+    expect(page.locator("h1")).to_have_count(1)
+    expect(page.locator(".group h2").first).to_have_text("Needs attention")
+    alerts = api(live, "/alerts")["alerts"]
+    items = page.locator("[data-alerts] li")
+    expect(items).to_have_count(len(alerts))
+    for item, alert in zip(items.all(), alerts, strict=True):
+        expect(item).to_have_attribute("data-kind", alert["kind"])
+        expect(item).to_contain_text(f"since {clock(alert['since'])}")
     screenshot(page, "overview-desktop")
+    session.watch.assert_clean()
+
+
+def test_a_state_count_filters_and_the_url_keeps_it_across_back(
+    session: Session, live: LiveServer
+) -> None:
+    page = session.page
+    page.goto(live.base_url + "/")
+    expect(page.locator(".tile")).to_have_count(6)
+    page.get_by_role("button", name=re.compile("too hot")).click()
+    expect(page.locator(".tile")).to_have_count(1)
+    expect(page).to_have_url(live.base_url + "/#/?state=too_hot")
+    page.locator('.tile[data-room-id="kitchen"]').click()
+    expect(page.locator("h1")).to_have_text("Kitchen")
+    page.go_back()
+    expect(page.locator(".tile")).to_have_count(1)
+    expect(page.get_by_role("button", name=re.compile("too hot"))).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    page.reload()
+    expect(page.locator(".tile")).to_have_count(1)
+    page.locator("#search").fill("EAST")  # a label value of lab-1, with the state filter off
+    page.get_by_role("button", name=re.compile("too hot")).click()
+    expect(page.locator(".tile")).to_have_count(1)
+    expect(page.locator(".tile").first).to_have_attribute("data-room-id", "lab-1")
+    expect(page).to_have_url(live.base_url + "/#/?q=EAST")
     session.watch.assert_clean()
 
 
@@ -92,50 +117,109 @@ def test_fahrenheit_toggle_is_applied_and_remembered(session: Session, live: Liv
     expect(page.get_by_role("button", name="°F")).to_have_attribute("aria-pressed", "true")
     check_tiles(page, live, "fahrenheit")
     page.reload()
-    expect(page.get_by_role("button", name="°F")).to_have_attribute("aria-pressed", "true")
     check_tiles(page, live, "fahrenheit")
     session.watch.assert_clean()
 
 
-def test_filters_and_search(session: Session, live: LiveServer) -> None:
+def test_focus_stays_on_a_tile_across_refreshes(session: Session, live: LiveServer) -> None:
     page = session.page
     page.goto(live.base_url + "/")
-    tiles = page.locator(".tile")
-    expect(tiles).to_have_count(6)
-    page.locator("#building").select_option("annex")
-    expect(tiles).to_have_count(2)
-    page.locator("#floor").select_option("B1")
-    expect(tiles).to_have_count(1)
-    expect(tiles.first).to_have_attribute("data-room", "cellar")
-    page.locator("#building").select_option("")
-    page.locator("#floor").select_option("")
-    page.locator("#search").fill("EAST")  # matches lab-1 by its label value
-    expect(tiles).to_have_count(1)
-    expect(tiles.first).to_have_attribute("data-room", "lab-1")
-    page.locator("#search").fill("nothing like this")
-    expect(page.locator(".empty")).to_have_text("No room matches these filters.")
-    page.locator("#search").fill("")
-    page.locator("#search").press("Tab")  # the filters, then the first tile
-    page.keyboard.press("Tab")
-    page.keyboard.press("Tab")
-    expect(page.locator(".tile").first).to_be_focused()
-    page.keyboard.press("Enter")
-    expect(page).to_have_url(live.base_url + "/#/room/empty")
-    expect(page.locator("h1")).to_have_text("Empty office")
-    expect(page.locator(".current")).to_have_attribute("data-state", "empty")
-    expect(page.locator(".range-summary")).to_have_text("No readings in this range.")
-    session.watch.assert_clean()
+    tile = page.locator('.tile[data-room-id="lab-1"]')
+    tile.focus()
+    page.get_by_role("button", name="°C").dispatch_event("click")  # refreshes, as the timer does
+    expect(page.locator(".tile")).to_have_count(6)
+    page.wait_for_load_state("networkidle")
+    expect(tile).to_be_focused()
 
 
-def test_phone_overview_fits_the_screen(browser: Browser, live: LiveServer) -> None:
-    phone = open_session(browser, live, PHONE)
+def test_one_refresh_asks_for_at_most_four_things_at_1500_rooms(
+    browser: Browser, fresh_live: LiveServer
+) -> None:
+    rooms = [f"many-{i:04d}" for i in range(1494)]  # with the seeded six: 1,500
+    body = [{"room_id": r, "value": 21.0, "timestamp": iso(NOW_MS - 90_000)} for r in rooms]
+    httpx.post(f"{fresh_live.base_url}/api/v1/readings", json=body, timeout=60).raise_for_status()
+    session = open_session(browser, fresh_live, {"width": 1280, "height": 860})
+    try:
+        page = session.page
+        page.clock.install(time=NOW_MS / 1000)
+        page.goto(fresh_live.base_url + "/")
+        expect(page.locator(".summary")).to_have_text("1500 of 1500 rooms")
+        page.wait_for_load_state("networkidle")  # the sparklines of the tiles in view
+        asked: list[str] = []
+        page.on("request", lambda request: asked.append(request.url))
+        page.clock.run_for(30_000)  # the refresh timer fires
+        page.wait_for_load_state("networkidle")
+        expect(page.locator(".summary")).to_have_text("1500 of 1500 rooms")
+        api_calls = [url for url in asked if "/api/v1/" in url]
+        assert 1 <= len(api_calls) <= 4, api_calls
+    finally:
+        session.context.close()
+
+
+def test_phone_overview_fits_the_screen_with_a_very_long_name(
+    browser: Browser, fresh_live: LiveServer
+) -> None:
+    long_name = "The east wing's large meeting room on the second floor, next to the library"
+    assert len(long_name) > 70
+    httpx.put(
+        f"{fresh_live.base_url}/api/v1/rooms/store", json={"name": long_name}
+    ).raise_for_status()
+    phone = open_session(browser, fresh_live, PHONE)
     try:
         phone.page.clock.set_fixed_time(NOW_MS / 1000)
-        phone.page.goto(live.base_url + "/")
+        phone.page.goto(fresh_live.base_url + "/")
         expect(phone.page.locator(".tile")).to_have_count(6)
         width = phone.page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"]
+        expect(phone.page.locator('.tile[data-room-id="store"]')).to_have_attribute(
+            "title", f"{long_name} (store)"
+        )
         screenshot(phone.page, "overview-phone")
         phone.watch.assert_clean()
     finally:
         phone.context.close()
+
+
+def test_sparklines_are_the_api_hourly_means_of_the_last_day(
+    session: Session, live: LiveServer
+) -> None:
+    page = session.page
+    with page.expect_request(lambda r: "/api/v1/rooms/lab-1/stats" in r.url) as request:
+        page.goto(live.base_url + "/")
+    query = {k: v[0] for k, v in parse_qs(urlsplit(request.value.url).query).items()}
+    assert query == {
+        "start": iso(NOW_MS - 86_400_000),
+        "end": iso(NOW_MS),
+        "step": "1h",
+        "unit": "celsius",
+    }
+    buckets = api(live, "/rooms/lab-1/stats", **query)["buckets"]
+    spark = page.locator('.tile[data-room-id="lab-1"] [data-sparkline]')
+    expect(spark).to_have_attribute("data-points", str(len(buckets)))
+    expect(spark).to_have_attribute("data-values", ",".join(f"{b['mean']:.2f}" for b in buckets))
+    assert spark.locator("polyline").get_attribute("points").count(",") == len(buckets)
+    session.watch.assert_clean()
+
+
+def test_heat_map_cells_are_the_api_hourly_means(session: Session, live: LiveServer) -> None:
+    page = session.page
+    page.goto(live.base_url + "/#/?view=heatmap")
+    rows = page.locator("[data-heatmap] tbody tr")
+    expect(rows).to_have_count(6)
+    order = rows.evaluate_all("rows => rows.map(r => r.dataset.roomId)")
+    assert order[:3] == ["kitchen", "cellar", "attic"]  # the attention order here too
+    query = {"start": iso(NOW_MS - 86_400_000), "end": iso(NOW_MS), "step": "1h"}
+    for room in ("lab-1", "kitchen"):
+        buckets = api(live, f"/rooms/{room}/stats", **query)["buckets"]
+        row = page.locator(f'[data-heatmap] tr[data-room-id="{room}"]')
+        for bucket in buckets:
+            cell = row.locator(f'td[data-hour="{bucket["start"]}"]')
+            expect(cell).to_have_text(shown(bucket["mean"]))
+        filled = row.locator("td[data-mean]")
+        expect(filled).to_have_count(len(buckets))
+    kitchen_last = page.locator('[data-heatmap] tr[data-room-id="kitchen"] td[data-mean]').last
+    expect(kitchen_last).to_have_attribute("data-state", "too_hot")
+    page.get_by_role("button", name="Tiles").click()
+    expect(page).to_have_url(live.base_url + "/#/")
+    expect(page.locator(".tile")).to_have_count(6)
+    session.watch.assert_clean()

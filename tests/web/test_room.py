@@ -9,10 +9,10 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.support import close, iso, ms
-from tests.web.conftest import LiveServer, Session, api, screenshot
+from tests.web.conftest import PHONE, LiveServer, Session, api, open_session, screenshot
 from tests.web.seed import NOW_MS, Room, shown
 
 # preset -> (length in seconds, the step that keeps the chart at or under 150 points)
@@ -78,7 +78,7 @@ def check_page_shows(page: Page, live: LiveServer, query: dict[str, str], symbol
 def test_current_value_sensors_and_metadata(session: Session, live: LiveServer) -> None:
     page = session.page
     page.goto(live.base_url + "/")
-    page.locator('.tile[data-room="lab-1"]').click()
+    page.locator('.tile[data-room-id="lab-1"]').click()
     expect(page).to_have_url(live.base_url + "/#/room/lab-1")
     temperature = api(live, "/rooms/lab-1/temperature")
     expect(page.locator(".current .num")).to_have_text(shown(temperature["value"]))
@@ -174,17 +174,20 @@ def test_csv_download_is_the_shown_range(session: Session, live: LiveServer) -> 
         page.locator("#csv").click()
     text = Path(download.value.path()).read_text()
     start, end = iso(NOW_MS - 30 * 86400_000), iso(NOW_MS)
+    assert download.value.suggested_filename == f"lab-1_celsius_{start}_{end}.csv".replace(":", "")
     expected = lab(live).values_in(ms(start), ms(end))
     lines = text.splitlines()
-    assert lines[0] == "room_id,sensor_id,timestamp,value"
+    assert lines[0] == "room_id,sensor_id,timestamp,value,unit"
     assert len(lines) == len(expected) + 1 > 1000  # more than one page of the API
     first_page = httpx.get(
         f"{live.base_url}/api/v1/rooms/lab-1/readings",
         params={"start": start, "end": end, "format": "csv", "limit": "10000"},
     )
     assert first_page.headers["link"]
-    assert text.startswith(first_page.text)
-    assert sorted(float(line.rsplit(",", 1)[1]) for line in lines[1:]) == sorted(expected)
+    assert lines[1] == first_page.text.splitlines()[1] + ",celsius"
+    rows = [line.split(",") for line in lines[1:]]
+    assert {row[-1] for row in rows} == {"celsius"}
+    assert sorted(float(row[-2]) for row in rows) == sorted(expected)
     session.watch.assert_clean()
 
 
@@ -194,3 +197,86 @@ def test_unknown_room_says_so(session: Session, live: LiveServer) -> None:
     expect(page.locator(".empty")).to_have_text("There is no room “no-such-room”.")
     expect(page.locator("#message")).to_have_text("Not found (404): unknown room: 'no-such-room'.")
     session.watch.assert_clean(allowed=("Failed to load resource",))
+
+
+def test_every_preset_labels_its_time_axis_on_a_phone(browser: Browser, live: LiveServer) -> None:
+    phone = open_session(browser, live, PHONE)
+    try:
+        page = phone.page
+        page.clock.set_fixed_time(NOW_MS / 1000)
+        for preset in PRESETS:
+            page.goto(f"{live.base_url}/#/room/lab-1?range={preset}")
+            page.reload()
+            expect(page.locator(".chart .mean")).to_be_visible()
+            labels = page.locator(".chart .axis text[text-anchor=middle]")
+            assert labels.count() >= 2, preset
+            chart = page.locator(".chart").bounding_box()
+            assert chart is not None
+            assert chart["y"] + chart["height"] <= PHONE["height"], "the chart is above the fold"
+        phone.watch.assert_clean()
+    finally:
+        phone.context.close()
+
+
+def test_a_tap_puts_the_cursor_where_the_finger_is(browser: Browser, live: LiveServer) -> None:
+    context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, locale="en-GB")  # type: ignore[arg-type]
+    try:
+        page = context.new_page()
+        page.clock.set_fixed_time(NOW_MS / 1000)
+        page.goto(f"{live.base_url}/#/room/lab-1?range=6h")
+        chart = page.locator(".chart")
+        expect(chart.locator(".mean")).to_be_visible()
+        box = chart.bounding_box()
+        assert box is not None
+        buckets = api(
+            live, "/rooms/lab-1/stats", start=iso(NOW_MS - 6 * 3600_000), end=iso(NOW_MS), step="5m"
+        )["buckets"]
+        chart.tap(position={"x": 50, "y": box["height"] / 2})  # near the left edge: the first
+        expect(page.locator(".readout")).to_contain_text(f"mean {shown(buckets[0]['mean'])} °C")
+    finally:
+        context.close()
+
+
+def test_the_data_table_can_be_reached_by_keyboard(session: Session, live: LiveServer) -> None:
+    page = session.page
+    page.goto(live.base_url + "/#/room/lab-1")
+    page.locator(".panel > summary", has_text="Data table").click()
+    box = page.get_by_role("region", name="Data table")
+    box.focus()
+    expect(box).to_be_focused()
+
+
+def test_a_chosen_time_zone_moves_ticks_bucket_rows_and_day_buckets(
+    session: Session, live: LiveServer
+) -> None:
+    page = session.page
+    page.goto(live.base_url + "/#/room/lab-1?range=24h")
+    expect(page.locator(".chart .mean")).to_be_visible()
+    page.locator(".panel > summary", has_text="Data table").click()
+    ticks = page.locator(".chart .axis text[text-anchor=middle]")
+    in_paris = ticks.evaluate_all("ts => ts.map(t => [t.textContent, t.getAttribute('x')])")
+    buckets = api(
+        live, "/rooms/lab-1/stats", start=iso(NOW_MS - 86_400_000), end=iso(NOW_MS), step="10m"
+    )["buckets"]
+    first_row = page.locator(".buckets tbody tr").first.locator("td").first
+    expect(first_row).to_have_text(paris(buckets[0]["start"]))
+
+    page.get_by_label("Time zone").fill("Asia/Kolkata")
+    page.get_by_label("Time zone").press("Enter")
+    kolkata = ZoneInfo("Asia/Kolkata")
+    local = datetime.fromtimestamp(ms(buckets[0]["start"]) / 1000, kolkata)
+    expect(first_row).to_have_text(f"{local.day} {local:%b %Y, %H:%M}")
+    in_kolkata = ticks.evaluate_all("ts => ts.map(t => [t.textContent, t.getAttribute('x')])")
+    assert in_kolkata != in_paris
+    # Kolkata is 4 h 30 min ahead of Paris in March: the same labels sit 4.5 h further left
+    assert {x for _, x in in_kolkata} != {x for _, x in in_paris}
+
+    page.locator(".custom-box summary").click()
+    page.locator("#range-start").fill("2023-08-01T00:00")  # 200 days and more: day buckets
+    page.locator("#range-end").fill("2024-03-01T00:00")
+    query = stats_query(page, ".custom button[type=submit]")
+    assert query["tz"] == "Asia/Kolkata"
+    assert query["start"] == "2023-07-31T18:30:00.000Z"  # local midnight in Kolkata
+    page.reload()
+    expect(page.get_by_label("Time zone")).to_have_value("Asia/Kolkata")  # remembered
+    session.watch.assert_clean()

@@ -14,10 +14,13 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roomtemp import __version__
+from roomtemp.alerts.metrics import AlertMetrics
+from roomtemp.alerts.setup import start_notifier
 from roomtemp.api import errors
 from roomtemp.api.head import HeadAsGet
 from roomtemp.api.openapi import document_answers
 from roomtemp.api.routes import (
+    alerts,
     dashboard,
     docs,
     health,
@@ -37,12 +40,12 @@ from roomtemp.security.server import HeadTimeoutH11Protocol
 from roomtemp.service import Clock, RoomService
 from roomtemp.storage import Storage
 from roomtemp.telemetry import ServiceMetrics
-from roomtemp.wiring import mqtt_bridge, open_configured_storage, service_options
+from roomtemp.wiring import mqtt_bridge, notify_options, open_configured_storage, service_options
 
 log = logging.getLogger("roomtemp")
 
 StorageFactory = Callable[[Settings], Awaitable[Storage]]
-ROUTERS = (readings, rooms, stats, health, metrics, pushgateway, influx, dashboard, docs)
+ROUTERS = (readings, rooms, stats, alerts, health, metrics, pushgateway, influx, dashboard, docs)
 
 DESCRIPTION = """
 Temperature sensors push readings; people, dashboards and other systems ask what the temperature
@@ -62,19 +65,22 @@ def create_app(
     settings = settings if settings is not None else Settings()
     service_metrics = metrics_registry if metrics_registry is not None else ServiceMetrics()
     factory = storage_factory or open_configured_storage
+    alerting = AlertMetrics(service_metrics.registry)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         storage = await factory(settings)
-        app.state.service = RoomService(storage, service_options(settings), clock)
+        service = app.state.service = RoomService(storage, service_options(settings), clock)
         log.info("roomtemp %s serving with storage %s", __version__, settings.storage)
-        watch = asyncio.create_task(service_metrics.watch_storage(app.state.service.storage_status))
+        watch = asyncio.create_task(service_metrics.watch_storage(service.storage_status))
+        notifier = await start_notifier(notify_options(settings), service.evaluate_all, alerting)
         try:
             ingest = counted_ingest(app.state.service, service_metrics)
             async with mqtt_bridge(settings, ingest, service_metrics.count_mqtt):
                 yield
         finally:
             watch.cancel()
+            await notifier.stop()
             await storage.close()
             log.info("storage closed")
 

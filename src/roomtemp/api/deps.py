@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, TypeVar
 
 import orjson
 from fastapi import Depends, Path, Query, Request
@@ -15,6 +16,8 @@ from roomtemp.errors import InvalidInput
 from roomtemp.service import RoomService, StatsQuery
 from roomtemp.timeparse import MS_PER_DAY, load_zone, parse_duration, parse_timestamp
 from roomtemp.units import Unit, parse_unit
+
+E = TypeVar("E", bound=StrEnum)
 
 
 async def get_service(request: Request) -> RoomService:
@@ -109,17 +112,54 @@ async def get_stats_query(
 StatsParams = Annotated[StatsQuery, Depends(get_stats_query)]
 
 
-def encode_cursor(after: tuple[int, str]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(list(after))).decode().rstrip("=")
+def encode_cursor(after: tuple[int, str] | str) -> str:
+    """An opaque cursor: where the next page continues (readings: (ms, sensor); rooms: an id)."""
+    value = list(after) if isinstance(after, tuple) else after
+    return base64.urlsafe_b64encode(orjson.dumps(value)).decode().rstrip("=")
+
+
+def _cursor_value(cursor: str) -> object:
+    try:
+        return orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, orjson.JSONDecodeError, ValueError, TypeError):
+        return None
+
+
+def _bad_cursor() -> InvalidInput:
+    return InvalidInput.single(
+        ("query", "cursor"), "cursor is not one this server gave out; start again without it"
+    )
 
 
 def decode_cursor(cursor: str) -> tuple[int, str]:
-    try:
-        ts_ms, sensor = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    """The (ms, sensor) a page of readings continues after."""
+    value = _cursor_value(cursor)
+    if isinstance(value, list) and len(value) == 2:
+        ts_ms, sensor = value
         if isinstance(ts_ms, int) and isinstance(sensor, str):
             return ts_ms, sensor
-    except (binascii.Error, orjson.JSONDecodeError, ValueError, TypeError):
-        pass
-    raise InvalidInput.single(
-        ("query", "cursor"), "cursor is not one this server gave out; start again without it"
-    )
+    raise _bad_cursor()
+
+
+def decode_room_cursor(cursor: str) -> str:
+    """The room id a page of rooms continues after."""
+    value = _cursor_value(cursor)
+    if isinstance(value, str):
+        return value
+    raise _bad_cursor()
+
+
+def parse_choices(name: str, text: str | None, choices: type[E]) -> frozenset[E] | None:
+    """A comma-separated filter of enum values (None: no filter); a 422 names the allowed ones."""
+    if text is None:
+        return None
+    allowed = {member.value: member for member in choices}
+    wanted = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [part for part in wanted if part not in allowed]
+    if unknown or not wanted:
+        raise InvalidInput.single(
+            ("query", name),
+            f"unknown {name} {', '.join(map(repr, unknown)) or repr(text)}; "
+            f"allowed: {', '.join(allowed)} (comma-separated)",
+        )
+    return frozenset(allowed[part] for part in wanted)

@@ -96,6 +96,28 @@ class LatestOut(TypedDict):
     sensor_id: str | None
 
 
+ROOM_STATES = ["no_data", "stale", "too_cold", "too_hot", "ok"]
+ALERT_KINDS = ["too_hot", "too_cold", "silent"]
+ALERT_STATES = ["pending", "firing"]
+
+
+class CurrentOut(TypedDict):
+    """The room now: its value as /temperature computes it, and its state."""
+
+    value: Annotated[float | None, Field(description="null without readings")]
+    timestamp: Annotated[str | None, Field(description="the newest reading the value uses")]
+    stale: Annotated[bool, Field(description="every sensor's newest reading is stale")]
+    state: Annotated[str, Field(json_schema_extra={"enum": ROOM_STATES})]
+    state_since: Annotated[
+        str | None,
+        Field(
+            description="when the room entered the state: the alert's since when too hot or "
+            "too cold, the newest reading plus the stale-after time when stale; null when ok "
+            "or without data"
+        ),
+    ]
+
+
 @with_config(
     ConfigDict(
         json_schema_extra={
@@ -113,6 +135,13 @@ class LatestOut(TypedDict):
                         "sensor_id": None,
                     },
                     "stale": False,
+                    "current": {
+                        "value": 21.5,
+                        "timestamp": "2024-03-01T12:00:00.000Z",
+                        "stale": False,
+                        "state": "ok",
+                        "state_since": None,
+                    },
                 }
             ]
         }
@@ -131,10 +160,14 @@ class RoomOut(TypedDict):
     stale: Annotated[
         bool, Field(description="true when there is no reading newer than the stale limit")
     ]
+    current: CurrentOut
 
 
 class RoomsOut(TypedDict):
     rooms: list[RoomOut]
+    next_cursor: Annotated[
+        str | None, Field(description="pass as `cursor` for the next page; null: done")
+    ]
 
 
 class SensorOut(TypedDict):
@@ -327,3 +360,67 @@ class ReadyOut(TypedDict):
     spooled_readings: NotRequired[
         Annotated[int, Field(description="readings waiting in the outage spool")]
     ]
+
+
+@with_config(
+    ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "alerts": [
+                        {
+                            "room_id": "kitchen",
+                            "sensor_id": None,
+                            "kind": "too_hot",
+                            "state": "firing",
+                            "since": "2024-03-01T11:05:00.000Z",
+                            "value": 26.25,
+                            "threshold": 25.0,
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+)
+class AlertOut(TypedDict):
+    """An active alert; room-level ones (too_hot, too_cold) have a null sensor_id."""
+
+    room_id: str
+    sensor_id: str | None
+    kind: Annotated[str, Field(json_schema_extra={"enum": ALERT_KINDS})]
+    state: Annotated[
+        str,
+        Field(
+            json_schema_extra={"enum": ALERT_STATES},
+            description="pending until the condition has held for ROOMTEMP_ALERT_FOR",
+        ),
+    ]
+    since: Annotated[
+        str,
+        Field(description="start of the run of out-of-band minutes; silent: the last reading"),
+    ]
+    value: Annotated[float, Field(description="the newest minute's mean; silent: last reading")]
+    threshold: Annotated[float | None, Field(description="the band edge crossed; silent: null")]
+
+
+class AlertsOut(TypedDict):
+    alerts: list[AlertOut]
+
+
+class EpisodeOut(TypedDict):
+    """A run of out-of-band minutes (or a sensor's silence) in the range."""
+
+    kind: Annotated[str, Field(json_schema_extra={"enum": ALERT_KINDS})]
+    sensor_id: str | None
+    start: str
+    end: Annotated[
+        str | None, Field(description="end of its last out-of-band minute; null while active")
+    ]
+    peak: Annotated[
+        float | None, Field(description="the most extreme minute mean; null for silent")
+    ]
+
+
+class EpisodesOut(TypedDict):
+    episodes: list[EpisodeOut]

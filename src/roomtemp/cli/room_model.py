@@ -92,7 +92,7 @@ def make_profile(seed: int, room_id: str, index: int) -> RoomProfile:
     cools = rng.random() < 0.3
     return RoomProfile(
         room_id=room_id,
-        name=f"Room {floor}.{index % 100:02d}",
+        name=f"Room {floor}.{index:02d}",  # the whole index: unique for any number of rooms
         building=BUILDINGS[rng.randrange(len(BUILDINGS))],
         floor=floor,
         sensors=SENSOR_NAMES[:sensor_count],

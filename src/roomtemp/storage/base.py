@@ -37,8 +37,10 @@ class Storage(Protocol):
     async def get_room(self, room_id: str) -> RoomMeta | None:
         """A room's metadata, or None for an unknown room."""
 
-    async def list_rooms(self) -> list[RoomMeta]:
-        """Every room, sorted by room id."""
+    async def list_rooms(
+        self, *, after: str | None = None, limit: int | None = None
+    ) -> list[RoomMeta]:
+        """Rooms sorted by room id: every one, or at most `limit` of those after `after`."""
 
     async def delete_room(self, room_id: str) -> bool:
         """Delete a room and its readings; False when the room is unknown."""

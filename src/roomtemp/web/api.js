@@ -62,6 +62,30 @@ export async function putJson(path, body) {
   return (await send(apiUrl(path), init)).json();
 }
 
+// Whether the saved token may change this room's metadata. No request says so, so ask for a change
+// that the server refuses whatever the scope: an invalid body is a 422 for an admin token, and a
+// 403 (before the body is looked at) for any other; nothing is stored either way.
+const editable = new Map();
+export async function mayEdit(roomId) {
+  const token = getToken();
+  if (!token) return true; // an open server, or one that will say 401 to everything
+  const key = `${token}\n${roomId}`;
+  if (!editable.has(key)) {
+    const init = {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ comfort: "probe" }),
+    };
+    try {
+      await send(apiUrl(`/rooms/${encodeURIComponent(roomId)}`), init);
+      editable.set(key, true);
+    } catch (error) {
+      editable.set(key, error.status === 422);
+    }
+  }
+  return editable.get(key);
+}
+
 // Every page of a CSV answer, following Link: <...>; rel="next", as one text with one header.
 export async function getCsvPages(path, params) {
   let url = apiUrl(path, { ...params, format: "csv" });

@@ -1,7 +1,7 @@
 // The room chart in plain SVG: mean line, min-max band, comfort band, local-time axis, a cursor.
 
 import { svg } from "./dom.js";
-import { clock, count, day, fromCelsius, number, symbol, when } from "./format.js";
+import { clock, count, day, fromCelsius, number, symbol, wallClock, when } from "./format.js";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -17,6 +17,7 @@ const TIME_STEPS = [
   DAY,
   2 * DAY,
   7 * DAY,
+  14 * DAY,
 ];
 const VALUE_STEPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50];
 
@@ -27,21 +28,23 @@ function valueTicks(low, high) {
   return { step, ticks };
 }
 
-// Tick instants at round local times (whole hours, local midnights), at most `most` of them.
+// Tick instants at round times of the chosen zone (whole hours, local midnights), at most `most`.
+// Every zone's offset is a whole number of quarter hours, so its round times fall on UTC quarters.
 function timeTicks(startMs, endMs, most) {
-  const step = TIME_STEPS.find((s) => (endMs - startMs) / s <= most) || 30 * DAY;
-  const cursor = new Date(startMs);
+  // the finest step that fits, and never one so long that fewer than two labels remain
+  const fits = TIME_STEPS.find((s) => (endMs - startMs) / s <= most);
+  const step = fits || TIME_STEPS.findLast((s) => (endMs - startMs) / s >= 2) || 30 * DAY;
+  const quarter = 15 * MINUTE;
   const ticks = [];
-  if (step < DAY) {
-    cursor.setMinutes(Math.ceil(cursor.getMinutes() / 15) * 15, 0, 0);
-    for (; cursor.getTime() < endMs; cursor.setMinutes(cursor.getMinutes() + 15)) {
-      const minutes = cursor.getHours() * 60 + cursor.getMinutes();
-      if (minutes % (step / MINUTE) === 0) ticks.push({ at: cursor.getTime(), midnight: !minutes });
-    }
-  } else {
-    cursor.setHours(24, 0, 0, 0);
-    for (let n = 0; cursor.getTime() < endMs; cursor.setDate(cursor.getDate() + 1), n += 1) {
-      if (n % (step / DAY) === 0) ticks.push({ at: cursor.getTime(), midnight: true });
+  let midnights = 0;
+  for (let at = Math.ceil(startMs / quarter) * quarter; at < endMs; at += quarter) {
+    const w = wallClock(at);
+    const minutes = w.hour * 60 + w.minute;
+    if (step < DAY) {
+      if (minutes % (step / MINUTE) === 0) ticks.push({ at, midnight: !minutes });
+    } else if (!minutes) {
+      if (midnights % (step / DAY) === 0) ticks.push({ at, midnight: true });
+      midnights += 1;
     }
   }
   return { step, ticks };
@@ -210,7 +213,8 @@ function addCursor(chart, buckets, scale, readout, cursor) {
       `${when(b.startMs)} – ${clock(b.endMs)}: mean ${number(b.mean)} ${u}, ` +
       `min ${number(b.min)} ${u}, max ${number(b.max)} ${u}, ${count(b.count, "reading")}`;
   };
-  chart.addEventListener("pointermove", (event) => {
+  // a mouse moving, or a finger touching or dragging: the cursor goes where the pointer is
+  const follow = (event) => {
     const box = chart.getBoundingClientRect();
     const px = event.clientX - box.left;
     let best = 0;
@@ -222,7 +226,8 @@ function addCursor(chart, buckets, scale, readout, cursor) {
         best = i;
     });
     show(best);
-  });
+  };
+  for (const kind of ["pointermove", "pointerdown"]) chart.addEventListener(kind, follow);
   chart.addEventListener("keydown", (event) => {
     const moves = { ArrowLeft: index - 1, ArrowRight: index + 1, Home: 0, End: buckets.length - 1 };
     if (event.key in moves) {

@@ -20,6 +20,7 @@ export function editForm(roomId, ctx, onSaved) {
   };
   const low = field("Comfort minimum", "low", "number");
   const high = field("Comfort maximum", "high", "number");
+  const labels = h("textarea", { name: "labels", id: "edit-labels", rows: "3", spellcheck: "false" });
   const note = h("p", { class: "form-note", role: "status" });
   const form = h(
     "form",
@@ -29,6 +30,8 @@ export function editForm(roomId, ctx, onSaved) {
     ...field("Floor", "floor"),
     ...low,
     ...high,
+    h("label", { for: "edit-labels" }, "Labels (one key=value a line)"),
+    labels,
     h("button", { type: "submit" }, "Save"),
     note,
   );
@@ -47,6 +50,9 @@ export function editForm(roomId, ctx, onSaved) {
       v === null ? "" : String(Math.round(fmt.fromCelsius(v, unit) * 100) / 100);
     form.elements.low.value = limit(room.comfort.min_celsius);
     form.elements.high.value = limit(room.comfort.max_celsius);
+    labels.value = Object.entries(room.labels)
+      .map(([key, value]) => `${key}=${value}`)
+      .join("\n");
   };
   const show = (latest) => {
     room = latest;
@@ -60,11 +66,16 @@ export function editForm(roomId, ctx, onSaved) {
     const text = (name) => form.elements[name].value.trim() || null;
     const limit = (name) =>
       text(name) === null ? null : Math.round(fmt.toCelsius(Number(text(name)), unit) * 100) / 100;
+    const problem = checked(text("low"), text("high"), unit) || labelProblem(labels.value);
+    if (problem) {
+      note.textContent = problem; // said in the form's unit, before anything is sent
+      return;
+    }
     const body = {
       name: text("name"),
       building: text("building"),
       floor: text("floor"),
-      labels: room.labels,
+      labels: parsedLabels(labels.value),
       comfort: { min_celsius: limit("low"), max_celsius: limit("high") },
     };
     try {
@@ -77,4 +88,32 @@ export function editForm(roomId, ctx, onSaved) {
     }
   });
   return { box, show };
+}
+
+// Why the band cannot be saved (null: it can), in the unit the form shows.
+function checked(low, high, unit) {
+  if (low === null || high === null || Number(low) < Number(high)) return null;
+  const u = fmt.symbol(unit);
+  return `The comfort minimum (${low} ${u}) must be below the maximum (${high} ${u}).`;
+}
+
+function labelLines(text) {
+  return text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
+}
+
+function labelProblem(text) {
+  const bad = labelLines(text).find((line) => !/^[^=]+=/.test(line));
+  return bad ? `A label needs a key and a value, like wing=east: “${bad}”.` : null;
+}
+
+function parsedLabels(text) {
+  const found = {};
+  for (const line of labelLines(text)) {
+    const at = line.indexOf("=");
+    found[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+  }
+  return found;
 }

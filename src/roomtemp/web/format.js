@@ -50,37 +50,99 @@ export function age(seconds) {
   return `${Math.floor(hours / 24)} d ago`;
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-const timeOnly = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const dayOnly = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
-
-export function when(instant) {
-  return dateTime.format(new Date(instant));
+// How long something has lasted: "3 min", "2 h 10 min", "3 d 4 h".
+export function elapsed(seconds) {
+  const minutes = Math.max(0, Math.floor(seconds / 60));
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+  return hours % 24 ? `${Math.floor(hours / 24)} d ${hours % 24} h` : `${Math.floor(hours / 24)} d`;
 }
 
-export function clock(instant) {
-  return timeOnly.format(new Date(instant));
-}
+const ZONE_KEY = "roomtemp.zone";
+let formats = null;
 
-export function day(instant) {
-  return dayOnly.format(new Date(instant));
-}
-
-export function zoneName() {
+function browserZone() {
   return Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
 
-// "too cold", "ok", "too hot", or null when the room has no band; value in `unit`.
-export function comfortState(value, comfort, unit) {
-  const low = comfort.min_celsius;
-  const high = comfort.max_celsius;
-  if (low === null && high === null) return null;
-  if (low !== null && value < fromCelsius(low, unit)) return "cold";
-  if (high !== null && value > fromCelsius(high, unit)) return "hot";
-  return "ok";
+// The time zone every time is shown in (and day buckets are cut in): chosen, else the browser's.
+export function zoneName() {
+  return localStorage.getItem(ZONE_KEY) || browserZone();
 }
 
-export const COMFORT_TEXT = { cold: "too cold", ok: "comfortable", hot: "too hot" };
+export function setZone(zone) {
+  if (zone && zone !== browserZone()) localStorage.setItem(ZONE_KEY, zone);
+  else localStorage.removeItem(ZONE_KEY);
+  formats = null;
+}
+
+export function isZone(zone) {
+  try {
+    new Intl.DateTimeFormat(undefined, { timeZone: zone });
+    return Boolean(zone);
+  } catch {
+    return false;
+  }
+}
+
+export function zones() {
+  const known = Intl.supportedValuesOf ? Intl.supportedValuesOf("timeZone") : [];
+  return [...new Set([...known, "UTC", zoneName()])].sort();
+}
+
+function format(kind) {
+  if (!formats || formats.zone !== zoneName()) {
+    const timeZone = zoneName();
+    formats = {
+      zone: timeZone,
+      when: new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short", timeZone }),
+      clock: new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", timeZone }),
+      day: new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", timeZone }),
+      parts: new Intl.DateTimeFormat("en-US", {
+        timeZone,
+        hourCycle: "h23",
+        year: "numeric",
+        month: "2-digit",
+        day: "2-digit",
+        hour: "2-digit",
+        minute: "2-digit",
+      }),
+    };
+  }
+  return formats[kind];
+}
+
+export function when(instant) {
+  return format("when").format(new Date(instant));
+}
+
+export function clock(instant) {
+  return format("clock").format(new Date(instant));
+}
+
+export function day(instant) {
+  return format("day").format(new Date(instant));
+}
+
+// The wall-clock time of an instant in the chosen zone: {year, month, day, hour, minute}.
+export function wallClock(ms) {
+  const found = {};
+  for (const part of format("parts").formatToParts(new Date(ms)))
+    if (part.type !== "literal") found[part.type] = Number(part.value);
+  return found;
+}
+
+// The instant at which the chosen zone's clock shows this wall-clock time (the earlier of two).
+export function fromWallClock(year, month, dayOfMonth, hour, minute) {
+  const asUtc = Date.UTC(year, month - 1, dayOfMonth, hour, minute);
+  const offset = (ms) => {
+    const w = wallClock(ms);
+    return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute) - ms;
+  };
+  const first = asUtc - offset(asUtc);
+  return asUtc - offset(first);
+}
 
 export function bandText(comfort, unit) {
   const low = comfort.min_celsius;

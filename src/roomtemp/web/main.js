@@ -56,7 +56,7 @@ function route() {
   const room = /^\/room\/([^/]+)$/.exec(path);
   current = room
     ? mountRoom(main, ctx, decodeURIComponent(room[1]), new URLSearchParams(query))
-    : mountOverview(main, ctx);
+    : mountOverview(main, ctx, new URLSearchParams(query));
   document.title = `${current.title} · roomtemp`;
   refresh();
 }
@@ -101,7 +101,30 @@ function setupToken() {
   show();
 }
 
-document.getElementById("zone").textContent = fmt.zoneName();
+// Any IANA name (the list offers the browser's; aliases such as Asia/Kolkata are taken too).
+function setupZone() {
+  const input = document.getElementById("zone-input");
+  document.getElementById("zone-list").replaceChildren(
+    ...fmt.zones().map((zone) => {
+      const option = document.createElement("option");
+      option.value = zone;
+      return option;
+    }),
+  );
+  input.value = fmt.zoneName();
+  input.addEventListener("change", () => {
+    const zone = input.value.trim();
+    if (!fmt.isZone(zone)) {
+      input.setAttribute("aria-invalid", "true");
+      return;
+    }
+    input.removeAttribute("aria-invalid");
+    fmt.setZone(zone);
+    refresh();
+  });
+}
+
+setupZone();
 setupUnits();
 setupToken();
 window.addEventListener("hashchange", () => {

@@ -1,80 +1,49 @@
-// The overview: a tile per room with its current temperature, trend, comfort state and staleness.
+// The overview: problem rooms first, a tile per room from one request (the rooms list with each
+// room's `current`), state counts that filter, and the active alerts. Filters live in the URL.
 
 import { getJson } from "./api.js";
-import { h } from "./dom.js";
+import { h, svg } from "./dom.js";
 import * as fmt from "./format.js";
+import { heatmap } from "./heatmap.js";
+import { hourlyMeans, sparklines } from "./sparkline.js";
 
-const HOUR = 3_600_000;
-const TREND_WINDOW = 15 * 60_000;
-const PARALLEL = 6;
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+const STATES = [
+  ["too_hot", "too hot"],
+  ["too_cold", "too cold"],
+  ["stale", "stale"],
+  ["ok", "ok"],
+  ["no_data", "without readings"],
+];
+const RANK = Object.fromEntries(STATES.map(([state], i) => [state, i]));
+const PROBLEMS = new Set(["too_hot", "too_cold", "stale"]);
+const KIND_TEXT = { too_hot: "too hot", too_cold: "too cold", silent: "silent" };
 
-async function eachLimited(items, work) {
-  const results = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, worker));
-  return results;
+// Every page of the rooms list; `shown(rooms)` gets what has arrived after each page.
+async function loadRooms(unit, shown) {
+  const rooms = [];
+  let cursor = null;
+  do {
+    const page = await getJson("/rooms", { unit, cursor });
+    rooms.push(...page.rooms);
+    cursor = page.next_cursor;
+    if (cursor) shown(rooms.slice());
+  } while (cursor);
+  return rooms;
 }
 
-async function currentTemperature(room, unit) {
-  try {
-    return await getJson(`/rooms/${encodeURIComponent(room.room_id)}/temperature`, { unit });
-  } catch (error) {
-    if (error.status === 404) return null; // deleted or emptied since the list was read
-    throw error;
-  }
+function since(instant) {
+  return `${fmt.clock(instant)} (${fmt.elapsed((Date.now() - Date.parse(instant)) / 1000)})`;
 }
 
-// Mean of the last 15 minutes minus the mean of 60 to 45 minutes ago, per room.
-async function trends(unit) {
-  const iso = (ms) => new Date(ms).toISOString();
-  const now = Date.now();
-  const windows = [
-    [now - HOUR, now - HOUR + TREND_WINDOW],
-    [now - TREND_WINDOW, now],
-  ];
-  const [early, late] = await Promise.all(
-    windows.map(([start, end]) => getJson("/stats", { start: iso(start), end: iso(end), unit })),
-  );
-  const before = new Map(early.rooms.map((r) => [r.room_id, r.mean]));
-  const trend = new Map();
-  for (const room of late.rooms) {
-    const then = before.get(room.room_id);
-    if (room.mean !== null && then !== null && then !== undefined)
-      trend.set(room.room_id, room.mean - then);
-  }
-  return trend;
-}
-
-async function load(unit) {
-  const [{ rooms }, trend] = await Promise.all([getJson("/rooms", { unit }), trends(unit)]);
-  const withReadings = rooms.filter((room) => room.latest !== null);
-  const temps = await eachLimited(withReadings, (room) => currentTemperature(room, unit));
-  const byRoom = new Map(withReadings.map((room, i) => [room.room_id, temps[i]]));
-  const fetchedAt = Date.now();
-  return rooms.map((room) => ({
-    room,
-    unit,
-    fetchedAt,
-    temp: byRoom.get(room.room_id) || null,
-    trend: trend.get(room.room_id),
-  }));
-}
-
-function place(room) {
-  return room.floor ? `floor ${room.floor}` : "";
-}
-
-function tileState(entry) {
-  if (!entry.temp) return "empty";
-  if (entry.temp.stale) return "stale";
-  return fmt.comfortState(entry.temp.value, entry.room.comfort, entry.unit) || "none";
+function statusText(room, outdated) {
+  const current = room.current;
+  const lead = outdated ? "Not current: the last refresh failed · " : "";
+  if (current.state === "no_data") return `${lead}No readings yet`;
+  if (current.state === "stale")
+    return `${lead}Stale: last reading ${fmt.age((Date.now() - Date.parse(current.timestamp)) / 1000)}`;
+  if (current.state === "ok") return lead + fmt.bandText(room.comfort, room.unit);
+  return `${lead}${KIND_TEXT[current.state]} since ${since(current.state_since)}`;
 }
 
 function newTile(roomId) {
@@ -85,172 +54,248 @@ function newTile(roomId) {
     number: h("span", { class: "num" }),
     unit: h("span", { class: "unit" }),
     status: h("span", { class: "tile-status" }),
-    trend: h("span", { class: "tile-trend" }),
     age: h("span", { class: "tile-age" }),
+    spark: svg("svg", {
+      class: "spark",
+      "data-sparkline": "",
+      viewBox: "0 0 100 24",
+      preserveAspectRatio: "none",
+      "aria-hidden": "true",
+    }),
   };
   const value = h("span", { class: "tile-value" }, parts.label, parts.number, parts.unit);
   const head = h("span", { class: "tile-head" }, parts.name, parts.where);
-  const foot = h("span", { class: "tile-foot" }, parts.trend, parts.age);
+  const foot = h("span", { class: "tile-foot" }, parts.age);
   const node = h(
     "a",
-    { class: "tile", href: `#/room/${encodeURIComponent(roomId)}`, "data-room": roomId },
+    { class: "tile", href: `#/room/${encodeURIComponent(roomId)}`, "data-room-id": roomId },
     head,
     value,
     parts.status,
+    parts.spark,
     foot,
   );
   return { node, parts };
 }
 
-function statusText(entry, state, outdated) {
-  if (outdated) return "Not current: the last refresh failed";
-  if (state === "empty") return "No readings yet";
-  const age = fmt.age(entry.temp.age_seconds + (Date.now() - entry.fetchedAt) / 1000);
-  if (state === "stale") return `Stale: last reading ${age}`;
-  const band = fmt.bandText(entry.room.comfort, entry.unit);
-  return state === "none" ? band : `${fmt.COMFORT_TEXT[state]} · ${band}`;
-}
-
-function fillTile(tile, entry, outdated) {
-  const { room, temp, unit } = entry;
-  const state = tileState(entry);
+function fillTile(tile, room, outdated, repeated) {
+  const { current } = room;
   const p = tile.parts;
-  tile.node.dataset.state = outdated ? "outdated" : state;
-  p.name.textContent = room.name || room.room_id;
-  p.where.textContent = place(room);
-  p.label.textContent = temp && (state === "stale" || outdated) ? "last known " : "";
-  p.number.textContent = temp ? fmt.number(temp.value) : "–";
-  p.unit.textContent = temp ? ` ${fmt.symbol(unit)}` : "";
-  p.status.textContent = statusText(entry, state, outdated);
-  const trend = entry.trend;
-  const arrow = trend === undefined ? "" : trend > 0.05 ? "↗ " : trend < -0.05 ? "↘ " : "→ ";
-  const current = trend !== undefined && state !== "stale" && !outdated;
-  p.trend.textContent = current ? `${arrow}${fmt.signed(trend, unit)} in 1 h` : "";
-  p.age.textContent = temp && state !== "stale" ? `at ${fmt.clock(temp.timestamp)}` : "";
-  p.age.title = temp ? fmt.when(temp.timestamp) : "";
+  const name = room.name || room.room_id;
+  tile.node.dataset.state = current.state;
+  tile.node.toggleAttribute("data-outdated", outdated);
+  tile.node.dataset.band =
+    room.comfort.min_celsius === null && room.comfort.max_celsius === null ? "none" : "set";
+  p.name.textContent = repeated && room.name ? `${name} (${room.room_id})` : name;
+  tile.node.title = `${name} (${room.room_id})`; // the whole name, whatever the ellipsis hides
+  p.where.textContent = room.floor ? `floor ${room.floor}` : "";
+  const value = current.value;
+  p.label.textContent = value !== null && (current.stale || outdated) ? "last known " : "";
+  p.number.textContent = value === null ? "–" : fmt.number(value);
+  p.unit.textContent = value === null ? "" : ` ${fmt.symbol(room.unit)}`;
+  p.status.textContent = statusText(room, outdated);
+  p.age.textContent = current.timestamp && !current.stale ? `at ${fmt.clock(current.timestamp)}` : "";
 }
 
-function matches(entry, filters) {
-  const { room } = entry;
+function matches(room, filters) {
+  if (filters.state && room.current.state !== filters.state) return false;
   if (filters.building && (room.building || "") !== filters.building) return false;
   if (filters.floor && (room.floor || "") !== filters.floor) return false;
-  const needle = filters.search.trim().toLowerCase();
+  const needle = filters.q.trim().toLowerCase();
   if (!needle) return true;
-  const haystack = [
-    room.room_id,
-    room.name,
-    room.building,
-    room.floor,
-    ...Object.values(room.labels),
-  ];
+  const haystack = [room.room_id, room.name, room.building, room.floor, ...Object.values(room.labels)];
   return haystack.some((text) => text && text.toLowerCase().includes(needle));
 }
 
-function groupTitle(room) {
-  return room.building || "No building";
+// Problem rooms first (hot, cold, stale; the longest-standing first), then the rest by place.
+function attentionOrder(a, b) {
+  const rank = RANK[a.current.state] - RANK[b.current.state];
+  if (rank) return rank;
+  if (PROBLEMS.has(a.current.state))
+    return (a.current.state_since || "").localeCompare(b.current.state_since || "") || byPlace(a, b);
+  return byPlace(a, b);
 }
 
-function setOptions(select, values, allText) {
-  const current = select.value;
+function byPlace(a, b) {
+  return (
+    collator.compare(a.building || "\uffff", b.building || "\uffff") ||
+    collator.compare(a.floor || "", b.floor || "") ||
+    collator.compare(a.name || a.room_id, b.name || b.room_id) ||
+    collator.compare(a.room_id, b.room_id)
+  );
+}
+
+function setOptions(select, values, allText, wanted) {
   select.replaceChildren(
     h("option", { value: "" }, allText),
     ...values.map((v) => h("option", { value: v }, v)),
   );
-  select.value = values.includes(current) ? current : "";
+  select.value = values.includes(wanted) ? wanted : "";
 }
 
-function summaryText(shown, total) {
-  const count = (state) => shown.filter((e) => tileState(e) === state).length;
-  const parts = [`${shown.length} of ${total} rooms`];
-  for (const [state, text] of [
-    ["hot", "too hot"],
-    ["cold", "too cold"],
-    ["stale", "stale"],
-    ["empty", "without readings"],
-  ]) {
-    if (count(state)) parts.push(`${count(state)} ${text}`);
-  }
-  return parts.join(" · ");
+function alertItem(alert, rooms) {
+  const room = rooms.get(alert.room_id);
+  const name = (room && room.name) || alert.room_id;
+  const what = alert.kind === "silent" ? `sensor ${alert.sensor_id || "(unnamed)"} silent` : KIND_TEXT[alert.kind];
+  return h(
+    "li",
+    { "data-kind": alert.kind, "data-state": alert.state },
+    h("a", { href: `#/room/${encodeURIComponent(alert.room_id)}` }, name),
+    ` ${what} since ${since(alert.since)}${alert.state === "pending" ? ", pending" : ""}`,
+  );
 }
 
-export function mountOverview(host, ctx) {
-  const search = h("input", {
-    type: "search",
-    id: "search",
-    placeholder: "Search rooms",
-    "aria-label": "Search rooms",
-  });
+export function mountOverview(host, ctx, query) {
+  const filters = {
+    state: query.get("state") || "",
+    building: query.get("building") || "",
+    floor: query.get("floor") || "",
+    q: query.get("q") || "",
+    view: query.get("view") === "heatmap" ? "heatmap" : "",
+  };
+  const search = h("input", { type: "search", id: "search", placeholder: "Search rooms", "aria-label": "Search rooms" });
+  search.value = filters.q;
   const building = h("select", { id: "building", "aria-label": "Building" });
   const floor = h("select", { id: "floor", "aria-label": "Floor" });
+  const counts = h("div", { class: "counts", role: "group", "aria-label": "Show rooms by state" });
   const summary = h("p", { class: "summary muted", "aria-live": "polite" });
+  const alertsList = h("ul", { class: "alerts-list" });
+  const alertsBox = h("section", { class: "alerts", "data-alerts": "", "aria-label": "Alerts" }, h("h2", {}, "Alerts"), alertsList);
   const groups = h("div", { class: "groups" });
-  host.replaceChildren(h("div", { class: "filters" }, search, building, floor), summary, groups);
+  const means = hourlyMeans(() => unit);
+  const heat = heatmap(means);
+  const views = [
+    ["", "Tiles"],
+    ["heatmap", "Heat-map"],
+  ].map(([view, text]) => {
+    const button = h("button", { type: "button", "data-view": view || "tiles" }, text);
+    button.addEventListener("click", () => {
+      filters.view = view;
+      keepInUrl();
+      render();
+    });
+    return button;
+  });
+  host.replaceChildren(
+    h("h1", { class: "page-title" }, "Rooms"),
+    h("div", { class: "filters" }, search, building, floor),
+    counts,
+    summary,
+    alertsBox,
+    h("div", { class: "views", role: "group", "aria-label": "View" }, ...views),
+    groups,
+    heat.node,
+  );
   const tiles = new Map();
-  let entries = [];
+  const sparks = sparklines(means);
+  let rooms = [];
+  let alerts = [];
   let outdated = false;
+  let unit = ctx.unit();
 
-  const render = () => {
-    const rooms = entries.map((e) => e.room);
-    setOptions(
-      building,
-      [...new Set(rooms.map((r) => r.building).filter(Boolean))].sort(collator.compare),
-      "All buildings",
-    );
-    const inBuilding = rooms.filter((r) => !building.value || r.building === building.value);
-    setOptions(
-      floor,
-      [...new Set(inBuilding.map((r) => r.floor).filter(Boolean))].sort(collator.compare),
-      "All floors",
-    );
-    const filters = { building: building.value, floor: floor.value, search: search.value };
-    const shown = entries.filter((e) => matches(e, filters));
-    shown.sort(
-      (a, b) =>
-        collator.compare(a.room.building || "\uffff", b.room.building || "\uffff") ||
-        collator.compare(a.room.floor || "", b.room.floor || "") ||
-        collator.compare(a.room.name || a.room.room_id, b.room.name || b.room.room_id),
-    );
-    const sections = new Map();
-    for (const entry of shown) {
-      const title = groupTitle(entry.room);
-      if (!sections.has(title)) sections.set(title, h("div", { class: "tiles" }));
-      let tile = tiles.get(entry.room.room_id);
-      if (!tile) tiles.set(entry.room.room_id, (tile = newTile(entry.room.room_id)));
-      fillTile(tile, entry, outdated);
-      sections.get(title).append(tile.node);
-    }
-    summary.textContent =
-      !entries.length && outdated
-        ? ""
-        : summaryText(shown, entries.length) + (outdated ? " · not current" : "");
-    const empty = entries.length
-      ? "No room matches these filters."
-      : outdated
-        ? "The rooms could not be loaded."
-        : "No rooms yet: push a reading to create one.";
-    groups.replaceChildren(
-      ...[...sections].map(([title, grid]) =>
-        h("section", { class: "group" }, h("h2", {}, title), grid),
-      ),
-    );
-    if (!shown.length) groups.append(h("p", { class: "empty" }, empty));
+  const keepInUrl = () => {
+    const params = new URLSearchParams(Object.entries(filters).filter(([, v]) => v));
+    const hash = params.toString() ? `#/?${params}` : "#/";
+    if (window.location.hash !== hash && !(hash === "#/" && !window.location.hash))
+      history.replaceState(null, "", hash);
   };
 
-  for (const control of [search, building, floor]) control.addEventListener("input", render);
+  const renderCounts = (inScope) => {
+    // every state present, and the chosen one even at 0, so that it can be turned off
+    const present = ([state]) => state === filters.state || inScope.some((r) => r.current.state === state);
+    const buttons = STATES.filter(present).map(([state, text]) => {
+      const n = inScope.filter((r) => r.current.state === state).length;
+      const button = h("button", { type: "button", "data-state-filter": state, "aria-pressed": String(filters.state === state) }, `${n} ${text}`);
+      button.addEventListener("click", () => {
+        filters.state = filters.state === state ? "" : state;
+        keepInUrl();
+        render();
+        counts.querySelector(`[data-state-filter="${state}"]`)?.focus();
+      });
+      return button;
+    });
+    counts.replaceChildren(...buttons);
+  };
+
+  const render = () => {
+    const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.roomId : undefined;
+    const buildings = [...new Set(rooms.map((r) => r.building).filter(Boolean))].sort(collator.compare);
+    setOptions(building, buildings, "All buildings", filters.building);
+    const inBuilding = rooms.filter((r) => !filters.building || r.building === filters.building);
+    const floors = [...new Set(inBuilding.map((r) => r.floor).filter(Boolean))].sort(collator.compare);
+    setOptions(floor, floors, "All floors", filters.floor);
+    renderCounts(rooms.filter((r) => matches(r, { ...filters, state: "" })));
+    const shown = rooms.filter((r) => matches(r, filters)).sort(attentionOrder);
+    const names = new Map();
+    for (const room of rooms) names.set(room.name, (names.get(room.name) || 0) + 1);
+    const sections = new Map();
+    for (const room of shown) {
+      const title = PROBLEMS.has(room.current.state) ? "Needs attention" : room.building || "No building";
+      if (!sections.has(title)) sections.set(title, h("div", { class: "tiles" }));
+      let tile = tiles.get(room.room_id);
+      if (!tile) {
+        tiles.set(room.room_id, (tile = newTile(room.room_id)));
+        sparks.observe(tile.node, tile.parts.spark);
+      }
+      fillTile(tile, { ...room, unit }, outdated, names.get(room.name) > 1);
+      sections.get(title).append(tile.node);
+    }
+    summary.textContent = rooms.length || !outdated ? `${shown.length} of ${rooms.length} rooms${outdated ? " · not current" : ""}` : "";
+    const empty = rooms.length ? "No room matches these filters." : outdated ? "The rooms could not be loaded." : "No rooms yet: push a reading to create one.";
+    groups.replaceChildren(...[...sections].map(([title, grid]) => h("section", { class: "group" }, h("h2", {}, title), grid)));
+    if (!shown.length) groups.append(h("p", { class: "empty" }, empty));
+    const mapped = filters.view === "heatmap";
+    for (const button of views)
+      button.setAttribute("aria-pressed", String((button.dataset.view === "heatmap") === mapped));
+    groups.hidden = mapped && shown.length > 0;
+    heat.node.hidden = !mapped || !shown.length;
+    if (mapped) heat.show(shown, unit);
+    const byId = new Map(rooms.map((r) => [r.room_id, r]));
+    alertsList.replaceChildren(...alerts.map((a) => alertItem(a, byId)));
+    if (!alerts.length) alertsList.append(h("li", { class: "muted" }, outdated ? "Not known: the last refresh failed." : "No active alerts."));
+    if (focused && tiles.has(focused) && document.activeElement !== tiles.get(focused).node)
+      tiles.get(focused).node.focus({ preventScroll: true }); // kept across refreshes
+  };
+
+  search.addEventListener("input", () => {
+    filters.q = search.value;
+    keepInUrl();
+    render();
+  });
+  for (const [control, name] of [[building, "building"], [floor, "floor"]]) {
+    control.addEventListener("input", () => {
+      filters[name] = control.value;
+      keepInUrl();
+      render();
+    });
+  }
 
   return {
     title: "Rooms",
     async refresh() {
+      unit = ctx.unit();
       try {
-        entries = await load(ctx.unit());
+        const [listed, active] = await Promise.all([
+          loadRooms(unit, (partial) => {
+            rooms = partial;
+            render(); // tiles as soon as the first page arrives
+          }),
+          getJson("/alerts", { unit }),
+        ]);
+        rooms = listed;
+        alerts = active.alerts;
         outdated = false;
         ctx.ok();
       } catch (error) {
-        outdated = true;
+        outdated = true; // the states stay on screen, marked not current
         ctx.report(error);
       }
       render();
+      sparks.recheck();
     },
-    unmount() {},
+    unmount() {
+      sparks.stop();
+      heat.stop();
+    },
   };
 }

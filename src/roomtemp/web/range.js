@@ -1,3 +1,5 @@
+import { fromWallClock, wallClock } from "./format.js";
+
 // Time ranges of the room view: presets, custom ranges, and a step giving a sensible point count.
 
 export const PRESETS = { "6h": 6 * 3600, "24h": 24 * 3600, "7d": 7 * 86400, "30d": 30 * 86400 };
@@ -34,15 +36,16 @@ export function resolve(range, nowMs) {
   return { startMs: range.startMs, endMs: range.endMs };
 }
 
-// A value for <input type="datetime-local"> in the browser's zone, and back.
+// A value for <input type="datetime-local"> in the chosen time zone, and back.
 export function toLocalInput(ms) {
-  const d = new Date(ms);
+  const w = wallClock(ms);
   const two = (n) => String(n).padStart(2, "0");
-  const date = `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
-  return `${date}T${two(d.getHours())}:${two(d.getMinutes())}`;
+  return `${w.year}-${two(w.month)}-${two(w.day)}T${two(w.hour)}:${two(w.minute)}`;
 }
 
 export function fromLocalInput(text) {
-  const ms = new Date(text).getTime(); // a datetime-local string without offset is local time
-  return Number.isFinite(ms) ? ms : null;
+  const found = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(text);
+  if (!found) return null;
+  const [year, month, day, hour, minute] = found.slice(1).map(Number);
+  return fromWallClock(year, month, day, hour, minute);
 }

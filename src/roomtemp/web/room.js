@@ -1,6 +1,6 @@
 // The room view: current value and sensors, history chart with presets, CSV, editable metadata.
 
-import { getCsvPages, getJson } from "./api.js";
+import { getCsvPages, getJson, mayEdit } from "./api.js";
 import { drawChart } from "./chart.js";
 import { editForm } from "./edit.js";
 import { h } from "./dom.js";
@@ -36,20 +36,23 @@ function metaLine(room) {
 }
 
 function currentBlock(room, temp, unit, fetchedAt) {
+  const state = room.current.state;
   if (!temp)
     return h(
       "div",
-      { class: "current", "data-state": "empty" },
+      { class: "current", "data-state": state },
       h("p", { class: "big" }, "–"),
       h("p", {}, "No readings yet."),
     );
   const age = fmt.age(temp.age_seconds + (Date.now() - fetchedAt) / 1000);
-  const state = temp.stale ? "stale" : fmt.comfortState(temp.value, room.comfort, unit) || "none";
-  const status = temp.stale
-    ? `Stale: last reading ${age}, not a current value`
-    : state === "none"
-      ? `as of ${fmt.clock(temp.timestamp)} (${age})`
-      : `${fmt.COMFORT_TEXT[state]} · as of ${fmt.clock(temp.timestamp)} (${age})`;
+  const asOf = `as of ${fmt.clock(temp.timestamp)} (${age})`;
+  const since = room.current.state_since;
+  const status =
+    state === "stale"
+      ? `Stale: last reading ${age}, not a current value`
+      : state === "too_hot" || state === "too_cold"
+        ? `${state === "too_hot" ? "too hot" : "too cold"} since ${fmt.clock(since)} · ${asOf}`
+        : asOf;
   return h(
     "div",
     { class: "current", "data-state": state },
@@ -137,6 +140,14 @@ function summaryLine(stats, unit) {
   return `${parts.join(" · ")} · ${fmt.count(s.count, "reading")}, per ${stats.step}`;
 }
 
+// The API's CSV with a unit column, so that a file in °F says so.
+function withUnit(text, unit) {
+  const lines = text.split("\n");
+  return lines
+    .map((line, i) => (i === 0 ? `${line},unit` : line ? `${line},${unit}` : line))
+    .join("\n");
+}
+
 function download(text, name) {
   const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
   const link = h("a", { href: url, download: name });
@@ -160,7 +171,7 @@ function markOutdated(box) {
   const block = box.firstElementChild;
   const status = block && block.querySelector(".status");
   if (!status) return;
-  block.dataset.state = "outdated";
+  block.toggleAttribute("data-outdated", true); // its state stays shown, marked not current
   status.textContent = "Not current: the last refresh failed";
 }
 
@@ -196,13 +207,14 @@ export function mountRoom(host, ctx, roomId, query) {
   );
   const summary = h("p", { class: "range-summary" });
   const csv = h("button", { type: "button", id: "csv" }, "Download CSV");
-  const table = h("div", { class: "table-box" });
+  // a scroll box the keyboard can reach and scroll
+  const table = h("div", { class: "table-box", tabindex: "0", role: "region", "aria-label": "Data table" });
   const edit = editForm(roomId, ctx, () => ctx.refresh());
   host.replaceChildren(
     h("a", { href: "#/", class: "back" }, "← All rooms"),
     title,
     meta,
-    h("div", { class: "room-top" }, current, sensors),
+    current, // the value, then at once the chart (above the fold on a phone), then the sensors
     h(
       "section",
       { class: "history", "aria-label": "History" },
@@ -218,6 +230,7 @@ export function mountRoom(host, ctx, roomId, query) {
       readout,
       h("details", { class: "panel" }, h("summary", {}, "Data table"), table),
     ),
+    sensors,
     edit.box,
   );
 
@@ -248,7 +261,7 @@ export function mountRoom(host, ctx, roomId, query) {
         unit,
         limit: 10000,
       });
-      download(text, `${roomId}_${start}_${end}.csv`.replaceAll(":", ""));
+      download(withUnit(text, unit), `${roomId}_${unit}_${start}_${end}.csv`.replaceAll(":", ""));
     } catch (error) {
       ctx.report(error);
     }
@@ -278,6 +291,9 @@ export function mountRoom(host, ctx, roomId, query) {
     drawChartNow();
     table.replaceChildren(bucketTable(stats.buckets, unit));
     edit.show(room);
+    mayEdit(roomId).then((allowed) => {
+      edit.box.hidden = !allowed; // offered only to a token that may use it
+    });
   };
   const drawChartNow = () => {
     if (!shown) return;

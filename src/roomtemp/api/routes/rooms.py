@@ -6,10 +6,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from roomtemp.api.deps import OutUnit, RoomId, Service
-from roomtemp.api.models import RoomMetaIn, RoomOut, RoomsOut, TemperatureOut
-from roomtemp.api.present import FastJSONResponse, room_out, temperature_out
+from roomtemp.alerts.state import RoomState
+from roomtemp.api.deps import (
+    OutUnit,
+    RoomId,
+    Service,
+    decode_room_cursor,
+    encode_cursor,
+    parse_choices,
+)
+from roomtemp.api.models import ROOM_STATES, RoomMetaIn, RoomOut, RoomsOut, TemperatureOut
+from roomtemp.api.present import FastJSONResponse, paced_list_answer, room_out, temperature_out
 from roomtemp.domain import Comfort, RoomMeta
+from roomtemp.listing import RoomsQuery
 from roomtemp.security.access import CurrentCaller, requires
 from roomtemp.security.scopes import Scope
 
@@ -25,7 +34,7 @@ ADMIN = [requires(Scope.ADMIN)]
 @router.get(
     "/rooms",
     response_model=RoomsOut,
-    summary="Every room with its newest reading",
+    summary="Rooms sorted by id, each with its newest reading and current state, a page at a time",
     dependencies=READ,
 )
 async def list_rooms(
@@ -34,10 +43,30 @@ async def list_rooms(
     caller: CurrentCaller,
     building: Building = None,
     floor: Floor = None,
-) -> FastJSONResponse:
-    views = await service.rooms(building, floor)
-    answer: RoomsOut = {"rooms": [room_out(v, unit) for v in views if caller.sees(v.meta.room_id)]}
-    return FastJSONResponse(answer)
+    state: Annotated[
+        str | None, Query(description=f"comma-separated states: {', '.join(ROOM_STATES)}")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="a substring of the id, name or a label value"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="rooms per page")] = 1000,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> Response:
+    query = RoomsQuery(
+        building=building,
+        floor=floor,
+        states=parse_choices("state", state, RoomState),
+        text=q or None,
+        after=decode_room_cursor(cursor) if cursor else None,
+        limit=limit,
+        visible=caller.sees,
+    )
+    page = await service.rooms(query)
+    cursor = encode_cursor(page.next_after) if page.next_after else None
+    return await paced_list_answer(
+        "rooms", page.rooms, lambda view: room_out(view, unit), next_cursor=cursor
+    )
 
 
 @router.get(

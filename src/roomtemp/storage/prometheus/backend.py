@@ -152,8 +152,13 @@ class PrometheusStorage:
     async def get_room(self, room_id: str) -> RoomMeta | None:
         return await self.rooms.get(room_id, self._now_ms())
 
-    async def list_rooms(self) -> list[RoomMeta]:
-        return await self.rooms.all(self._now_ms())
+    async def list_rooms(
+        self, *, after: str | None = None, limit: int | None = None
+    ) -> list[RoomMeta]:
+        found = await self.rooms.all(self._now_ms())
+        if after is not None:
+            found = [meta for meta in found if meta.room_id > after]
+        return found if limit is None else found[:limit]
 
     async def latest(self, room_ids: Sequence[str] | None = None) -> dict[str, list[SensorLatest]]:
         if room_ids is not None and not room_ids:

@@ -128,6 +128,8 @@ class SqliteStorage:
     # -- writes -------------------------------------------------------------------------------
 
     async def write(self, readings: Sequence[Reading]) -> WriteResult:
+        if not readings:
+            return WriteResult(0, 0)
         job = write_job(readings, self.catalog, self.hot, self._blocks, schema.GAP_MS)
         result: WriteResult = await self._submit(job)
         return result
@@ -157,8 +159,10 @@ class SqliteStorage:
     async def get_room(self, room_id: str) -> RoomMeta | None:
         return await self._read(lambda conn: reads.room(conn, room_id))
 
-    async def list_rooms(self) -> list[RoomMeta]:
-        return await self._read(reads.rooms)
+    async def list_rooms(
+        self, *, after: str | None = None, limit: int | None = None
+    ) -> list[RoomMeta]:
+        return await self._read(lambda conn: reads.rooms(conn, after, limit))
 
     async def latest(self, room_ids: Sequence[str] | None = None) -> dict[str, list[SensorLatest]]:
         return await self._read(lambda conn: reads.latest(self.catalog, self.hot, room_ids))

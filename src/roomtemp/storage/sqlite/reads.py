@@ -20,8 +20,13 @@ def room(conn: sqlite3.Connection, room_id: str) -> RoomMeta | None:
     return None if row is None else _room(row)
 
 
-def rooms(conn: sqlite3.Connection) -> list[RoomMeta]:
-    return [_room(row) for row in conn.execute("SELECT * FROM rooms ORDER BY room_id")]
+def rooms(conn: sqlite3.Connection, after: str | None, limit: int | None) -> list[RoomMeta]:
+    """Rooms by id, after `after` (None: from the first), at most `limit` (None: all)."""
+    rows = conn.execute(
+        "SELECT * FROM rooms WHERE room_id > ? ORDER BY room_id LIMIT ?",
+        ("" if after is None else after, -1 if limit is None else limit),
+    )
+    return [_room(row) for row in rows]
 
 
 def latest(

@@ -1,0 +1,84 @@
+"""Room lists and alert lists: their filters, text search and pages (the service's queries)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from roomtemp.alerts.evaluate import Evaluation
+from roomtemp.alerts.rules import AlertState, Kind
+from roomtemp.alerts.state import Current, RoomState
+from roomtemp.domain import RoomMeta, SensorLatest
+
+
+@dataclass(frozen=True)
+class RoomView:
+    """A room's metadata, its newest reading, whether that is stale, and its current state."""
+
+    meta: RoomMeta
+    latest: SensorLatest | None
+    stale: bool
+    current: Current
+
+
+@dataclass(frozen=True)
+class RoomsQuery:
+    """Which rooms to list: filters, the room id to continue after, how many, and which rooms
+    the caller may see (filtered before counting, so pages stay full)."""
+
+    building: str | None = None
+    floor: str | None = None
+    states: frozenset[RoomState] | None = None
+    text: str | None = None
+    after: str | None = None
+    limit: int = 1000
+    visible: Callable[[str], bool] = lambda room_id: True
+
+
+@dataclass(frozen=True)
+class RoomsPage:
+    """A page of rooms, and the room id to continue after (None: no more rooms)."""
+
+    rooms: list[RoomView]
+    next_after: str | None
+
+
+@dataclass(frozen=True)
+class AlertsQuery:
+    """Filters of the active alerts; None leaves one open."""
+
+    room_id: str | None = None
+    kinds: frozenset[Kind] | None = None
+    states: frozenset[AlertState] | None = None
+    building: str | None = None
+    floor: str | None = None
+    visible: Callable[[str], bool] = lambda room_id: True
+
+
+def view_of(evaluation: Evaluation, meta: RoomMeta) -> RoomView:
+    """A room as it is in the evaluation."""
+    sensors = evaluation.latest.get(meta.room_id, [])
+    current = evaluation.current(meta.room_id)
+    if not sensors:
+        return RoomView(meta, None, True, current)
+    newest = max(sensors, key=lambda s: (s.timestamp_ms, s.sensor_id or ""))
+    stale = evaluation.now_ms - newest.timestamp_ms > evaluation.rules.stale_after_ms
+    return RoomView(meta, newest, stale, current)
+
+
+def matches(meta: RoomMeta, query: RoomsQuery) -> bool:
+    """Whether the room passes the query's filters (but the state, which needs its data)."""
+    if (query.building is not None and meta.building != query.building) or (
+        query.floor is not None and meta.floor != query.floor
+    ):
+        return False
+    if query.text is not None and not _mentions(meta, query.text.casefold()):
+        return False
+    return query.visible(meta.room_id)
+
+
+def _mentions(meta: RoomMeta, text: str) -> bool:
+    """`text` (casefolded) in the room's id, name or one of its label values."""
+    return any(
+        text in field.casefold() for field in (meta.room_id, meta.name or "", *meta.labels.values())
+    )
