@@ -7,7 +7,7 @@ import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -65,30 +65,11 @@ def create_app(
     settings = settings if settings is not None else Settings()
     service_metrics = metrics_registry if metrics_registry is not None else ServiceMetrics()
     factory = storage_factory or open_configured_storage
-    alerting = AlertMetrics(service_metrics.registry)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        storage = await factory(settings)
-        service = app.state.service = RoomService(storage, service_options(settings), clock)
-        log.info("roomtemp %s serving with storage %s", __version__, settings.storage)
-        watch = asyncio.create_task(service_metrics.watch_storage(service.storage_status))
-        notifier = await start_notifier(notify_options(settings), service.evaluate_all, alerting)
-        try:
-            ingest = counted_ingest(app.state.service, service_metrics)
-            async with mqtt_bridge(settings, ingest, service_metrics.count_mqtt):
-                yield
-        finally:
-            watch.cancel()
-            await notifier.stop()
-            await storage.close()
-            log.info("storage closed")
-
     app = FastAPI(
         title="roomtemp",
         version=__version__,
         description=DESCRIPTION,
-        lifespan=lifespan,
+        lifespan=_lifespan(settings, factory, clock, service_metrics),
         dependencies=[GUARD],
         docs_url=None,
         redoc_url=None,
@@ -106,6 +87,32 @@ def create_app(
     app.add_middleware(RequestMetrics, metrics=service_metrics)
     app.add_middleware(HeadAsGet)
     return app
+
+
+def _lifespan(
+    settings: Settings, factory: StorageFactory, clock: Clock, service_metrics: ServiceMetrics
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Open storage, start the metrics watch, the notifier and the MQTT bridge; undo in reverse."""
+    alerting = AlertMetrics(service_metrics.registry)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        storage = await factory(settings)
+        service = app.state.service = RoomService(storage, service_options(settings), clock)
+        log.info("roomtemp %s serving with storage %s", __version__, settings.storage)
+        watch = asyncio.create_task(service_metrics.watch_storage(service.storage_status))
+        notifier = await start_notifier(notify_options(settings), service.evaluate_all, alerting)
+        try:
+            ingest = counted_ingest(service, service_metrics)
+            async with mqtt_bridge(settings, ingest, service_metrics.count_mqtt):
+                yield
+        finally:
+            watch.cancel()
+            await notifier.stop()
+            await storage.close()
+            log.info("storage closed")
+
+    return lifespan
 
 
 def counted_ingest(service: RoomService, metrics: ServiceMetrics) -> Store:

@@ -12,7 +12,9 @@ that starts looks back over the whole horizon once, to revive it after a long st
 
 Info samples are stamped at `Head.stamp(now)`: now, or the newest reading if the engine holds
 nothing newer (a history import into an empty engine), so that they never push Prometheus's head
-ahead of the readings; look-backs reach back to that stamp.
+ahead of the readings; look-backs reach back to that stamp, and to the oldest stamp this replica
+wrote since it last re-asserted every room (a room described while the head lay days back must
+not vanish when newer readings move the head to now).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class RoomRegistry:
         self.head = Head()
         self._known: dict[str, float] = {}
         self._reasserted_at: int | None = None
+        self._oldest_stamp_ms: int | None = None
 
     async def find_head(self, now_ms: int) -> None:
         """Where the newest room info lies (a lower bound), for a replica that just started:
@@ -70,7 +73,7 @@ class RoomRegistry:
     ) -> dict[str, VersionedRoom]:
         """Per room, the newest metadata and its version."""
         rooms = None if room_ids is None else (room_ids[0] if len(room_ids) == 1 else room_ids)
-        behind_ms = now_ms - self.head.stamp(now_ms)
+        behind_ms = now_ms - min(self.head.stamp(now_ms), self._oldest_stamp_ms or now_ms)
         look_back = duration((window_ms or self.window_ms) + behind_ms + _CLOCK_SLACK_MS)
         query = f"last_over_time({selector(ROOM_INFO_METRIC, room=rooms)}[{look_back}])"
         found = await self.client.instant(query, now_ms + _CLOCK_SLACK_MS)
@@ -87,7 +90,11 @@ class RoomRegistry:
     async def put(self, meta: RoomMeta, now_ms: int) -> bool:
         """Write new metadata (its version is the time of the change); True if the room is new."""
         known = await self.versions([meta.room_id], now_ms)
-        await self.client.write(encode(info_series(meta, float(now_ms), self.head.stamp(now_ms))))
+        stamp = self._stamp(now_ms)
+        await self.client.write(encode(info_series(meta, float(now_ms), stamp)))
+        # the engine now holds a sample at the stamp: a replica's start-up probe of the head,
+        # still running, must not move later stamps back to the edge of its probe window
+        self.head.saw(stamp)
         self.remember([meta.room_id])
         return meta.room_id not in known
 
@@ -102,11 +109,19 @@ class RoomRegistry:
         return [room for room in unsure if room not in found]
 
     def creation_series(
-        self, room_ids: Sequence[str], at_ms: int
+        self, room_ids: Sequence[str], now_ms: int
     ) -> list[tuple[Labels, list[Sample]]]:
         """Info series of rooms created by a reading: empty metadata at version 0, so that
-        metadata put by any replica wins over it."""
-        return [s for room in room_ids for s in info_series(RoomMeta(room), 0.0, at_ms)]
+        metadata put by any replica wins over it; stamped at the head's stamp."""
+        stamp = self._stamp(now_ms)
+        return [s for room in room_ids for s in info_series(RoomMeta(room), 0.0, stamp)]
+
+    def _stamp(self, now_ms: int) -> int:
+        """The head's stamp for info samples written now, remembered until the next re-assert."""
+        stamp = self.head.stamp(now_ms)
+        if self._oldest_stamp_ms is None or stamp < self._oldest_stamp_ms:
+            self._oldest_stamp_ms = stamp
+        return stamp
 
     def remember(self, room_ids: Iterable[str]) -> None:
         until = time.monotonic() + _KNOWN_FOR_SECONDS
@@ -127,7 +142,8 @@ class RoomRegistry:
             chunk = rooms[start : start + _REASSERT_CHUNK]
             series = [s for meta, version in chunk for s in info_series(meta, version, stamp)]
             await self.client.write(encode(series))
-        self._reasserted_at = stamp
+        # every room is stamped here now (stamps never go back, so later writes are not older)
+        self._reasserted_at = self._oldest_stamp_ms = stamp
         return len(rooms)
 
 

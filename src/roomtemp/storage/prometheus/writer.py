@@ -190,7 +190,7 @@ class EngineWriter:
         now_ms = self._now_ms()
         new_rooms = await self.rooms.unregistered({room_id for room_id, _ in fresh}, now_ms)
         self.rooms.head.saw(span(fresh)[1] - 1)
-        created = self.rooms.creation_series(new_rooms, self.rooms.head.stamp(now_ms))
+        created = self.rooms.creation_series(new_rooms, now_ms)
         info = [(labels, encode_samples(samples)) for labels, samples in created]
         await self.send(fresh, info, result)
         self.rooms.remember(new_rooms)
