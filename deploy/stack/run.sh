@@ -18,6 +18,7 @@ alert_interval=${STACK_ALERT_INTERVAL:-30s}
 rooms=${STACK_ROOMS:-6}
 feed_interval=${STACK_FEED_INTERVAL:-10s}
 backfill=${STACK_BACKFILL:-}
+ready_seconds=${STACK_READY_SECONDS:-90}  # a loaded laptop can take most of a minute to start Python
 roomtemp=${ROOMTEMP:-$root/.venv/bin/roomtemp}
 python=${PYTHON:-$root/.venv/bin/python}
 prometheus=$(command -v prometheus) || { echo "stack: install prometheus (apt-get install prometheus)" >&2; exit 1; }
@@ -33,11 +34,11 @@ stop() {
 }
 trap stop EXIT INT TERM
 
-wait_ready() {  # URL NAME [TEXT]: poll until it answers 200 (with TEXT in the body), for 30 s
-    "$python" - "$@" <<'PY'
+wait_ready() {  # URL NAME [TEXT]: poll until it answers 200 (with TEXT in the body)
+    "$python" - "$ready_seconds" "$@" <<'PY'
 import sys, time, urllib.request
-url, name, text = (sys.argv[1:] + [""])[:3]
-deadline = time.monotonic() + 30
+seconds, url, name, text = (sys.argv[1:] + [""])[:4]
+deadline = time.monotonic() + float(seconds)
 while True:
     try:
         with urllib.request.urlopen(url, timeout=2) as answer:
@@ -46,7 +47,7 @@ while True:
     except OSError:
         pass
     if time.monotonic() > deadline:
-        sys.exit(f"stack: {name} not ready at {url} after 30 s")
+        sys.exit(f"stack: {name} not ready at {url} after {seconds} s (STACK_READY_SECONDS)")
     time.sleep(0.2)
 print(f"stack: {name} ready ({url.split('/')[2]})", file=sys.stderr)
 PY
