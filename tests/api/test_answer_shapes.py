@@ -52,6 +52,7 @@ CALLS: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ("GET", "/api/v1/rooms/{room}/alerts"): ("/api/v1/rooms/kitchen/alerts", {"params": RANGE}),
     ("GET", "/healthz"): ("/healthz", {}),
     ("GET", "/readyz"): ("/readyz", {}),
+    ("GET", "/health"): ("/health", {}),
     ("PUT", "/metrics/{grouping}"): (
         "/metrics/job/gw/room/kitchen/sensor/desk",
         {"content": f"room_temperature_celsius 21.0 {T0 + 180_000}\n"},

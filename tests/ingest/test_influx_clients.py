@@ -192,3 +192,15 @@ def test_a_gzip_bomb_is_413_in_influxdb_shape(served: Served) -> None:
     answer = httpx.post(f"{served.server.url}/api/v2/write", content=bomb, headers=headers)
     assert answer.status_code == 413
     assert answer.json()["code"] == "request too large"
+
+
+def test_the_clients_ping_health_and_version_checks_pass_without_a_token(served: Served) -> None:
+    with InfluxDBClient(url=served.server.url, token="not-a-token", org="site") as client:
+        assert client.ping() is True
+        assert client.version().startswith("roomtemp-")
+        with pytest.warns(DeprecationWarning):  # older gateways still call it
+            health = client.health()
+        assert (health.name, health.status) == ("roomtemp", "pass")
+    head = httpx.head(f"{served.server.url}/ping")
+    assert head.status_code == 204
+    assert head.headers["x-influxdb-version"].startswith("roomtemp-")

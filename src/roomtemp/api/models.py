@@ -349,6 +349,16 @@ class HealthOut(TypedDict):
     detail: str | None
 
 
+class InfluxHealthOut(TypedDict):
+    """InfluxDB 2's `/health` answer, as its clients parse it."""
+
+    name: str
+    message: str
+    status: Annotated[str, Field(description="pass, or fail while writes cannot be taken")]
+    checks: list[str]
+    version: str
+
+
 class ReadyOut(TypedDict):
     """Readiness; backends with a remote engine add its reachability and the spool depth."""
 

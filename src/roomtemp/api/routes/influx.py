@@ -3,7 +3,8 @@ protocol push unchanged: `POST /api/v2/write` and InfluxDB 1's `POST /write`.
 
 A batch is atomic like every other; the answers are InfluxDB's: 204 when stored (or spooled),
 errors as `{"code", "message"}` naming the line (see api/errors.py). `bucket`, `org` and `db`
-are accepted and ignored: every reading goes to the one store.
+are accepted and ignored: every reading goes to the one store. `GET /ping` and `GET /health`
+answer as InfluxDB's do (open, like theirs), for clients and gateways that check before writing.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
+from roomtemp import __version__
 from roomtemp.api.bodies import read_body
 from roomtemp.api.deps import Service
+from roomtemp.api.models import InfluxHealthOut
+from roomtemp.api.present import FastJSONResponse
 from roomtemp.api.writes import stored
 from roomtemp.errors import InvalidInput, TooLarge
 from roomtemp.ingest.line_protocol import on_lines, parse_lines, precision_of
-from roomtemp.security.access import CurrentCaller, requires
+from roomtemp.security.access import PUBLIC, CurrentCaller, requires
 from roomtemp.security.gatekeeper import check_batch_rooms
 from roomtemp.security.scopes import Caller, Scope
 
@@ -44,6 +48,37 @@ _ROUTE: dict[str, Any] = {
     },
 }
 Ignored = Annotated[str | None, Query(description="accepted and ignored: one store holds all")]
+VERSION_HEADERS = {"X-Influxdb-Version": f"roomtemp-{__version__}", "X-Influxdb-Build": "roomtemp"}
+
+
+@router.get(
+    "/ping",
+    status_code=204,
+    response_class=Response,
+    dependencies=[PUBLIC],
+    summary="InfluxDB's ping: 204 with the X-Influxdb-Version header (the process is alive)",
+)
+async def influxdb_ping() -> Response:
+    return Response(status_code=204, headers=VERSION_HEADERS)
+
+
+@router.get(
+    "/health",
+    response_model=InfluxHealthOut,
+    dependencies=[PUBLIC],
+    responses={503: {"model": InfluxHealthOut, "description": "the storage takes no writes"}},
+    summary="InfluxDB 2's health check: pass while writes can be taken (as /readyz)",
+)
+async def influxdb_health(service: Service) -> FastJSONResponse:
+    readiness = await service.readiness()
+    answer: InfluxHealthOut = {
+        "name": "roomtemp",
+        "message": "ready for writes" if readiness.ready else readiness.detail or "not ready",
+        "status": "pass" if readiness.ready else "fail",
+        "checks": [],
+        "version": __version__,
+    }
+    return FastJSONResponse(answer, status_code=200 if readiness.ready else 503)
 
 
 @router.post(
