@@ -198,7 +198,7 @@ def test_the_clients_ping_health_and_version_checks_pass_without_a_token(served:
     with InfluxDBClient(url=served.server.url, token="not-a-token", org="site") as client:
         assert client.ping() is True
         assert client.version().startswith("roomtemp-")
-        with pytest.warns(DeprecationWarning):  # older gateways still call it
+        with pytest.warns(DeprecationWarning, match="ping"):  # older gateways still call it
             health = client.health()
         assert (health.name, health.status) == ("roomtemp", "pass")
     head = httpx.head(f"{served.server.url}/ping")
