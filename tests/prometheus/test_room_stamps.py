@@ -51,3 +51,24 @@ async def test_rooms_put_while_a_replica_probes_for_the_head_keep_their_stamps(
         assert await storage.list_rooms() == metas
     finally:
         await storage.close()
+
+
+async def test_a_room_described_again_behind_the_head_is_not_refused(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """With the head held ten days back by a history import, every info sample would get the
+    same stamp: the second of two equal descriptions must not be refused as a duplicate sample
+    (another version at the same timestamp), nor a delete's markers collide with them."""
+    storage = await open_configured_storage(engine_settings(engine, tmp_path / "spool"))
+    try:
+        now = round(time.time() * 1000)
+        await storage.write([Reading("lab", None, now - 10 * DAY, 20.0)])
+        meta = RoomMeta("lab", name="Lab", comfort=Comfort(19.0, 24.0))
+        assert await storage.put_room(meta) is False
+        assert await storage.put_room(meta) is False
+        await storage.put_room(RoomMeta("lab", name="Lab 2"))
+        assert await storage.get_room("lab") == RoomMeta("lab", name="Lab 2")
+        assert await storage.delete_room("lab") is True
+        assert await storage.list_rooms() == []
+    finally:
+        await storage.close()

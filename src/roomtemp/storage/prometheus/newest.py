@@ -74,6 +74,11 @@ class Head:
     def stamp_after(self, timestamp_ms: int) -> None:
         """Stamp later samples after `timestamp_ms` (roomtemp wrote markers there)."""
         self.saw(timestamp_ms + 1)
+        self.used(timestamp_ms)
+
+    def used(self, timestamp_ms: int) -> None:
+        """Stamp later samples after `timestamp_ms` (roomtemp wrote its own series there),
+        without taking it for a reading's time."""
         self.floor_ms = max(self.floor_ms or timestamp_ms + 1, timestamp_ms + 1)
 
     def stamp(self, now_ms: int) -> int:

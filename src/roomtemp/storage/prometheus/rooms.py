@@ -12,7 +12,8 @@ that starts looks back over the whole horizon once, to revive it after a long st
 
 Info samples are stamped at `Head.stamp(now)`: now, or the newest reading if the engine holds
 nothing newer (a history import into an empty engine), so that they never push Prometheus's head
-ahead of the readings; look-backs reach back to that stamp, and to the oldest stamp this replica
+ahead of the readings, and each a millisecond after the one before; look-backs reach back to that
+stamp, and to the oldest stamp this replica
 wrote since it last re-asserted every room (a room described while the head lay days back must
 not vanish when newer readings move the head to now).
 """
@@ -90,11 +91,7 @@ class RoomRegistry:
     async def put(self, meta: RoomMeta, now_ms: int) -> bool:
         """Write new metadata (its version is the time of the change); True if the room is new."""
         known = await self.versions([meta.room_id], now_ms)
-        stamp = self._stamp(now_ms)
-        await self.client.write(encode(info_series(meta, float(now_ms), stamp)))
-        # the engine now holds a sample at the stamp: a replica's start-up probe of the head,
-        # still running, must not move later stamps back to the edge of its probe window
-        self.head.saw(stamp)
+        await self.client.write(encode(info_series(meta, float(now_ms), self._stamp(now_ms))))
         self.remember([meta.room_id])
         return meta.room_id not in known
 
@@ -113,13 +110,18 @@ class RoomRegistry:
     ) -> list[tuple[Labels, list[Sample]]]:
         """Info series of rooms created by a reading: empty metadata at version 0, so that
         metadata put by any replica wins over it; stamped at the head's stamp."""
+        if not room_ids:
+            return []
         stamp = self._stamp(now_ms)
         return [s for room in room_ids for s in info_series(RoomMeta(room), 0.0, stamp)]
 
     def _stamp(self, now_ms: int) -> int:
-        """The head's stamp for info samples written now, remembered until the next re-assert."""
+        """When to stamp info samples written now: the head's stamp, each later than the last
+        (an info series takes one value a timestamp, and a head probe still running at start-up
+        must not move stamps back); the oldest since the last re-assert is kept for look-backs."""
         stamp = self.head.stamp(now_ms)
-        if self._oldest_stamp_ms is None or stamp < self._oldest_stamp_ms:
+        self.head.used(stamp)
+        if self._oldest_stamp_ms is None:
             self._oldest_stamp_ms = stamp
         return stamp
 
@@ -138,12 +140,15 @@ class RoomRegistry:
             return 0
         found = await self.versions(None, now_ms, self.horizon_ms if long_look else None)
         rooms = list(found.values())
+        if not rooms:
+            return 0
+        written = self._stamp(now_ms)
         for start in range(0, len(rooms), _REASSERT_CHUNK):
             chunk = rooms[start : start + _REASSERT_CHUNK]
-            series = [s for meta, version in chunk for s in info_series(meta, version, stamp)]
+            series = [s for meta, version in chunk for s in info_series(meta, version, written)]
             await self.client.write(encode(series))
-        # every room is stamped here now (stamps never go back, so later writes are not older)
-        self._reasserted_at = self._oldest_stamp_ms = stamp
+        # every room is stamped at `written` now, and later stamps come after it
+        self._reasserted_at, self._oldest_stamp_ms = stamp, written
         return len(rooms)
 
 
