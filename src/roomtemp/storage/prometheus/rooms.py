@@ -13,9 +13,8 @@ that starts looks back over the whole horizon once, to revive it after a long st
 Info samples are stamped at `Head.stamp(now)`: now, or the newest reading if the engine holds
 nothing newer (a history import into an empty engine), so that they never push Prometheus's head
 ahead of the readings, and each a millisecond after the one before; look-backs reach back to that
-stamp, and to the oldest stamp this replica
-wrote since it last re-asserted every room (a room described while the head lay days back must
-not vanish when newer readings move the head to now).
+stamp, and to the oldest stamp this replica wrote since it last re-asserted every room (a room
+described while the head lay days back must not vanish when newer readings move the head to now).
 """
 
 from __future__ import annotations
