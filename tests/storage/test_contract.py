@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from roomtemp.domain import Comfort, Reading, RoomMeta
+from roomtemp.domain import Comfort, Reading, RoomMeta, SensorSettings
 from roomtemp.errors import ConflictingReading
 from roomtemp.storage import Storage
 from roomtemp.timeparse import Bucket, epoch_buckets, local_day_buckets
@@ -192,3 +192,51 @@ async def test_aggregate_several_rooms_one_bucket(storage: Storage) -> None:
     assert set(found) == {"a", "b"}
     assert (found["a"][0].mean, found["a"][0].count) == (15.0, 2)
     assert (found["b"][0].minimum, found["b"][0].maximum) == (5.0, 5.0)
+
+
+async def test_sensor_settings_round_trip_and_create_the_room(storage: Storage) -> None:
+    door = SensorSettings("door", 0.5, 300_000)
+    assert await storage.put_sensor("lab", door) is True
+    assert await storage.put_sensor("lab", SensorSettings("door", -0.25)) is False
+    await storage.put_sensor("lab", SensorSettings("attic", None, 60_000))
+    await storage.put_sensor("hall", SensorSettings("x"))
+    assert await storage.get_room("lab") == RoomMeta("lab")
+    assert (await storage.sensor_settings(["lab"])) == {
+        "lab": [SensorSettings("attic", None, 60_000), SensorSettings("door", -0.25)]
+    }
+    assert sorted(await storage.sensor_settings()) == ["hall", "lab"]
+    assert await storage.sensor_settings([]) == {}
+    assert await storage.delete_room("lab") is True
+    assert "lab" not in await storage.sensor_settings()
+
+
+async def test_offsets_apply_from_when_they_are_set_and_keep_the_value_as_sent(
+    storage: Storage,
+) -> None:
+    await storage.write([r("lab", T0, 20.0, "door"), r("lab", T0, 19.0)])
+    await storage.put_sensor("lab", SensorSettings("door", 0.5))
+    await storage.write([r("lab", T0 + MINUTE, 21.0, "door"), r("lab", T0 + MINUTE, 19.5)])
+    page = await storage.readings("lab", T0, T0 + HOUR)
+    shown = [(x.timestamp_ms, x.sensor_id, x.value) for x in page.readings]
+    assert shown == [
+        (T0, None, 19.0),
+        (T0, "door", 20.0),
+        (T0 + MINUTE, None, 19.5),
+        (T0 + MINUTE, "door", 21.5),
+    ]
+    assert page.raw_values == [None, None, None, 21.0]
+    (minute,) = (await storage.aggregate(["lab"], [Bucket(T0, T0 + HOUR, T0, T0 + HOUR)]))["lab"]
+    assert minute.maximum == 21.5
+
+
+async def test_a_resend_compares_values_as_sent_whatever_the_offset(storage: Storage) -> None:
+    await storage.write([r("lab", T0, 20.0, "door")])
+    await storage.put_sensor("lab", SensorSettings("door", 0.5))
+    await storage.write([r("lab", T0 + MINUTE, 21.0, "door")])
+    await storage.put_sensor("lab", SensorSettings("door", 1.0))
+    again = await storage.write([r("lab", T0, 20.0, "door"), r("lab", T0 + MINUTE, 21.0, "door")])
+    assert (again.accepted, again.duplicates) == (0, 2)
+    with pytest.raises(ConflictingReading):
+        await storage.write([r("lab", T0 + MINUTE, 21.25, "door"), r("lab", T0 + HOUR, 1.0)])
+    page = await storage.readings("lab", T0, T0 + 2 * HOUR)
+    assert [x.value for x in page.readings] == [20.0, 21.5]

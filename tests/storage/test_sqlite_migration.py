@@ -11,7 +11,7 @@ import pytest
 
 from roomtemp.domain import Reading
 from roomtemp.storage import open_storage
-from roomtemp.storage.sqlite import SqliteStorage
+from roomtemp.storage.sqlite import SqliteStorage, schema
 from roomtemp.timeparse import epoch_buckets
 from tests.support import close, ms, reference_buckets
 
@@ -110,7 +110,7 @@ async def test_a_format_1_database_is_migrated_without_losing_a_reading(tmp_path
         await storage.close()
     conn = sqlite3.connect(path)
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.FORMAT
     assert not {"readings", "rollup_hour"} & tables
     conn.close()
 

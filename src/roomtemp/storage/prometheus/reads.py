@@ -57,12 +57,18 @@ class PromqlReader:
         self.stale_ms = stale_ms
 
     async def raw(
-        self, room_ids: Sequence[str], low_ms: int, high_ms: int, sensor_id: str | None = None
+        self,
+        room_ids: Sequence[str],
+        low_ms: int,
+        high_ms: int,
+        sensor_id: str | None = None,
+        metric: str = READINGS_METRIC,
     ) -> list[Reading]:
-        """Every reading of the rooms in `[low, high)`, ordered by (timestamp, sensor)."""
+        """Every reading of the rooms in `[low, high)`, ordered by (timestamp, sensor) (of
+        another metric with the same labels: the values as sent of calibrated readings)."""
         covering = self.window.covering(low_ms, high_ms)
         eval_ms, range_ms = covering if covering is not None else (high_ms, high_ms + 1 - low_ms)
-        query = f"{selector(READINGS_METRIC, room=_rooms(room_ids), sensor=sensor_id)}"
+        query = f"{selector(metric, room=_rooms(room_ids), sensor=sensor_id)}"
         query += f"[{duration(range_ms)}]"
         found = [
             Reading(labels["room"], labels.get("sensor") or None, ts, value)

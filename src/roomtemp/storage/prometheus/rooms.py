@@ -38,7 +38,7 @@ from roomtemp.storage.prometheus.remote_write import Labels, Sample, encode, ser
 
 VersionedRoom = tuple[RoomMeta, float]
 
-_CLOCK_SLACK_MS = 60_000
+CLOCK_SLACK_MS = 60_000
 """Queries look this far past now, for replicas whose clocks run a little ahead."""
 _KNOWN_FOR_SECONDS = 60.0
 _REASSERT_CHUNK = 1000
@@ -62,7 +62,7 @@ class RoomRegistry:
         looking back over growing windows through the series API, which reads no samples."""
         for window_ms in _HEAD_PROBES_MS:
             found = await self.client.series(
-                selector(ROOM_INFO_METRIC), now_ms - window_ms, now_ms + _CLOCK_SLACK_MS
+                selector(ROOM_INFO_METRIC), now_ms - window_ms, now_ms + CLOCK_SLACK_MS
             )
             if found:
                 self.head.saw(now_ms if window_ms == _HEAD_PROBES_MS[0] else now_ms - window_ms)
@@ -74,9 +74,9 @@ class RoomRegistry:
         """Per room, the newest metadata and its version."""
         rooms = None if room_ids is None else (room_ids[0] if len(room_ids) == 1 else room_ids)
         behind_ms = now_ms - min(self.head.stamp(now_ms), self._oldest_stamp_ms or now_ms)
-        look_back = duration((window_ms or self.window_ms) + behind_ms + _CLOCK_SLACK_MS)
+        look_back = duration((window_ms or self.window_ms) + behind_ms + CLOCK_SLACK_MS)
         query = f"last_over_time({selector(ROOM_INFO_METRIC, room=rooms)}[{look_back}])"
-        found = await self.client.instant(query, now_ms + _CLOCK_SLACK_MS)
+        found = await self.client.instant(query, now_ms + CLOCK_SLACK_MS)
         return newest_rooms((labels, samples[-1][1]) for labels, samples in found if samples)
 
     async def get(self, room_id: str, now_ms: int) -> RoomMeta | None:
