@@ -17,10 +17,20 @@ from roomtemp.domain import (
     ReadingsPage,
     RoomMeta,
     SensorLatest,
+    SensorSettings,
     WriteResult,
 )
 from roomtemp.errors import InvalidInput, RoomNotFound, StorageError
-from roomtemp.listing import AlertsQuery, RoomsPage, RoomsQuery, RoomView, matches, view_of
+from roomtemp.listing import (
+    AlertsQuery,
+    RoomsPage,
+    RoomsQuery,
+    RoomView,
+    SensorView,
+    matches,
+    sensor_views,
+    view_of,
+)
 from roomtemp.storage.base import ReportsStatus, Storage, StorageStatus
 from roomtemp.timeparse import (
     MAX_MS,
@@ -190,6 +200,25 @@ class RoomService:
         """Every room with the newest reading of each of its sensors."""
         latest = await self.storage.latest()
         return [(meta, latest.get(meta.room_id, [])) for meta in await self.storage.list_rooms()]
+
+    async def put_sensor(self, room_id: str, settings: SensorSettings) -> tuple[SensorView, bool]:
+        """Create or replace a sensor's settings (creating its room); True when they are new."""
+        created = await self.storage.put_sensor(room_id, settings)
+        return await self.sensor(room_id, settings.sensor_id), created
+
+    async def sensors(self, room_id: str) -> list[SensorView]:
+        """A room's sensors: those with settings and those with readings."""
+        await self._require(room_id)
+        settings = (await self.storage.sensor_settings([room_id])).get(room_id, [])
+        latest = (await self.storage.latest([room_id])).get(room_id, [])
+        return sensor_views(settings, latest)
+
+    async def sensor(self, room_id: str, sensor_id: str) -> SensorView:
+        """One sensor of a known room (one never heard of nor set has no settings yet)."""
+        for view in await self.sensors(room_id):
+            if view.sensor_id == sensor_id:
+                return view
+        return SensorView(sensor_id, None, None)
 
     async def delete_room(self, room_id: str) -> None:
         if not await self.storage.delete_room(room_id):
