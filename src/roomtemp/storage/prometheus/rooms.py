@@ -56,6 +56,7 @@ class RoomRegistry:
         self._known: dict[str, float] = {}
         self._reasserted_at: int | None = None
         self._oldest_stamp_ms: int | None = None
+        self._put_at_ms = -1
 
     async def find_head(self, now_ms: int) -> None:
         """Where the newest room info lies (a lower bound), for a replica that just started:
@@ -90,7 +91,10 @@ class RoomRegistry:
     async def put(self, meta: RoomMeta, now_ms: int) -> bool:
         """Write new metadata (its version is the time of the change); True if the room is new."""
         known = await self.versions([meta.room_id], now_ms)
-        stamp = self._stamp(now_ms)
+        # after this replica's previous put: the head's stamp does not move between two puts
+        # without readings, and the engine refuses another value at the same time
+        stamp = max(self._stamp(now_ms), min(self._put_at_ms + 1, now_ms))
+        self._put_at_ms = stamp
         await self.client.write(encode(info_series(meta, float(now_ms), stamp)))
         # the engine now holds a sample at the stamp: a replica's start-up probe of the head,
         # still running, must not move later stamps back to the edge of its probe window

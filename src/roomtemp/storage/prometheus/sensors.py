@@ -36,6 +36,7 @@ class SensorRegistry:
         self.client = client
         self.rooms = rooms
         self._offsets: dict[str, tuple[float, dict[str, float]]] = {}
+        self._put_at_ms = -1
 
     async def versions(
         self, room_ids: Sequence[str] | None, now_ms: int, window_ms: int | None = None
@@ -71,7 +72,9 @@ class SensorRegistry:
     async def put(self, room_id: str, settings: SensorSettings, now_ms: int) -> bool:
         """Write new settings (versioned by the time of the change); True when they are new."""
         known = await self.versions([room_id], now_ms)
-        stamp = self.rooms.head.stamp(now_ms)
+        # after this replica's previous put, as room puts are (rooms.py)
+        stamp = max(self.rooms.head.stamp(now_ms), min(self._put_at_ms + 1, now_ms))
+        self._put_at_ms = stamp
         await self.client.write(encode(info_series(room_id, settings, float(now_ms), stamp)))
         self._offsets.pop(room_id, None)
         return settings.sensor_id not in known.get(room_id, {})
