@@ -230,12 +230,36 @@ AGGREGATE_SUMS = ("total", "count", "minimum", "maximum", "integral", "held", "c
 
 @dataclass(frozen=True)
 class WriteResult:
-    """What a write did: readings newly stored, identical re-sends ignored, and whether the
-    readings were only spooled locally (to be replayed once the engine is back)."""
+    """What a write did: readings newly stored, identical re-sends ignored, whether the
+    readings were only spooled locally (to be replayed once the engine is back), and the
+    readings set aside by reason (None: the service does not set readings aside)."""
 
     accepted: int
     duplicates: int
     spooled: bool = False
+    quarantined: dict[str, int] | None = None
+
+
+class SetAside(NamedTuple):
+    """A reading kept aside at ingest: its value as sent (°C) and why (QUARANTINE_REASONS)."""
+
+    room_id: str
+    sensor_id: str | None
+    timestamp_ms: int
+    value: float
+    reason: str
+
+
+QUARANTINE_REASONS = ("implausible", "rate")
+"""Outside the plausible range; a jump faster than the maximum rate."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetAsidePage:
+    """Readings set aside in one room, oldest first, and the key to continue after the last."""
+
+    readings: list[SetAside]
+    next_after: tuple[int, str] | None
 
 
 @dataclass(frozen=True, slots=True)

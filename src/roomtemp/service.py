@@ -18,6 +18,7 @@ from roomtemp.domain import (
     RoomMeta,
     SensorLatest,
     SensorSettings,
+    SetAsidePage,
     WriteResult,
 )
 from roomtemp.errors import InvalidInput, RoomNotFound, StorageError
@@ -31,6 +32,7 @@ from roomtemp.listing import (
     sensor_views,
     view_of,
 )
+from roomtemp.screening import Screening, screen
 from roomtemp.storage.base import ReportsStatus, Storage, StorageStatus
 from roomtemp.timeparse import (
     MAX_MS,
@@ -61,6 +63,7 @@ class ServiceOptions:
     max_page: int = 10_000
     max_buckets: int = 11_000
     alerts: AlertRules = field(default_factory=AlertRules)
+    screening: Screening = field(default_factory=Screening)
 
 
 @dataclass(frozen=True)
@@ -136,11 +139,27 @@ class RoomService:
 
         InvalidInput locates each problem by the item's index.
         """
+        rules, limits = self.options.screening, self.options.limits
         batch = validate_batch(
-            items, room_id=room_id, now_ms=self.now_ms(), limits=self.options.limits
+            items, room_id=room_id, now_ms=self.now_ms(), limits=rules.validation_limits(limits)
         )
-        stored = await self.storage.write(batch.readings)
-        return WriteResult(stored.accepted, stored.duplicates + batch.duplicates, stored.spooled)
+        screened = await screen(self.storage, batch.readings, limits, rules)
+        stored = await self.storage.write(screened.readings)
+        if screened.aside:
+            await self.storage.set_aside(screened.aside)
+        return WriteResult(
+            stored.accepted,
+            stored.duplicates + batch.duplicates,
+            stored.spooled,
+            screened.counts() if rules.quarantine else None,
+        )
+
+    async def quarantine(
+        self, room_id: str, start_ms: int, end_ms: int, after: tuple[int, str] | None, limit: int
+    ) -> SetAsidePage:
+        """Readings of the room set aside at ingest in `[start, end)`, oldest first."""
+        await self._require(room_id)
+        return await self.storage.set_aside_readings(room_id, start_ms, end_ms, after, limit)
 
     async def put_room(self, meta: RoomMeta) -> tuple[RoomView, bool]:
         created = await self.storage.put_room(meta)

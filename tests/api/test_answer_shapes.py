@@ -49,6 +49,10 @@ CALLS: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ),
     ("GET", "/api/v1/rooms/{room}/sensors/{sensor}"): ("/api/v1/rooms/kitchen/sensors/wall", {}),
     ("GET", "/api/v1/rooms/{room}/sensors"): ("/api/v1/rooms/kitchen/sensors", {}),
+    ("GET", "/api/v1/rooms/{room}/quarantine"): (
+        "/api/v1/rooms/kitchen/quarantine",
+        {"params": RANGE},
+    ),
     ("GET", "/api/v1/rooms/{room}/stats"): (
         "/api/v1/rooms/kitchen/stats",
         {"params": {**RANGE, "step": "30m"}},

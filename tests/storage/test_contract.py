@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from roomtemp.domain import Comfort, Reading, RoomMeta, SensorSettings
+from roomtemp.domain import Comfort, Reading, RoomMeta, SensorSettings, SetAside
 from roomtemp.errors import ConflictingReading
 from roomtemp.storage import Storage
 from roomtemp.timeparse import Bucket, epoch_buckets, local_day_buckets
@@ -240,3 +240,23 @@ async def test_a_resend_compares_values_as_sent_whatever_the_offset(storage: Sto
         await storage.write([r("lab", T0 + MINUTE, 21.25, "door"), r("lab", T0 + HOUR, 1.0)])
     page = await storage.readings("lab", T0, T0 + 2 * HOUR)
     assert [x.value for x in page.readings] == [20.0, 21.5]
+
+
+async def test_readings_set_aside_page_by_time_and_count_in_no_stats(storage: Storage) -> None:
+    aside = [
+        SetAside("lab", "b", T0 + MINUTE, 85.0, "rate"),
+        SetAside("lab", None, T0, -127.0, "implausible"),
+        SetAside("lab", "a", T0 + MINUTE, 99.5, "implausible"),
+    ]
+    await storage.write([r("lab", T0 + 2 * MINUTE, 20.0)])
+    await storage.set_aside(aside)
+    await storage.set_aside(aside[:1])  # a re-sent reading is kept once
+    first = await storage.set_aside_readings("lab", T0, T0 + HOUR, limit=2)
+    rest = await storage.set_aside_readings("lab", T0, T0 + HOUR, after=first.next_after)
+    assert first.readings + rest.readings == [aside[1], aside[2], aside[0]]
+    assert rest.next_after is None
+    assert (await storage.set_aside_readings("lab", T0 + 1, T0 + MINUTE)).readings == []
+    (stats,) = (await storage.aggregate(["lab"], [Bucket(T0, T0 + HOUR, T0, T0 + HOUR)]))["lab"]
+    assert (stats.count, stats.maximum) == (1, 20.0)
+    await storage.delete_room("lab")
+    assert (await storage.set_aside_readings("lab", T0, T0 + HOUR)).readings == []

@@ -27,6 +27,7 @@ from roomtemp.api.routes import (
     influx,
     metrics,
     pushgateway,
+    quarantine,
     readings,
     rooms,
     sensors,
@@ -48,6 +49,7 @@ log = logging.getLogger("roomtemp")
 StorageFactory = Callable[[Settings], Awaitable[Storage]]
 ROUTERS = (
     readings,
+    quarantine,
     rooms,
     sensors,
     stats,

@@ -127,6 +127,14 @@ class WriteOut(TypedDict):
 
     accepted: Annotated[int, Field(description="readings newly stored (or spooled, with 202)")]
     duplicates: Annotated[int, Field(description="identical re-sends ignored")]
+    quarantined: NotRequired[
+        Annotated[
+            int,
+            Field(
+                description="readings set aside as implausible (ROOMTEMP_IMPLAUSIBLE=quarantine)"
+            ),
+        ]
+    ]
 
 
 class ComfortOut(TypedDict):
@@ -211,6 +219,27 @@ class RoomOut(TypedDict):
 
 class RoomsOut(TypedDict):
     rooms: list[RoomOut]
+    next_cursor: Annotated[
+        str | None, Field(description="pass as `cursor` for the next page; null: done")
+    ]
+
+
+class SetAsideOut(TypedDict):
+    timestamp: str
+    value: Annotated[float, Field(description="the value as sent, in °C")]
+    sensor_id: str | None
+    reason: Annotated[
+        str,
+        Field(
+            description="implausible: outside the plausible range; rate: a jump faster than "
+            "ROOMTEMP_MAX_RATE",
+            json_schema_extra={"enum": ["implausible", "rate"]},
+        ),
+    ]
+
+
+class QuarantineOut(TypedDict):
+    readings: list[SetAsideOut]
     next_cursor: Annotated[
         str | None, Field(description="pass as `cursor` for the next page; null: done")
     ]

@@ -27,11 +27,12 @@ from roomtemp.api.models import (
     ReadingOut,
     RoomOut,
     SensorSettingsOut,
+    SetAsideOut,
     StatsSummaryOut,
     SummaryOut,
     TemperatureOut,
 )
-from roomtemp.domain import Aggregate, AggregateColumns, Reading, SensorLatest
+from roomtemp.domain import Aggregate, AggregateColumns, Reading, SensorLatest, SetAside
 from roomtemp.listing import RoomView, SensorView
 from roomtemp.service import Summary, Temperature
 from roomtemp.timeparse import format_duration, format_timestamps
@@ -170,6 +171,15 @@ def reading_out(reading: Reading, unit: Unit, raw: float | None = None) -> Readi
     if raw is not None:
         answer["raw_value"] = from_celsius(raw, unit)
     return answer
+
+
+def set_aside_out(reading: SetAside) -> SetAsideOut:
+    return {
+        "timestamp": ts(reading.timestamp_ms),
+        "value": reading.value,
+        "sensor_id": reading.sensor_id,
+        "reason": reading.reason,
+    }
 
 
 def buckets_out(aggregates: Sequence[Aggregate], unit: Unit) -> list[BucketOut]:

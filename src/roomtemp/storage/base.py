@@ -14,6 +14,8 @@ from roomtemp.domain import (
     RoomMeta,
     SensorLatest,
     SensorSettings,
+    SetAside,
+    SetAsidePage,
     WriteResult,
 )
 from roomtemp.timeparse import Bucket
@@ -40,6 +42,20 @@ class Storage(Protocol):
         added as the batch is stored, the value as sent kept beside it; identities compare the
         values as sent (storage/calibration.py).
         """
+
+    async def set_aside(self, readings: Sequence[SetAside]) -> None:
+        """Keep readings aside with their reason (creating their rooms); another one with the
+        same identity replaces it. They count in no stats and no alert."""
+
+    async def set_aside_readings(
+        self,
+        room_id: str,
+        start_ms: int,
+        end_ms: int,
+        after: tuple[int, str] | None = None,
+        limit: int = 1000,
+    ) -> SetAsidePage:
+        """Readings set aside in `[start, end)` by (timestamp, sensor id), after `after`."""
 
     async def put_sensor(self, room_id: str, settings: SensorSettings) -> bool:
         """Create or replace a sensor's settings, creating its room; True when they are new."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import httpx
 
@@ -25,12 +25,14 @@ from roomtemp.domain import (
     RoomMeta,
     SensorLatest,
     SensorSettings,
+    SetAside,
+    SetAsidePage,
     WriteResult,
 )
 from roomtemp.errors import InvalidInput, StorageError, StorageUnavailable
 from roomtemp.storage.base import StorageStatus
 from roomtemp.storage.calibration import calibrated
-from roomtemp.storage.prometheus import raw_series
+from roomtemp.storage.prometheus import quarantine, raw_series
 from roomtemp.storage.prometheus.batches import SeriesBatch, group
 from roomtemp.storage.prometheus.client import EngineClient, EngineRejected
 from roomtemp.storage.prometheus.deletes import delete_room_series
@@ -166,12 +168,31 @@ class PrometheusStorage:
         return await self.rooms.put(meta, self._now_ms())
 
     async def put_sensor(self, room_id: str, settings: SensorSettings) -> bool:
+        await self._create_rooms([room_id])
+        return await self.sensors.put(room_id, settings, self._now_ms())
+
+    async def set_aside(self, readings: Sequence[SetAside]) -> None:
+        await self._create_rooms({r.room_id for r in readings})
+        await quarantine.write(self.client, readings)
+
+    async def set_aside_readings(
+        self,
+        room_id: str,
+        start_ms: int,
+        end_ms: int,
+        after: tuple[int, str] | None = None,
+        limit: int = 1000,
+    ) -> SetAsidePage:
+        reader = await self._read_side()
+        return await quarantine.page(reader, room_id, (start_ms, end_ms), after, limit)
+
+    async def _create_rooms(self, room_ids: Iterable[str]) -> None:
+        """Write the info series of the rooms that have none yet."""
         now_ms = self._now_ms()
-        new_room = await self.rooms.unregistered([room_id], now_ms)
-        if new_room:
-            await self.client.write(encode(self.rooms.creation_series(new_room, now_ms)))
-            self.rooms.remember(new_room)
-        return await self.sensors.put(room_id, settings, now_ms)
+        new_rooms = await self.rooms.unregistered(room_ids, now_ms)
+        if new_rooms:
+            await self.client.write(encode(self.rooms.creation_series(new_rooms, now_ms)))
+            self.rooms.remember(new_rooms)
 
     async def sensor_settings(
         self, room_ids: Sequence[str] | None = None

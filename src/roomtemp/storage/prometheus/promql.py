@@ -20,6 +20,8 @@ RAW_METRIC = "room_temperature_raw_celsius"
 """The values as sent of calibrated readings (only calibrated sensors have this series)."""
 SENSOR_INFO_METRIC = "roomtemp_sensor_info"
 EXPECTED_INTERVAL_METRIC = "roomtemp_sensor_expected_interval_seconds"
+QUARANTINE_METRIC = "roomtemp_quarantined_celsius"
+"""Readings set aside at ingest, their reason as a label (nothing reads them as readings)."""
 ROOM_METRICS = (
     READINGS_METRIC,
     ROOM_INFO_METRIC,
@@ -28,6 +30,7 @@ ROOM_METRICS = (
     RAW_METRIC,
     SENSOR_INFO_METRIC,
     EXPECTED_INTERVAL_METRIC,
+    QUARANTINE_METRIC,
 )
 
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")

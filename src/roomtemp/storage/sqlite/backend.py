@@ -22,6 +22,8 @@ from roomtemp.domain import (
     RoomMeta,
     SensorLatest,
     SensorSettings,
+    SetAside,
+    SetAsidePage,
     WriteResult,
 )
 from roomtemp.errors import RoomtempError, StorageError, StorageUnavailable
@@ -29,6 +31,7 @@ from roomtemp.storage.sqlite import (
     aggregates,
     follow,
     migrate_v1,
+    quarantine,
     reads,
     rooms,
     schema,
@@ -159,6 +162,20 @@ class SqliteStorage:
         job = functools.partial(sensors.put_sensor, room_id=room_id, settings=settings)
         result: bool = await self._submit(lambda group: job(group.conn))
         return result
+
+    async def set_aside(self, readings: Sequence[SetAside]) -> None:
+        await self._submit(lambda group: quarantine.set_aside(group.conn, readings))
+
+    async def set_aside_readings(
+        self,
+        room_id: str,
+        start_ms: int,
+        end_ms: int,
+        after: tuple[int, str] | None = None,
+        limit: int = 1000,
+    ) -> SetAsidePage:
+        span = (start_ms, end_ms)
+        return await self._read(lambda conn: quarantine.page(conn, room_id, span, after, limit))
 
     async def sensor_settings(
         self, room_ids: Sequence[str] | None = None

@@ -8,7 +8,7 @@ import sqlite3
 import numpy as np
 
 from roomtemp.domain import RoomMeta
-from roomtemp.storage.sqlite import logrows, schema, sensors
+from roomtemp.storage.sqlite import logrows, quarantine, schema, sensors
 from roomtemp.storage.sqlite.keys import split_keys
 
 
@@ -32,6 +32,7 @@ def delete_room(conn: sqlite3.Connection, room_id: str, series: list[int]) -> bo
     process reloads its hot tier afterwards (the epoch moves)."""
     delete_series(conn, series)
     sensors.delete_room(conn, room_id, series)
+    quarantine.delete_room(conn, room_id)
     conn.execute("DELETE FROM series WHERE room_id = ?", (room_id,))
     deleted = conn.execute("DELETE FROM rooms WHERE room_id = ?", (room_id,)).rowcount
     conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'epoch'")

@@ -17,8 +17,10 @@
     gaps    (series_id, ts, next_ts, value)   consecutive sealed readings > gap_ms apart
     sensors (room_id, sensor_id, offset_celsius, expected_interval_ms)   sensor settings
     raw_values (series_id, ts, raw)   the value as sent of calibrated readings only (sparse)
+    quarantine (room_id, ts, sensor_id, value, reason)   readings set aside at ingest
 
-Format 3 is format 2 plus `sensors` and `raw_values`: opening a format-2 file adds them.
+Format 3 is format 2 plus `sensors`, `raw_values` and `quarantine`: opening a format-2 file
+adds them.
 
 Several processes may open one file at once: every step that creates or migrates runs under
 SQLite's write lock (BEGIN IMMEDIATE) and re-reads `user_version` inside it.
@@ -86,6 +88,11 @@ CREATE TABLE IF NOT EXISTS sensors (
 CREATE TABLE IF NOT EXISTS raw_values (
     series_id INTEGER NOT NULL, ts INTEGER NOT NULL, raw REAL NOT NULL,
     PRIMARY KEY (series_id, ts)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS quarantine (
+    room_id TEXT NOT NULL REFERENCES rooms (room_id), ts INTEGER NOT NULL,
+    sensor_id TEXT NOT NULL, value REAL NOT NULL, reason TEXT NOT NULL,
+    PRIMARY KEY (room_id, ts, sensor_id)
 ) WITHOUT ROWID;
 """
 
