@@ -5,9 +5,17 @@ from __future__ import annotations
 import random
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
-from roomtemp.domain import Comfort, Reading, RoomMeta, SensorSettings, SetAside
+from roomtemp.domain import (
+    Comfort,
+    Reading,
+    ReadingColumns,
+    RoomMeta,
+    SensorSettings,
+    SetAside,
+)
 from roomtemp.errors import ConflictingReading
 from roomtemp.storage import Storage
 from roomtemp.timeparse import Bucket, epoch_buckets, local_day_buckets
@@ -260,3 +268,16 @@ async def test_readings_set_aside_page_by_time_and_count_in_no_stats(storage: St
     assert (stats.count, stats.maximum) == (1, 20.0)
     await storage.delete_room("lab")
     assert (await storage.set_aside_readings("lab", T0, T0 + HOUR)).readings == []
+
+
+async def test_readings_calibrated_already_are_stored_as_they_are(storage: Storage) -> None:
+    # an import of an export: each reading with its value as sent; the sensor's offset here is
+    # not added again, and the value as sent is kept only where it differs
+    await storage.put_sensor("lab", SensorSettings("door", -2.0))
+    given = ReadingColumns.of([r("lab", T0, 20.0, "door"), r("lab", T0 + MINUTE, 21.5, "door")])
+    given.raw = np.array([20.0, 21.0])
+    assert (await storage.write(given)).accepted == 2
+    page = await storage.readings("lab", T0, T0 + HOUR)
+    assert [x.value for x in page.readings] == [20.0, 21.5]
+    assert page.raw_values == [None, 21.0]
+    assert (await storage.write(given)).duplicates == 2

@@ -27,18 +27,20 @@ def offsets_of(by_room: Mapping[str, Sequence[SensorSettings]]) -> dict[SensorKe
 
 def calibrated(readings: Sequence[Reading], offsets: Mapping[SensorKey, float]) -> ReadingColumns:
     """The batch with each calibrated sensor's offset added and its value as sent kept in `raw`
-    (the batch as it is when no sensor of it has an offset: nothing is copied)."""
+    (the batch as it is when no sensor of it has an offset: nothing is copied). Readings that
+    come with their value as sent (`raw` given) are calibrated already: no offset is added."""
     batch = ReadingColumns.of(readings)
-    if not offsets:
-        return batch
     shift = np.array([offsets.get(key, np.nan) for key in batch.keys], np.float64)
-    if np.isnan(shift).all():
+    if batch.raw is None and (not offsets or np.isnan(shift).all()):
         return batch
     per_reading = shift[batch.codes]
     mine = ~np.isnan(per_reading)
+    if batch.raw is not None:  # calibrated already (an import of an export): kept as it is
+        mine &= np.isnan(batch.raw)
     values = batch.values.copy()
     values[mine] += per_reading[mine]
-    raw = np.where(mine, batch.values, np.nan)
+    raw = np.where(mine, batch.values, np.nan if batch.raw is None else batch.raw)
+    raw[raw == values] = np.nan  # stored as sent: nothing to keep beside it
     return ReadingColumns(batch.keys, batch.codes, batch.ts, values, raw)
 
 
