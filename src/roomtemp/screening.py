@@ -155,6 +155,6 @@ def _walk(
             and abs(value - previous[1]) > limit_per_ms * (t - previous[0])
         )
         flags.append(jump)
-        if not jump:
+        if not jump and t not in stored_at:  # at a stored reading's time, that one counts
             previous = (t, value)
     return flags
