@@ -23,9 +23,10 @@ ALLOWED: dict[str, set[str]] = {
     "storage": DOMAIN | {"storage"},
     "alerts": BELOW_SERVICE | {"alerts"},
     "listing": BELOW_SERVICE | {"alerts"},
-    "service": BELOW_SERVICE | {"service", "alerts", "listing"},
+    "screening": BELOW_SERVICE,
+    "service": BELOW_SERVICE | {"service", "alerts", "listing", "screening"},
     "telemetry": BELOW_SERVICE,
-    "wiring": BELOW_SERVICE | {"service", "config", "alerts"},
+    "wiring": BELOW_SERVICE | {"service", "config", "alerts", "screening"},
 }
 """What each layer may import from roomtemp; layers not listed (api, security, cli) sit on top."""
 

@@ -56,7 +56,7 @@ items = st.fixed_dictionaries(
 
 def full(batch: list[Any], room_id: str | None) -> list[Any] | None:
     try:
-        return _checked_readings(batch, room_id, NOW_MS, LIMITS)
+        return list(_checked_readings(batch, room_id, NOW_MS, LIMITS))
     except InvalidInput:
         return None
 

@@ -44,6 +44,7 @@ class Item(msgspec.Struct, forbid_unknown_fields=True):
     timestamp: float | str | None = None
     sensor_id: str | None = None
     room_id: str | None = None
+    raw_value: float | None = None
 
 
 class TypedItems(list[Item]):
@@ -108,8 +109,8 @@ def checked(
     items: list[Item], *, room_id: str | None, now_ms: int, limits: Limits
 ) -> ReadingColumns | None:
     """The readings of typed items if every rule holds, else None (see the module's doc)."""
-    if not items:
-        return None
+    if not items or any(item.raw_value is not None for item in items):
+        return None  # readings calibrated already (an export) take the full validator
     celsius = _celsius(items, limits)
     ts = _timestamps(list(map(_TIMESTAMP, items)), now_ms, limits)
     if celsius is None or ts is None:

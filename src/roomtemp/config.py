@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,17 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, le=64, description="server worker processes")
     min_celsius: float = Field(-60.0, description="lowest plausible reading, in °C")
     max_celsius: float = Field(100.0, description="highest plausible reading, in °C")
+    implausible: Literal["reject", "quarantine"] = Field(
+        "reject",
+        description="reject: an implausible reading fails its batch (422); quarantine: it is "
+        "kept aside with the reason and the rest is stored",
+    )
+    max_rate: float | None = Field(
+        None,
+        gt=0,
+        description="°C per minute a sensor may change against its previous reading; faster is "
+        "implausible (unset: no limit)",
+    )
     clock_skew: float = Field(
         300.0, ge=0, description="seconds (or 5m) a reading's timestamp may lie in the future"
     )

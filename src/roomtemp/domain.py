@@ -83,8 +83,11 @@ class ReadingColumns(Columnar[Reading]):
         codes: npt.NDArray[np.int64],
         ts: npt.NDArray[np.int64],
         values: npt.NDArray[np.float64],
+        raw: npt.NDArray[np.float64] | None = None,
     ) -> None:
         self.keys, self.codes, self.ts, self.values = keys, codes, ts, values
+        self.raw = raw
+        """The value as sent (°C) of calibrated readings, NaN for the others; None: none is."""
 
     @classmethod
     def of(cls, readings: Sequence[Reading]) -> ReadingColumns:
@@ -117,7 +120,8 @@ class ReadingColumns(Columnar[Reading]):
             yield Reading(room, sensor, ts, value)
 
     def take(self, index: npt.NDArray[np.bool_] | npt.NDArray[np.intp]) -> ReadingColumns:
-        return ReadingColumns(self.keys, self.codes[index], self.ts[index], self.values[index])
+        raw = None if self.raw is None else self.raw[index]
+        return ReadingColumns(self.keys, self.codes[index], self.ts[index], self.values[index], raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +139,16 @@ class Comfort:
 
     min_celsius: float | None = None
     max_celsius: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SensorSettings:
+    """What people say about one sensor of a room: the offset added to its readings when they
+    are stored (°C, after unit conversion) and how often it should report (ms)."""
+
+    sensor_id: str
+    offset_celsius: float | None = None
+    expected_interval_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -216,12 +230,36 @@ AGGREGATE_SUMS = ("total", "count", "minimum", "maximum", "integral", "held", "c
 
 @dataclass(frozen=True)
 class WriteResult:
-    """What a write did: readings newly stored, identical re-sends ignored, and whether the
-    readings were only spooled locally (to be replayed once the engine is back)."""
+    """What a write did: readings newly stored, identical re-sends ignored, whether the
+    readings were only spooled locally (to be replayed once the engine is back), and the
+    readings set aside by reason (None: the service does not set readings aside)."""
 
     accepted: int
     duplicates: int
     spooled: bool = False
+    quarantined: dict[str, int] | None = None
+
+
+class SetAside(NamedTuple):
+    """A reading kept aside at ingest: its value as sent (°C) and why (QUARANTINE_REASONS)."""
+
+    room_id: str
+    sensor_id: str | None
+    timestamp_ms: int
+    value: float
+    reason: str
+
+
+QUARANTINE_REASONS = ("implausible", "rate")
+"""Outside the plausible range; a jump faster than the maximum rate."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetAsidePage:
+    """Readings set aside in one room, oldest first, and the key to continue after the last."""
+
+    readings: list[SetAside]
+    next_after: tuple[int, str] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,3 +268,6 @@ class ReadingsPage:
 
     readings: list[Reading]
     next_after: tuple[int, str] | None
+    raw_values: list[float | None] | None = None
+    """Per reading, the value as sent when it was calibrated (None: it was not); None: no
+    reading of the page was."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from roomtemp.alerts.evaluate import Evaluation
 from roomtemp.alerts.rules import AlertState, Kind
 from roomtemp.alerts.state import Current, RoomState
-from roomtemp.domain import RoomMeta, SensorLatest
+from roomtemp.domain import RoomMeta, SensorLatest, SensorSettings
 
 
 @dataclass(frozen=True)
@@ -82,3 +82,22 @@ def _mentions(meta: RoomMeta, text: str) -> bool:
     return any(
         text in field.casefold() for field in (meta.room_id, meta.name or "", *meta.labels.values())
     )
+
+
+@dataclass(frozen=True)
+class SensorView:
+    """A sensor of a room (None: the anonymous one): its settings, if any, and newest reading."""
+
+    sensor_id: str | None
+    settings: SensorSettings | None
+    latest: SensorLatest | None
+
+
+def sensor_views(settings: list[SensorSettings], latest: list[SensorLatest]) -> list[SensorView]:
+    """Every sensor with settings or readings, sorted by id (the anonymous sensor first)."""
+    newest = {s.sensor_id: s for s in latest}
+    given: dict[str | None, SensorSettings] = {s.sensor_id: s for s in settings}
+    ids = sorted(
+        given.keys() | newest.keys(), key=lambda sensor: (sensor is not None, sensor or "")
+    )
+    return [SensorView(sensor, given.get(sensor), newest.get(sensor)) for sensor in ids]

@@ -17,10 +17,22 @@ from roomtemp.domain import (
     ReadingsPage,
     RoomMeta,
     SensorLatest,
+    SensorSettings,
+    SetAsidePage,
     WriteResult,
 )
 from roomtemp.errors import InvalidInput, RoomNotFound, StorageError
-from roomtemp.listing import AlertsQuery, RoomsPage, RoomsQuery, RoomView, matches, view_of
+from roomtemp.listing import (
+    AlertsQuery,
+    RoomsPage,
+    RoomsQuery,
+    RoomView,
+    SensorView,
+    matches,
+    sensor_views,
+    view_of,
+)
+from roomtemp.screening import Screening, screen
 from roomtemp.storage.base import ReportsStatus, Storage, StorageStatus
 from roomtemp.timeparse import (
     MAX_MS,
@@ -51,6 +63,7 @@ class ServiceOptions:
     max_page: int = 10_000
     max_buckets: int = 11_000
     alerts: AlertRules = field(default_factory=AlertRules)
+    screening: Screening = field(default_factory=Screening)
 
 
 @dataclass(frozen=True)
@@ -126,11 +139,27 @@ class RoomService:
 
         InvalidInput locates each problem by the item's index.
         """
+        rules, limits = self.options.screening, self.options.limits
         batch = validate_batch(
-            items, room_id=room_id, now_ms=self.now_ms(), limits=self.options.limits
+            items, room_id=room_id, now_ms=self.now_ms(), limits=rules.validation_limits(limits)
         )
-        stored = await self.storage.write(batch.readings)
-        return WriteResult(stored.accepted, stored.duplicates + batch.duplicates, stored.spooled)
+        screened = await screen(self.storage, batch.readings, limits, rules)
+        stored = await self.storage.write(screened.readings)
+        if screened.aside:
+            await self.storage.set_aside(screened.aside)
+        return WriteResult(
+            stored.accepted,
+            stored.duplicates + batch.duplicates,
+            stored.spooled,
+            screened.counts() if rules.quarantine else None,
+        )
+
+    async def quarantine(
+        self, room_id: str, start_ms: int, end_ms: int, after: tuple[int, str] | None, limit: int
+    ) -> SetAsidePage:
+        """Readings of the room set aside at ingest in `[start, end)`, oldest first."""
+        await self._require(room_id)
+        return await self.storage.set_aside_readings(room_id, start_ms, end_ms, after, limit)
 
     async def put_room(self, meta: RoomMeta) -> tuple[RoomView, bool]:
         created = await self.storage.put_room(meta)
@@ -190,6 +219,25 @@ class RoomService:
         """Every room with the newest reading of each of its sensors."""
         latest = await self.storage.latest()
         return [(meta, latest.get(meta.room_id, [])) for meta in await self.storage.list_rooms()]
+
+    async def put_sensor(self, room_id: str, settings: SensorSettings) -> tuple[SensorView, bool]:
+        """Create or replace a sensor's settings (creating its room); True when they are new."""
+        created = await self.storage.put_sensor(room_id, settings)
+        return await self.sensor(room_id, settings.sensor_id), created
+
+    async def sensors(self, room_id: str) -> list[SensorView]:
+        """A room's sensors: those with settings and those with readings."""
+        await self._require(room_id)
+        settings = (await self.storage.sensor_settings([room_id])).get(room_id, [])
+        latest = (await self.storage.latest([room_id])).get(room_id, [])
+        return sensor_views(settings, latest)
+
+    async def sensor(self, room_id: str, sensor_id: str) -> SensorView:
+        """One sensor of a known room (one never heard of nor set has no settings yet)."""
+        for view in await self.sensors(room_id):
+            if view.sensor_id == sensor_id:
+                return view
+        return SensorView(sensor_id, None, None)
 
     async def delete_room(self, room_id: str) -> None:
         if not await self.storage.delete_room(room_id):

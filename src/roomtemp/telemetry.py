@@ -64,6 +64,12 @@ class ServiceMetrics:
             ["reason"],
             registry=self.registry,
         )
+        self.quarantined = Counter(
+            "roomtemp_readings_quarantined_total",
+            "Readings set aside at ingest as implausible, by reason (implausible, rate)",
+            ["reason"],
+            registry=self.registry,
+        )
         self.points_ignored = Counter(
             "roomtemp_line_protocol_points_ignored_total",
             "Line protocol points that are not readings (no room tag or temperature field)",
@@ -118,6 +124,8 @@ class ServiceMetrics:
         """Count what a write stored and what it found already stored."""
         self.ingested.inc(result.accepted)
         self.duplicates.inc(result.duplicates)
+        for reason, count in (result.quarantined or {}).items():
+            self.quarantined.labels(reason).inc(count)
 
     def count_mqtt(self, outcome: str, messages: int) -> None:
         """Count MQTT messages the bridge stored or rejected."""

@@ -58,8 +58,13 @@ class ReadingIn(BaseModel):
     timestamp: Timestamp = None
     sensor_id: str | None = Field(None, description="which sensor of the room; absent: anonymous")
     room_id: str | None = Field(None, description="required in cross-room batches")
+    raw_value: float | None = Field(
+        None,
+        description="for a reading calibrated already (an export of roomtemp): the value as its "
+        "sensor sent it, in the same unit; the value is then stored as it is, no offset added",
+    )
 
-    @field_validator("value", "timestamp", mode="before")
+    @field_validator("value", "timestamp", "raw_value", mode="before")
     @classmethod
     def _not_boolean(cls, value: object) -> object:
         if isinstance(value, bool):
@@ -105,15 +110,16 @@ def validate_batch(
         found = checked(typed, room_id=room_id, now_ms=now_ms, limits=limits)
     if found is None:
         generic = items.generic() if isinstance(items, TypedItems) else items
-        found = ReadingColumns.of(_checked_readings(generic, room_id, now_ms, limits))
+        found = _checked_readings(generic, room_id, now_ms, limits)
     return _deduplicate(found)
 
 
 def _checked_readings(
     items: Sequence[object], room_id: str | None, now_ms: int, limits: Limits
-) -> list[Reading]:
+) -> ReadingColumns:
     problems: list[Problem] = []
     readings: list[Reading] = []
+    raws: list[float] = []
     for index, raw in enumerate(items):
         loc: Location = (index,)
         try:
@@ -124,9 +130,23 @@ def _checked_readings(
         reading = _validate_one(item, room_id, now_ms, limits, loc, problems)
         if reading is not None:
             readings.append(reading)
+            raws.append(_raw_celsius(item, loc, problems))
     if problems:
         raise InvalidInput(problems)
-    return readings
+    found = ReadingColumns.of(readings)
+    if not all(math.isnan(value) for value in raws):
+        found.raw = np.array(raws, np.float64)
+    return found
+
+
+def _raw_celsius(item: ReadingIn, loc: Location, problems: list[Problem]) -> float:
+    """The value as sent of a reading calibrated already, in °C (NaN: not given)."""
+    if item.raw_value is None:
+        return math.nan
+    if not math.isfinite(item.raw_value):
+        problems.append(Problem((*loc, "raw_value"), "raw_value must be a finite number"))
+        return math.nan
+    return to_celsius(item.raw_value, parse_unit(item.unit))
 
 
 def _validate_one(

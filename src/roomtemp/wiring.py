@@ -17,6 +17,7 @@ from roomtemp.domain import Comfort
 from roomtemp.errors import ConfigurationError
 from roomtemp.ingest.mqtt_bridge import MqttBridge, MqttOptions, Outcome, Store
 from roomtemp.ingest.mqtt_payloads import Target, parse_device_map, parse_patterns
+from roomtemp.screening import Screening
 from roomtemp.service import ServiceOptions
 from roomtemp.storage import Storage, StorageOptions, open_storage
 from roomtemp.validation import Limits
@@ -59,6 +60,11 @@ def service_options(settings: Settings) -> ServiceOptions:
         max_page=settings.max_page,
         max_buckets=settings.max_buckets,
         alerts=alert_rules(settings),
+        screening=Screening(
+            quarantine=settings.implausible == "quarantine",
+            max_rate_per_minute=settings.max_rate,
+            window_ms=round(settings.stale_after * 1000),
+        ),
     )
 
 

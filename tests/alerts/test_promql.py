@@ -20,7 +20,7 @@ import yaml
 
 from roomtemp.alerts.promql import main, rule_file
 from roomtemp.alerts.rules import ALERT_NAMES, AlertRules, AlertState
-from roomtemp.domain import Comfort, Reading, RoomMeta
+from roomtemp.domain import Comfort, Reading, RoomMeta, SensorSettings
 from roomtemp.listing import AlertsQuery
 from roomtemp.service import RoomService, ServiceOptions
 from roomtemp.storage.prometheus.promql import Window
@@ -62,17 +62,27 @@ def test_the_rule_file_passes_promtool() -> None:
     assert "SUCCESS: 3 rules found" in result.stdout
 
 
-def random_rooms(seed: int, tau: int) -> tuple[list[RoomMeta], list[Reading]]:
+INTERVALS = [None, None, 2 * MINUTE, 3 * MINUTE, 10 * MINUTE]
+"""Expected intervals of named sensors: silent after 6, 9 or 30 minutes instead of 15."""
+
+
+def random_rooms(
+    seed: int, tau: int
+) -> tuple[list[RoomMeta], list[Reading], list[tuple[str, SensorSettings]]]:
     """Rooms with a band (some only one side), each with one or two sensors reporting back from
-    τ in gaps around the stale-after time, at the edges of minutes or anywhere in them."""
-    rng = random.Random(seed)
-    metas, readings = [], []
+    τ in gaps around the stale-after time, at the edges of minutes or anywhere in them; some
+    sensors with an expected interval."""
+    rng, pick = random.Random(seed), random.Random(seed + 1)  # intervals apart: same readings
+    metas, readings, settings = [], [], []
     for index in range(40):
         room = f"r{index:02d}"
         low, high = rng.choice([(19.0, 24.0), (None, 24.0), (19.0, None), (None, None)])
         metas.append(RoomMeta(room, building=rng.choice([None, "hq"]), comfort=Comfort(low, high)))
         values = rng.choice(PALETTES)
         for sensor in rng.sample([None, "a", "b"], rng.choice([1, 1, 2])):
+            interval = pick.choice(INTERVALS)
+            if sensor is not None and interval is not None:
+                settings.append((room, SensorSettings(sensor, None, interval)))
             at = tau - rng.choice([0, 1, 3, 10, 16, 40]) * MINUTE
             for _ in range(rng.randrange(1, 40)):
                 into = rng.choice([0, 1, 30_000, 59_999, rng.randrange(MINUTE)])
@@ -80,7 +90,7 @@ def random_rooms(seed: int, tau: int) -> tuple[list[RoomMeta], list[Reading]]:
                 readings.append(Reading(room, sensor, start + into, rng.choice(values)))
                 at -= rng.choice(GAPS) * MINUTE
     unique = {(r.room_id, r.sensor_id, r.timestamp_ms): r for r in readings}
-    return metas, list(unique.values())
+    return metas, list(unique.values()), settings
 
 
 def firing_by_rules(engine_url: str, text: str, at_ms: int) -> set[tuple[str, str, str | None]]:
@@ -107,9 +117,11 @@ async def test_the_rules_fire_exactly_where_the_evaluator_does(kind: str, tmp_pa
             # rooms just created, evaluated at whole minutes from just ahead of now: the rules
             # hold every past minute to the band as it is now, as the evaluator does
             tau = (round(time.time() * 1000) // MINUTE + 2) * MINUTE
-            metas, readings = random_rooms(12, tau)
+            metas, readings, settings = random_rooms(12, tau)
             for meta in metas:
                 await storage.put_room(meta)
+            for room, sensor in settings:
+                await storage.put_sensor(room, sensor)
             await storage.write(readings)
             window = Window(closed=kind == "prometheus")
             deployed = RULES_FILE.read_text() if kind == "prometheus" else None

@@ -43,6 +43,16 @@ CALLS: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ("GET", "/api/v1/rooms/{room}"): ("/api/v1/rooms/kitchen", {}),
     ("PUT", "/api/v1/rooms/{room}"): ("/api/v1/rooms/kitchen", {"json": ROOM}),
     ("GET", "/api/v1/rooms/{room}/temperature"): ("/api/v1/rooms/kitchen/temperature", {}),
+    ("PUT", "/api/v1/rooms/{room}/sensors/{sensor}"): (
+        "/api/v1/rooms/kitchen/sensors/door",
+        {"json": {"offset_celsius": -0.5, "expected_interval": "5m"}},
+    ),
+    ("GET", "/api/v1/rooms/{room}/sensors/{sensor}"): ("/api/v1/rooms/kitchen/sensors/wall", {}),
+    ("GET", "/api/v1/rooms/{room}/sensors"): ("/api/v1/rooms/kitchen/sensors", {}),
+    ("GET", "/api/v1/rooms/{room}/quarantine"): (
+        "/api/v1/rooms/kitchen/quarantine",
+        {"params": RANGE},
+    ),
     ("GET", "/api/v1/rooms/{room}/stats"): (
         "/api/v1/rooms/kitchen/stats",
         {"params": {**RANGE, "step": "30m"}},

@@ -12,6 +12,7 @@ import re
 import tempfile
 from pathlib import Path
 
+import httpx
 import orjson
 from click.testing import Result
 from hypothesis import HealthCheck, given, settings
@@ -85,8 +86,11 @@ def read_export(path: Path, fmt: str) -> list[dict[str, object]]:
     text = path.read_text()
     if fmt == "csv":
         rows: list[dict[str, object]] = list(csv.DictReader(io.StringIO(text)))
-        assert text.startswith("room_id,value,timestamp,unit,sensor_id\n")
-        return [{**row, "value": float(str(row["value"]))} for row in rows]
+        assert text.startswith("room_id,value,timestamp,unit,sensor_id,raw_value\n")
+        return [
+            {**row, "value": float(str(row["value"])), "raw_value": _number(row["raw_value"])}
+            for row in rows
+        ]
     return [orjson.loads(line) for line in text.splitlines()]
 
 
@@ -148,6 +152,7 @@ def test_import_then_export_round_trips_exactly(
                 "timestamp": iso(t),
                 "unit": "celsius",
                 "sensor_id": sensor or ("" if fmt == "csv" else None),
+                "raw_value": value,
             }
             for (sensor, t), value in sorted(readings, key=lambda r: (r[0][1], r[0][0] or ""))
         ]
@@ -157,6 +162,40 @@ def test_import_then_export_round_trips_exactly(
         assert again.exit_code == 0, again.output
         assert f"imported {len(rows)} rows" in again.stderr
         assert f"0 new, {len(rows)} duplicates" in again.stderr
+
+
+def _number(cell: object) -> float | None:
+    return float(str(cell)) if cell else None
+
+
+def test_an_export_carries_raw_and_calibrated_values_and_its_import_round_trips(
+    server: Server, tmp_path: Path
+) -> None:
+    # one room calibrated after its first reading is exported, then imported into another room
+    # whose sensor has another offset: the values and the values as sent come back as they were
+    room, copy = server.room_prefix(), server.room_prefix() + "-copy"
+    first = {"value": 20.0, "timestamp": iso(T0), "sensor_id": "wall"}
+    httpx.post(f"{server.url}/api/v1/rooms/{room}/readings", json=first).raise_for_status()
+    for name, offset in ((room, 0.5), (copy, -2.0)):
+        sensor = f"{server.url}/api/v1/rooms/{name}/sensors/wall"
+        httpx.put(sensor, json={"offset_celsius": offset}).raise_for_status()
+    later = [{"value": 21.0, "timestamp": iso(T0 + MINUTE), "sensor_id": "wall"}]
+    httpx.post(f"{server.url}/api/v1/rooms/{room}/readings", json=later).raise_for_status()
+    span = ["--start", iso(T0), "--end", iso(T0 + 11 * MINUTE)]
+    for fmt in ("csv", "ndjson"):
+        out = tmp_path / f"export.{fmt}"
+        cli("export", "--url", server.url, "--room", room, "--format", fmt, "--output", str(out),
+            *span)  # fmt: skip
+        rows = read_export(out, fmt)
+        assert [(r["value"], r["raw_value"]) for r in rows] == [(20.0, 20.0), (21.5, 21.0)]
+        moved = out.read_text().replace(room, copy)
+        (tmp_path / f"copy.{fmt}").write_text(moved)
+        imported = cli("import", str(tmp_path / f"copy.{fmt}"), "--url", server.url)
+        assert imported.exit_code == 0, imported.output
+        assert ("2 new" if fmt == "csv" else "0 new, 2 duplicates") in imported.stderr
+        page = server.get(f"/api/v1/rooms/{copy}/readings", start=iso(T0), end=iso(T0 + MINUTE + 1))
+        got = [(r["value"], r.get("raw_value")) for r in page.json()["readings"]]
+        assert got == [(20.0, None), (21.5, 21.0)]
 
 
 def csv_file(folder: Path, lines: list[str]) -> Path:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from roomtemp.storage.prometheus.promql import ROOM_METRICS
 from roomtemp.telemetry import ServiceMetrics
 from tests.deploy.tools import DEPLOY, OVERLAYS, Obj, named, prometheus_server, run
 from tests.processes import require_program
@@ -17,12 +18,8 @@ from tests.processes import require_program
 PROMETHEUS = DEPLOY / "prometheus"
 DASHBOARD = DEPLOY / "grafana" / "dashboards" / "roomtemp.json"
 # series the storage backend writes (DESIGN.md, "Storage backends")
-STORED_SERIES = {
-    "room_temperature_celsius",
-    "roomtemp_room_info",
-    "roomtemp_room_comfort_min_celsius",
-    "roomtemp_room_comfort_max_celsius",
-}
+STORED_SERIES = set(ROOM_METRICS)
+"""The series roomtemp writes into an engine (readings, room and sensor metadata, ...)."""
 # keys of the Secrets that deploy.sh creates (never in git)
 SECRET_KEYS = {"prometheus-scrape-token": ["scrape-token"]}
 # what Grafana substitutes before a query reaches Prometheus

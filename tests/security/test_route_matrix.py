@@ -47,6 +47,7 @@ EXAMPLES: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/rooms/{room}/readings"): Call(json=READING),
     ("POST", "/api/v1/readings"): Call(json=[{**READING, "room_id": ROOM}]),
     ("PUT", "/api/v1/rooms/{room}"): Call(json={"name": "Kitchen", "floor": "0"}),
+    ("PUT", "/api/v1/rooms/{room}/sensors/{sensor}"): Call(json={"offset_celsius": 0.5}),
     ("GET", "/web/{name}"): Call(url="/web/docs.js"),
     **{
         (method, "/metrics/{grouping}"): Call(

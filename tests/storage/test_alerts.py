@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from roomtemp.alerts.rules import AlertRules
-from roomtemp.domain import Comfort, Reading, RoomMeta
+from roomtemp.domain import Comfort, Reading, RoomMeta, SensorSettings
 from roomtemp.listing import AlertsQuery, RoomsQuery
 from roomtemp.service import RoomService, ServiceOptions
 from roomtemp.storage import Storage
@@ -148,4 +148,28 @@ async def test_episodes_are_the_runs_of_the_range(storage: Storage) -> None:
     quiet = await service.episodes("quiet", NOW - 60 * MINUTE, NOW)
     assert [(e.kind.value, e.sensor_id, e.start_ms, e.end_ms) for e in quiet] == [
         ("silent", "a", NOW - 20 * MINUTE + 30_000, None)
+    ]
+
+
+async def test_a_sensor_is_silent_after_three_expected_intervals(storage: Storage) -> None:
+    # written out from the rule: stale-after is 15 min; "fast" expects a reading a minute and
+    # has been quiet 5 min (> 3 min): silent; "slow" expects one every 10 min and has been quiet
+    # 20 min (< 30 min), its longest gap 30 min (not above): never silent, though the
+    # stale-after time alone would say so
+    readings = [Reading("lab", "fast", NOW - m * MINUTE, 21.0) for m in (7, 6, 5)]
+    readings += [Reading("lab", "slow", NOW - m * MINUTE, 21.0) for m in (60, 50, 20)]
+    readings += [Reading("lab", "plain", NOW - 16 * MINUTE, 21.0)]
+    await storage.write(readings)
+    await storage.put_sensor("lab", SensorSettings("fast", None, MINUTE))
+    await storage.put_sensor("lab", SensorSettings("slow", 0.5, 10 * MINUTE))
+    service = RoomService(storage, ServiceOptions(), FakeClock(NOW / 1000))
+    found = await service.alerts(AlertsQuery(room_id="lab"))
+    assert [(a.sensor_id, a.kind.value, a.since_ms) for a in found] == [
+        ("fast", "silent", NOW - 5 * MINUTE),
+        ("plain", "silent", NOW - 16 * MINUTE),
+    ]
+    episodes = await service.episodes("lab", NOW - 2 * 60 * MINUTE, NOW)
+    assert [(e.sensor_id, e.start_ms, e.end_ms) for e in episodes] == [
+        ("plain", NOW - 16 * MINUTE, None),
+        ("fast", NOW - 5 * MINUTE, None),
     ]

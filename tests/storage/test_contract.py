@@ -5,9 +5,17 @@ from __future__ import annotations
 import random
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
-from roomtemp.domain import Comfort, Reading, RoomMeta
+from roomtemp.domain import (
+    Comfort,
+    Reading,
+    ReadingColumns,
+    RoomMeta,
+    SensorSettings,
+    SetAside,
+)
 from roomtemp.errors import ConflictingReading
 from roomtemp.storage import Storage
 from roomtemp.timeparse import Bucket, epoch_buckets, local_day_buckets
@@ -192,3 +200,84 @@ async def test_aggregate_several_rooms_one_bucket(storage: Storage) -> None:
     assert set(found) == {"a", "b"}
     assert (found["a"][0].mean, found["a"][0].count) == (15.0, 2)
     assert (found["b"][0].minimum, found["b"][0].maximum) == (5.0, 5.0)
+
+
+async def test_sensor_settings_round_trip_and_create_the_room(storage: Storage) -> None:
+    door = SensorSettings("door", 0.5, 300_000)
+    assert await storage.put_sensor("lab", door) is True
+    assert await storage.put_sensor("lab", SensorSettings("door", -0.25)) is False
+    await storage.put_sensor("lab", SensorSettings("attic", None, 60_000))
+    await storage.put_sensor("hall", SensorSettings("x"))
+    assert await storage.get_room("lab") == RoomMeta("lab")
+    assert (await storage.sensor_settings(["lab"])) == {
+        "lab": [SensorSettings("attic", None, 60_000), SensorSettings("door", -0.25)]
+    }
+    assert sorted(await storage.sensor_settings()) == ["hall", "lab"]
+    assert await storage.sensor_settings([]) == {}
+    assert await storage.delete_room("lab") is True
+    assert "lab" not in await storage.sensor_settings()
+
+
+async def test_offsets_apply_from_when_they_are_set_and_keep_the_value_as_sent(
+    storage: Storage,
+) -> None:
+    await storage.write([r("lab", T0, 20.0, "door"), r("lab", T0, 19.0)])
+    await storage.put_sensor("lab", SensorSettings("door", 0.5))
+    await storage.write([r("lab", T0 + MINUTE, 21.0, "door"), r("lab", T0 + MINUTE, 19.5)])
+    page = await storage.readings("lab", T0, T0 + HOUR)
+    shown = [(x.timestamp_ms, x.sensor_id, x.value) for x in page.readings]
+    assert shown == [
+        (T0, None, 19.0),
+        (T0, "door", 20.0),
+        (T0 + MINUTE, None, 19.5),
+        (T0 + MINUTE, "door", 21.5),
+    ]
+    assert page.raw_values == [None, None, None, 21.0]
+    (minute,) = (await storage.aggregate(["lab"], [Bucket(T0, T0 + HOUR, T0, T0 + HOUR)]))["lab"]
+    assert minute.maximum == 21.5
+
+
+async def test_a_resend_compares_values_as_sent_whatever_the_offset(storage: Storage) -> None:
+    await storage.write([r("lab", T0, 20.0, "door")])
+    await storage.put_sensor("lab", SensorSettings("door", 0.5))
+    await storage.write([r("lab", T0 + MINUTE, 21.0, "door")])
+    await storage.put_sensor("lab", SensorSettings("door", 1.0))
+    again = await storage.write([r("lab", T0, 20.0, "door"), r("lab", T0 + MINUTE, 21.0, "door")])
+    assert (again.accepted, again.duplicates) == (0, 2)
+    with pytest.raises(ConflictingReading):
+        await storage.write([r("lab", T0 + MINUTE, 21.25, "door"), r("lab", T0 + HOUR, 1.0)])
+    page = await storage.readings("lab", T0, T0 + 2 * HOUR)
+    assert [x.value for x in page.readings] == [20.0, 21.5]
+
+
+async def test_readings_set_aside_page_by_time_and_count_in_no_stats(storage: Storage) -> None:
+    aside = [
+        SetAside("lab", "b", T0 + MINUTE, 85.0, "rate"),
+        SetAside("lab", None, T0, -127.0, "implausible"),
+        SetAside("lab", "a", T0 + MINUTE, 99.5, "implausible"),
+    ]
+    await storage.write([r("lab", T0 + 2 * MINUTE, 20.0)])
+    await storage.set_aside(aside)
+    await storage.set_aside(aside[:1])  # a re-sent reading is kept once
+    first = await storage.set_aside_readings("lab", T0, T0 + HOUR, limit=2)
+    rest = await storage.set_aside_readings("lab", T0, T0 + HOUR, after=first.next_after)
+    assert first.readings + rest.readings == [aside[1], aside[2], aside[0]]
+    assert rest.next_after is None
+    assert (await storage.set_aside_readings("lab", T0 + 1, T0 + MINUTE)).readings == []
+    (stats,) = (await storage.aggregate(["lab"], [Bucket(T0, T0 + HOUR, T0, T0 + HOUR)]))["lab"]
+    assert (stats.count, stats.maximum) == (1, 20.0)
+    await storage.delete_room("lab")
+    assert (await storage.set_aside_readings("lab", T0, T0 + HOUR)).readings == []
+
+
+async def test_readings_calibrated_already_are_stored_as_they_are(storage: Storage) -> None:
+    # an import of an export: each reading with its value as sent; the sensor's offset here is
+    # not added again, and the value as sent is kept only where it differs
+    await storage.put_sensor("lab", SensorSettings("door", -2.0))
+    given = ReadingColumns.of([r("lab", T0, 20.0, "door"), r("lab", T0 + MINUTE, 21.5, "door")])
+    given.raw = np.array([20.0, 21.0])
+    assert (await storage.write(given)).accepted == 2
+    page = await storage.readings("lab", T0, T0 + HOUR)
+    assert [x.value for x in page.readings] == [20.0, 21.5]
+    assert page.raw_values == [None, 21.0]
+    assert (await storage.write(given)).duplicates == 2

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from roomtemp.domain import Reading
+from roomtemp.domain import Reading, SensorSettings
 from roomtemp.storage import open_storage
-from roomtemp.storage.sqlite import SqliteStorage
+from roomtemp.storage.sqlite import SqliteStorage, schema
 from roomtemp.timeparse import epoch_buckets
 from tests.support import close, ms, reference_buckets
 
@@ -110,7 +110,7 @@ async def test_a_format_1_database_is_migrated_without_losing_a_reading(tmp_path
         await storage.close()
     conn = sqlite3.connect(path)
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.FORMAT
     assert not {"readings", "rollup_hour"} & tables
     conn.close()
 
@@ -128,3 +128,27 @@ async def test_two_processes_opening_an_old_file_at_once_both_start(tmp_path: Pa
     finally:
         for store in stores:
             await store.close()
+
+
+async def test_a_format_2_store_opens_as_format_3_with_its_readings(tmp_path: Path) -> None:
+    path = tmp_path / "v2.sqlite3"
+    storage = await open_storage(f"sqlite:///{path}")
+    await storage.write([Reading("lab", "door", T0, 20.0)])
+    await storage.close()
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "BEGIN; DROP TABLE sensors; DROP TABLE raw_values; DROP TABLE quarantine;"
+        "PRAGMA user_version = 2; COMMIT;"
+    )
+    conn.close()
+    storage = await open_storage(f"sqlite:///{path}")
+    try:
+        await storage.put_sensor("lab", SensorSettings("door", 0.5))
+        await storage.write([Reading("lab", "door", T0 + 60_000, 20.0)])
+        page = await storage.readings("lab", T0, T0 + 120_000)
+        assert [r.value for r in page.readings] == [20.0, 20.5]
+    finally:
+        await storage.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.FORMAT == 3
+    conn.close()

@@ -10,7 +10,7 @@ longer each time (a handful of queries per evaluation, whatever the number of ro
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from roomtemp.alerts.pacing import paced
 from roomtemp.alerts.rules import MINUTE_MS, AlertRules, AlertState, Kind, threshold_of
@@ -20,6 +20,8 @@ from roomtemp.domain import Aggregate, Comfort, Reading, RoomMeta, SensorLatest
 from roomtemp.storage.base import Storage
 from roomtemp.timeparse import epoch_buckets
 
+Intervals = dict[tuple[str, str | None], int]
+"""Sensors' expected intervals (ms) by (room id, sensor id)."""
 GROWTH = 2
 """Each look further back spans this many times what was looked at so far."""
 PAGE = 10_000
@@ -63,6 +65,8 @@ class Evaluation:
     rooms: Sequence[RoomMeta]
     latest: dict[str, list[SensorLatest]]
     runs: dict[str, Run]
+    intervals: Intervals = field(default_factory=dict)
+    """Sensors' expected intervals (sensor settings), by (room, sensor)."""
 
     def current(self, room_id: str) -> Current:
         """The room's `current` (value, staleness, state and since)."""
@@ -92,15 +96,18 @@ class Evaluation:
                 room_id, s.sensor_id, Kind.silent, AlertState.firing, s.timestamp_ms, s.value, None
             )
             for s in sorted(self.latest.get(room_id, []), key=lambda s: s.sensor_id or "")
-            if is_silent(self.rules, s, self.now_ms)
+            if is_silent(self.rules, s, self.now_ms, self.intervals.get((room_id, s.sensor_id)))
         ]
 
 
-def is_silent(rules: AlertRules, sensor: SensorLatest, now_ms: int) -> bool:
-    """Quiet for longer than the sensor may be, but heard from within the lookback (a sensor
-    quiet for longer is taken as removed; the Prometheus rule looks back as far)."""
+def is_silent(
+    rules: AlertRules, sensor: SensorLatest, now_ms: int, interval_ms: int | None = None
+) -> bool:
+    """Quiet for longer than the sensor may be (by its expected interval, if it has one), but
+    heard from within the lookback (a sensor quiet for longer is taken as removed; the
+    Prometheus rule looks back as far)."""
     age = now_ms - sensor.timestamp_ms
-    return rules.silent_after_ms(None) < age <= rules.lookback_ms
+    return rules.silent_after_ms(interval_ms) < age <= rules.lookback_ms
 
 
 class AlertEvaluator:
@@ -119,13 +126,28 @@ class AlertEvaluator:
         ]
         latest = {room: sensors for part in parts for room, sensors in part.latest.items()}
         found = {room: run for part in parts for room, run in part.runs.items()}
-        return Evaluation(self.rules, now_ms, rooms, latest, found)
+        intervals = {key: ms for part in parts for key, ms in part.intervals.items()}
+        return Evaluation(self.rules, now_ms, rooms, latest, found, intervals)
 
     async def _evaluate_chunk(self, rooms: Sequence[RoomMeta], now_ms: int) -> Evaluation:
-        latest = await self.storage.latest([meta.room_id for meta in rooms])
+        room_ids = [meta.room_id for meta in rooms]
+        latest = await self.storage.latest(room_ids)
         bands = await self._candidates(rooms, latest, now_ms)
         found = await self._current_runs(bands, now_ms)
-        return Evaluation(self.rules, now_ms, rooms, latest, found)
+        intervals = await self._intervals(room_ids)
+        return Evaluation(self.rules, now_ms, rooms, latest, found, intervals)
+
+    async def _intervals(self, room_ids: Sequence[str]) -> Intervals:
+        """The expected intervals of these rooms' sensors that have one."""
+        if not room_ids:
+            return {}
+        settings = await self.storage.sensor_settings(room_ids)
+        return {
+            (room_id, s.sensor_id): s.expected_interval_ms
+            for room_id, sensors in settings.items()
+            for s in sensors
+            if s.expected_interval_ms is not None
+        }
 
     async def _candidates(
         self, rooms: Sequence[RoomMeta], latest: dict[str, list[SensorLatest]], now_ms: int
@@ -233,22 +255,23 @@ class AlertEvaluator:
     ) -> list[Episode]:
         """Gaps longer than a sensor may be quiet, from its readings since `start` minus that
         time (a silence that began earlier is not seen); the one going on now has no end."""
-        quiet = self.rules.silent_after_ms(None)
-        previous: dict[str, int] = {}
+        intervals = await self._intervals([room_id])
+        quiet = {s: self.rules.silent_after_ms(ms) for (_, s), ms in intervals.items()}
+        default = self.rules.silent_after_ms(None)
+        previous: dict[str | None, int] = {}
         found = []
-        async for reading in self._readings(room_id, start_ms - quiet, high_ms):
-            key = reading.sensor_id or ""
-            before = previous.get(key)
-            if before is not None and reading.timestamp_ms - before > quiet:
-                found.append(
-                    Episode(Kind.silent, reading.sensor_id, before, reading.timestamp_ms, None)
-                )
-            previous[key] = reading.timestamp_ms
+        reach = max([default, *quiet.values()])
+        async for reading in self._readings(room_id, start_ms - reach, high_ms):
+            sensor = reading.sensor_id
+            before = previous.get(sensor)
+            if before is not None and reading.timestamp_ms - before > quiet.get(sensor, default):
+                found.append(Episode(Kind.silent, sensor, before, reading.timestamp_ms, None))
+            previous[sensor] = reading.timestamp_ms
         if high_ms == now_ms:
             found += [
-                Episode(Kind.silent, key or None, last, None, None)
-                for key, last in previous.items()
-                if quiet < now_ms - last <= self.rules.lookback_ms
+                Episode(Kind.silent, sensor, last, None, None)
+                for sensor, last in previous.items()
+                if quiet.get(sensor, default) < now_ms - last <= self.rules.lookback_ms
             ]
         return [episode for episode in found if episode.end_ms is None or episode.end_ms > start_ms]
 

@@ -14,7 +14,10 @@ minutes with readings:
   (iii) the newest one at or before A is HOT;
   (iv)  every whole minute u in [A, τ - 1m] has one in [u - stale-after + 1m, u] (no longer gap).
 Then the run holding the newest minute began at or before τ - for. Too cold is the same with
-(t < min); silent compares a sensor's newest reading with stale-after and the lookback.
+(t < min); silent compares a sensor's newest reading with stale-after and the lookback, or, for a
+sensor with an expected interval (`roomtemp_sensor_expected_interval_seconds`, written with its
+settings), its age (`time() -` the newest sample's own timestamp, found by a 1m subquery of
+`timestamp()`) with three times that interval.
 
     python -m roomtemp.alerts.promql > deploy/prometheus/rules/rooms.rules.yml
 """
@@ -30,6 +33,7 @@ from roomtemp.domain import Comfort
 from roomtemp.storage.prometheus.promql import (
     COMFORT_MAX_METRIC,
     COMFORT_MIN_METRIC,
+    EXPECTED_INTERVAL_METRIC,
     READINGS_METRIC,
     ROOM_INFO_METRIC,
     Window,
@@ -106,9 +110,14 @@ class RuleText:
             reach = ms if self.window.closed else ms + 1
             return f"last_over_time({READINGS_METRIC}[{_ms(reach)}])"
 
+        lookback = newest_within(self.rules.lookback_ms)
+        interval = f"last_over_time({EXPECTED_INTERVAL_METRIC}[{META_LOOKBACK}])"
+        newest_ms = f"max_over_time(timestamp({READINGS_METRIC})[{_ms(self.rules.lookback_ms)}:1m])"
         expression = (
-            f"{newest_within(self.rules.lookback_ms)}\n  unless "
-            f"{newest_within(self.rules.silent_after_ms(None))}"
+            f"(\n  {lookback}\n  unless {newest_within(self.rules.silent_after_ms(None))}"
+            f"\n  unless on (room, sensor) {interval}\n)"
+            f"\nor (\n  (time() - {newest_ms}) > on (room, sensor) 3 * {interval}"
+            f"\n  and on (room, sensor) {lookback}\n)"
         )
         return _with_room_labels(expression)
 

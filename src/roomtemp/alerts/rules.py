@@ -61,8 +61,7 @@ class AlertRules:
 
     def silent_after_ms(self, expected_interval_ms: int | None = None) -> int:
         """How long a sensor may stay quiet before it is silent: three times its expected
-        interval when it has one, else the stale-after time. Per-sensor intervals (sensor
-        settings) come in through the argument; callers pass None until sensors have settings."""
+        interval (sensor settings) when it has one, else the stale-after time."""
         if expected_interval_ms is not None:
             return 3 * expected_interval_ms
         return self.stale_after_ms

@@ -27,8 +27,10 @@ from roomtemp.api.routes import (
     influx,
     metrics,
     pushgateway,
+    quarantine,
     readings,
     rooms,
+    sensors,
     stats,
 )
 from roomtemp.config import Settings
@@ -45,7 +47,20 @@ from roomtemp.wiring import mqtt_bridge, notify_options, open_configured_storage
 log = logging.getLogger("roomtemp")
 
 StorageFactory = Callable[[Settings], Awaitable[Storage]]
-ROUTERS = (readings, rooms, stats, alerts, health, metrics, pushgateway, influx, dashboard, docs)
+ROUTERS = (
+    readings,
+    quarantine,
+    rooms,
+    sensors,
+    stats,
+    alerts,
+    health,
+    metrics,
+    pushgateway,
+    influx,
+    dashboard,
+    docs,
+)
 
 DESCRIPTION = """
 Temperature sensors push readings; people, dashboards and other systems ask what the temperature

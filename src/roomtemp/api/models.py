@@ -13,6 +13,7 @@ from typing import Annotated, NotRequired
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator, with_config
 from typing_extensions import TypedDict
 
+from roomtemp.timeparse import parse_duration
 from roomtemp.validation import ReadingIn
 
 __all__ = ["ReadingIn"]
@@ -75,12 +76,65 @@ class RoomMetaIn(BaseModel):
         return labels
 
 
+MAX_OFFSET_CELSIUS = 50.0
+MAX_EXPECTED_INTERVAL_MS = 7 * 86_400_000
+
+
+class SensorSettingsIn(BaseModel):
+    """A sensor's settings; a PUT replaces all of them (a field left out is unset)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"offset_celsius": -0.5, "expected_interval": "5m"}]},
+    )
+
+    offset_celsius: float | None = Field(
+        None,
+        allow_inf_nan=False,
+        ge=-MAX_OFFSET_CELSIUS,
+        le=MAX_OFFSET_CELSIUS,
+        description="added to the sensor's readings (°C, after unit conversion) from now on",
+    )
+    expected_interval: str | float | None = Field(
+        None,
+        description="how often the sensor reports: a duration (30s, 5m, 1h) or seconds; "
+        "silent after three times this (else after ROOMTEMP_STALE_AFTER)",
+        examples=["5m"],
+    )
+
+    @field_validator("offset_celsius", "expected_interval", mode="before")
+    @classmethod
+    def _not_boolean(cls, value: object) -> object:
+        if isinstance(value, bool):
+            raise ValueError("must be a number or text, not true or false")
+        return value
+
+    def expected_interval_ms(self) -> int | None:
+        """The interval in ms; ValueError (for a 422) when it is not a usable duration."""
+        if self.expected_interval is None:
+            return None
+        ms = parse_duration(self.expected_interval)
+        if ms < 1000 or ms > MAX_EXPECTED_INTERVAL_MS:
+            raise ValueError(
+                f"expected_interval {self.expected_interval!r} must lie between 1s and 7d"
+            )
+        return ms
+
+
 @with_config(ConfigDict(json_schema_extra={"examples": [{"accepted": 2, "duplicates": 1}]}))
 class WriteOut(TypedDict):
     """What a push did."""
 
     accepted: Annotated[int, Field(description="readings newly stored (or spooled, with 202)")]
     duplicates: Annotated[int, Field(description="identical re-sends ignored")]
+    quarantined: NotRequired[
+        Annotated[
+            int,
+            Field(
+                description="readings set aside as implausible (ROOMTEMP_IMPLAUSIBLE=quarantine)"
+            ),
+        ]
+    ]
 
 
 class ComfortOut(TypedDict):
@@ -170,6 +224,43 @@ class RoomsOut(TypedDict):
     ]
 
 
+class SetAsideOut(TypedDict):
+    timestamp: str
+    value: Annotated[float, Field(description="the value as sent, in °C")]
+    sensor_id: str | None
+    reason: Annotated[
+        str,
+        Field(
+            description="implausible: outside the plausible range; rate: a jump faster than "
+            "ROOMTEMP_MAX_RATE",
+            json_schema_extra={"enum": ["implausible", "rate"]},
+        ),
+    ]
+
+
+class QuarantineOut(TypedDict):
+    readings: list[SetAsideOut]
+    next_cursor: Annotated[
+        str | None, Field(description="pass as `cursor` for the next page; null: done")
+    ]
+
+
+class SensorSettingsOut(TypedDict):
+    """A sensor of a room: its settings (null: not set) and its newest reading."""
+
+    sensor_id: Annotated[str | None, Field(description="null: the anonymous sensor")]
+    offset_celsius: float | None
+    expected_interval: Annotated[
+        str | None,
+        Field(description="a duration like 5m; null: not set (silent after the stale-after time)"),
+    ]
+    latest: LatestOut | None
+
+
+class SensorsOut(TypedDict):
+    sensors: list[SensorSettingsOut]
+
+
 class SensorOut(TypedDict):
     sensor_id: str | None
     value: float
@@ -223,6 +314,15 @@ class ReadingOut(TypedDict):
     timestamp: str
     value: float
     sensor_id: str | None
+    raw_value: NotRequired[
+        Annotated[
+            float,
+            Field(
+                description="the value as sent, only in a reading its sensor's offset was added "
+                "to (without it, the value is as sent)"
+            ),
+        ]
+    ]
 
 
 @with_config(
@@ -231,7 +331,11 @@ class ReadingOut(TypedDict):
             "examples": [
                 {
                     "readings": [
-                        {"timestamp": "2024-03-01T12:00:00.000Z", "value": 21.5, "sensor_id": None}
+                        {
+                            "timestamp": "2024-03-01T12:00:00.000Z",
+                            "value": 21.5,
+                            "sensor_id": None,
+                        }
                     ],
                     "next_cursor": None,
                 }

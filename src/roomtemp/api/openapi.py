@@ -75,6 +75,9 @@ def _complete_operation(path: str, operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
     if "x-required-scope" in operation:
         responses.setdefault("503", {"description": _UNAVAILABLE})
+    if "application/json" in operation.get("requestBody", {}).get("content", {}):
+        # FastAPI's own answer to a body that is not JSON at all (not UTF-8, say)
+        responses.setdefault("400", {"description": "the body is not JSON"})
     influx = operation.get("x-error-shape") == "influx"
     error = INFLUX_ERROR_REF if influx else ERROR_REF
     for status, response in responses.items():

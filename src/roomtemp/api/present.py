@@ -23,17 +23,20 @@ from roomtemp.api.models import (
     BucketOut,
     CurrentOut,
     EpisodeOut,
+    LatestOut,
     ReadingOut,
     RoomOut,
+    SensorSettingsOut,
+    SetAsideOut,
     StatsSummaryOut,
     SummaryOut,
     TemperatureOut,
 )
-from roomtemp.domain import Aggregate, AggregateColumns, Reading
-from roomtemp.listing import RoomView
+from roomtemp.domain import Aggregate, AggregateColumns, Reading, SensorLatest, SetAside
+from roomtemp.listing import RoomView, SensorView
 from roomtemp.service import Summary, Temperature
+from roomtemp.timeparse import format_duration, format_timestamps
 from roomtemp.timeparse import format_timestamp as ts
-from roomtemp.timeparse import format_timestamps
 from roomtemp.units import Unit, from_celsius
 
 T = TypeVar("T")
@@ -78,15 +81,28 @@ def room_out(view: RoomView, unit: Unit = Unit.celsius) -> RoomOut:
             "min_celsius": meta.comfort.min_celsius,
             "max_celsius": meta.comfort.max_celsius,
         },
-        "latest": None
-        if latest is None
-        else {
-            "value": from_celsius(latest.value, unit),
-            "timestamp": ts(latest.timestamp_ms),
-            "sensor_id": latest.sensor_id,
-        },
+        "latest": None if latest is None else _latest_out(latest, unit),
         "stale": view.stale,
         "current": current_out(view.current, unit),
+    }
+
+
+def sensor_out(view: SensorView, unit: Unit = Unit.celsius) -> SensorSettingsOut:
+    settings, latest = view.settings, view.latest
+    interval = None if settings is None else settings.expected_interval_ms
+    return {
+        "sensor_id": view.sensor_id,
+        "offset_celsius": None if settings is None else settings.offset_celsius,
+        "expected_interval": None if interval is None else format_duration(interval),
+        "latest": None if latest is None else _latest_out(latest, unit),
+    }
+
+
+def _latest_out(latest: SensorLatest, unit: Unit) -> LatestOut:
+    return {
+        "value": from_celsius(latest.value, unit),
+        "timestamp": ts(latest.timestamp_ms),
+        "sensor_id": latest.sensor_id,
     }
 
 
@@ -146,11 +162,23 @@ def temperature_out(temp: Temperature, unit: Unit) -> TemperatureOut:
     }
 
 
-def reading_out(reading: Reading, unit: Unit) -> ReadingOut:
-    return {
+def reading_out(reading: Reading, unit: Unit, raw: float | None = None) -> ReadingOut:
+    answer: ReadingOut = {
         "timestamp": ts(reading.timestamp_ms),
         "value": from_celsius(reading.value, unit),
         "sensor_id": reading.sensor_id,
+    }
+    if raw is not None:
+        answer["raw_value"] = from_celsius(raw, unit)
+    return answer
+
+
+def set_aside_out(reading: SetAside) -> SetAsideOut:
+    return {
+        "timestamp": ts(reading.timestamp_ms),
+        "value": reading.value,
+        "sensor_id": reading.sensor_id,
+        "reason": reading.reason,
     }
 
 

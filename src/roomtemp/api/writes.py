@@ -36,4 +36,6 @@ async def store_items(
     with problems_in("body", single_item=not is_list):
         result = await stored(request, service, items, room_id)
     answer: WriteOut = {"accepted": result.accepted, "duplicates": result.duplicates}
+    if result.quarantined is not None:
+        answer["quarantined"] = sum(result.quarantined.values())
     return FastJSONResponse(answer, status_code=202 if result.spooled else stored_status)

@@ -42,7 +42,8 @@ def import_command(
     token: Token = None,
     batch_size: BatchSize = 5000,
 ) -> None:
-    """Import readings from a CSV (room_id,value,timestamp,unit,sensor_id) or NDJSON file."""
+    """Import readings from a CSV (room_id,value,timestamp,unit,sensor_id,raw_value) or NDJSON
+    file."""
     console.log_to_stderr()
     with ApiClient(url, token=token) as client, console.failures_exit():
         result = _import_with_progress(client, file, given_format, batch_size)
@@ -196,7 +197,9 @@ def export(
     out: IO[str],
     on_progress: Callable[[int], None] = lambda rows: None,
 ) -> int:
-    """Write the readings in the import format (CSV header or NDJSON), so exports re-import."""
+    """Write the readings in the import format (CSV header or NDJSON), so exports re-import: each
+    with its value as sent (`raw_value`), so that an import stores it as it was (no offset of
+    the receiving sensor added, the value as sent kept where it differs)."""
     unit = parse_unit(query.unit).value
     write = row_writer(fmt, out)
     written = 0
@@ -209,6 +212,7 @@ def export(
                     "timestamp": reading["timestamp"],
                     "unit": unit,
                     "sensor_id": reading["sensor_id"],
+                    "raw_value": reading.get("raw_value", reading["value"]),
                 }
             )
         written += len(page)

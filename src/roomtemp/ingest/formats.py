@@ -15,7 +15,7 @@ import orjson
 from roomtemp.columns import decode_json
 from roomtemp.errors import InvalidInput, Problem, TooLarge
 
-CSV_COLUMNS = ("room_id", "value", "timestamp", "unit", "sensor_id")
+CSV_COLUMNS = ("room_id", "value", "timestamp", "unit", "sensor_id", "raw_value")
 REQUIRED_CSV_COLUMNS = ("room_id", "value")
 CSV_TYPES = ("text/csv", "application/csv")
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
@@ -67,7 +67,7 @@ def _text(body: bytes) -> str:
 
 
 def parse_csv(text: str, *, room_in_path: bool = False) -> list[dict[str, str | None]]:
-    """CSV with a header naming columns of `room_id,value,timestamp,unit,sensor_id`.
+    """CSV with a header naming columns of `room_id,value,timestamp,unit,sensor_id,raw_value`.
 
     Only `room_id` and `value` are required (`value` alone with `room_in_path`); empty cells mean
     "not given".

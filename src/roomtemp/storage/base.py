@@ -7,7 +7,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from roomtemp.domain import Aggregate, Reading, ReadingsPage, RoomMeta, SensorLatest, WriteResult
+from roomtemp.domain import (
+    Aggregate,
+    Reading,
+    ReadingsPage,
+    RoomMeta,
+    SensorLatest,
+    SensorSettings,
+    SetAside,
+    SetAsidePage,
+    WriteResult,
+)
 from roomtemp.timeparse import Bucket
 
 
@@ -28,8 +38,33 @@ class Storage(Protocol):
         """Store a batch atomically: all of it, or nothing (ConflictingReading).
 
         The batch holds no two readings with the same identity (the service removed them).
-        Rooms are created by their first reading.
+        Rooms are created by their first reading. Each sensor's offset (sensor settings) is
+        added as the batch is stored, the value as sent kept beside it; identities compare the
+        values as sent (storage/calibration.py).
         """
+
+    async def set_aside(self, readings: Sequence[SetAside]) -> None:
+        """Keep readings aside with their reason (creating their rooms); another one with the
+        same identity replaces it. They count in no stats and no alert."""
+
+    async def set_aside_readings(
+        self,
+        room_id: str,
+        start_ms: int,
+        end_ms: int,
+        after: tuple[int, str] | None = None,
+        limit: int = 1000,
+    ) -> SetAsidePage:
+        """Readings set aside in `[start, end)` by (timestamp, sensor id), after `after`."""
+
+    async def put_sensor(self, room_id: str, settings: SensorSettings) -> bool:
+        """Create or replace a sensor's settings, creating its room; True when they are new."""
+
+    async def sensor_settings(
+        self, room_ids: Sequence[str] | None = None
+    ) -> dict[str, list[SensorSettings]]:
+        """Per room, the settings of its sensors that have some, sorted by sensor id (all rooms
+        when `room_ids` is None)."""
 
     async def put_room(self, meta: RoomMeta) -> bool:
         """Create or replace a room's metadata; True when the room is new."""

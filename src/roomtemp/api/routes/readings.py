@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from itertools import repeat
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -130,7 +131,10 @@ async def get_readings(
     if format == "csv":
         return _csv_page(room, page, unit, request, next_cursor)
     answer: ReadingsOut = {
-        "readings": [reading_out(r, unit) for r in page.readings],
+        "readings": [
+            reading_out(r, unit, raw)
+            for r, raw in zip(page.readings, page.raw_values or repeat(None), strict=False)
+        ],
         "next_cursor": next_cursor,
     }
     return FastJSONResponse(answer)

@@ -13,21 +13,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import httpx
 
-from roomtemp.domain import Aggregate, Reading, ReadingsPage, RoomMeta, SensorLatest, WriteResult
+from roomtemp.domain import (
+    Aggregate,
+    Reading,
+    ReadingColumns,
+    ReadingsPage,
+    RoomMeta,
+    SensorLatest,
+    SensorSettings,
+    SetAside,
+    SetAsidePage,
+    WriteResult,
+)
 from roomtemp.errors import InvalidInput, StorageError, StorageUnavailable
 from roomtemp.storage.base import StorageStatus
+from roomtemp.storage.calibration import calibrated
+from roomtemp.storage.prometheus import quarantine, raw_series
 from roomtemp.storage.prometheus.batches import SeriesBatch, group
 from roomtemp.storage.prometheus.client import EngineClient, EngineRejected
 from roomtemp.storage.prometheus.deletes import delete_room_series
 from roomtemp.storage.prometheus.options import PrometheusOptions
 from roomtemp.storage.prometheus.promql import Window
 from roomtemp.storage.prometheus.reads import PromqlReader
+from roomtemp.storage.prometheus.remote_write import encode
 from roomtemp.storage.prometheus.replay import EngineState, Replayer
 from roomtemp.storage.prometheus.rooms import RoomRegistry
+from roomtemp.storage.prometheus.sensors import SensorRegistry
 from roomtemp.storage.prometheus.spool import Spool
 from roomtemp.storage.prometheus.writer import EngineWriter, Unsent
 from roomtemp.timeparse import Bucket
@@ -52,6 +67,7 @@ class PrometheusStorage:
         self.client = EngineClient(options.engine, transport)
         self.spool = spool or Spool(options.spool_dir, options.spool_max_bytes)
         self.rooms = RoomRegistry(self.client, options.meta_window_ms, options.horizon_ms)
+        self.sensors = SensorRegistry(self.client, self.rooms)
         self.writer = EngineWriter(self.client, self.rooms, self._read_side, options.wall_clock)
         self.state = EngineState()
         self.replayer = Replayer(self.spool, self.writer, self.state)
@@ -107,10 +123,14 @@ class PrometheusStorage:
     # -- writes -------------------------------------------------------------------------------
 
     async def write(self, readings: Sequence[Reading]) -> WriteResult:
-        batch = group(readings)
+        given = await self._calibrated(readings)
+        batch, sent = group(given), raw_series.sent_of(given)
         if self.state.up and not self.spool.readings:
             try:
-                return (await self.writer.store(batch, strict=True)).result
+                result = (await self.writer.store(batch, strict=True, sent=sent)).result
+                if sent:
+                    await raw_series.write_raw(self.client, sent)
+                return result
             except Unsent as exc:
                 if isinstance(exc.cause, EngineRejected) and exc.nothing_written:
                     raise InvalidInput.single(
@@ -124,6 +144,18 @@ class PrometheusStorage:
         await self._spool(batch)
         return WriteResult(accepted=len(readings), duplicates=0, spooled=True)
 
+    async def _calibrated(self, readings: Sequence[Reading]) -> ReadingColumns:
+        """The batch with its sensors' offsets; while the engine does not answer, with the
+        offsets last read (a room never read is stored uncalibrated, and logged)."""
+        batch = ReadingColumns.of(readings)
+        rooms = {room_id for room_id, _ in batch.keys}
+        try:
+            offsets = await self.sensors.offsets(rooms, self._now_ms())
+        except StorageError as exc:
+            offsets = self.sensors.cached_offsets(rooms)
+            log.warning("sensor offsets not read (%s): calibrating with those last read", exc)
+        return calibrated(batch, offsets)
+
     def _spooling(self, exc: StorageError) -> None:
         log.warning("engine does not take writes, spooling: %s", exc)
         self.state.failed(exc)
@@ -135,6 +167,38 @@ class PrometheusStorage:
     async def put_room(self, meta: RoomMeta) -> bool:
         return await self.rooms.put(meta, self._now_ms())
 
+    async def put_sensor(self, room_id: str, settings: SensorSettings) -> bool:
+        await self._create_rooms([room_id])
+        return await self.sensors.put(room_id, settings, self._now_ms())
+
+    async def set_aside(self, readings: Sequence[SetAside]) -> None:
+        await self._create_rooms({r.room_id for r in readings})
+        await quarantine.write(self.client, readings)
+
+    async def set_aside_readings(
+        self,
+        room_id: str,
+        start_ms: int,
+        end_ms: int,
+        after: tuple[int, str] | None = None,
+        limit: int = 1000,
+    ) -> SetAsidePage:
+        reader = await self._read_side()
+        return await quarantine.page(reader, room_id, (start_ms, end_ms), after, limit)
+
+    async def _create_rooms(self, room_ids: Iterable[str]) -> None:
+        """Write the info series of the rooms that have none yet."""
+        now_ms = self._now_ms()
+        new_rooms = await self.rooms.unregistered(room_ids, now_ms)
+        if new_rooms:
+            await self.client.write(encode(self.rooms.creation_series(new_rooms, now_ms)))
+            self.rooms.remember(new_rooms)
+
+    async def sensor_settings(
+        self, room_ids: Sequence[str] | None = None
+    ) -> dict[str, list[SensorSettings]]:
+        return await self.sensors.settings(room_ids, self._now_ms())
+
     async def delete_room(self, room_id: str) -> bool:
         now_ms = self._now_ms()
         if await self.rooms.get(room_id, now_ms) is None:
@@ -144,6 +208,7 @@ class PrometheusStorage:
         window = (now_ms - self.options.horizon_ms, now_ms + _SLACK_MS)
         await delete_room_series(self.client, self.rooms.head, room_id, newest, window)
         self.rooms.forget(room_id)
+        self.sensors.forget(room_id)
         self.writer.forget_room(room_id)
         return True
 
@@ -189,9 +254,8 @@ class PrometheusStorage:
             found = [r for r in found if (r.timestamp_ms, r.sensor_id or "") > after]
         page = found[:limit]
         more = len(found) > limit
-        return ReadingsPage(
-            page, (page[-1].timestamp_ms, page[-1].sensor_id or "") if more else None
-        )
+        next_after = (page[-1].timestamp_ms, page[-1].sensor_id or "") if more else None
+        return await raw_series.with_raw(reader, ReadingsPage(page, next_after), room_id)
 
     async def aggregate(
         self, room_ids: Sequence[str], buckets: Sequence[Bucket]
@@ -221,6 +285,7 @@ class PrometheusStorage:
                 if long_look:
                     await self.rooms.find_head(self._now_ms())
                 await self.rooms.reassert(self._now_ms(), long_look=long_look)
+                await self.sensors.reassert(self._now_ms(), long_look=long_look)
                 long_look = False
             except StorageError as exc:
                 log.warning("could not re-assert room metadata: %s", exc)

@@ -85,3 +85,31 @@ class Head:
         """When to stamp roomtemp's own samples: now, or the newest data if that is older."""
         stamp = now_ms if self.newest_ms is None else min(now_ms, self.newest_ms)
         return stamp if self.floor_ms is None else max(stamp, self.floor_ms)
+
+
+class Stamps:
+    """The stamps of one kind of roomtemp's own series (room info, sensor settings): each after
+    the one before (a series takes one value a timestamp, and a head probe still running at
+    start-up must not move stamps back), and the oldest written since everything was last
+    re-asserted, which look-backs must reach (a room described while the head lay days back
+    must not vanish when newer readings move the head to now)."""
+
+    def __init__(self, head: Head) -> None:
+        self.head = head
+        self._oldest_ms: int | None = None
+
+    def take(self, now_ms: int) -> int:
+        """The stamp of samples written now."""
+        stamp = self.head.stamp(now_ms)
+        self.head.used(stamp)
+        if self._oldest_ms is None:
+            self._oldest_ms = stamp
+        return stamp
+
+    def behind_ms(self, now_ms: int) -> int:
+        """How far before now a look-back must reach past its window."""
+        return now_ms - min(self.head.stamp(now_ms), self._oldest_ms or now_ms)
+
+    def reasserted(self, stamp_ms: int) -> None:
+        """Everything was written again at `stamp_ms` (taken from here)."""
+        self._oldest_ms = stamp_ms

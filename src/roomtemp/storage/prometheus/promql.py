@@ -16,7 +16,22 @@ READINGS_METRIC = "room_temperature_celsius"
 ROOM_INFO_METRIC = "roomtemp_room_info"
 COMFORT_MIN_METRIC = "roomtemp_room_comfort_min_celsius"
 COMFORT_MAX_METRIC = "roomtemp_room_comfort_max_celsius"
-ROOM_METRICS = (READINGS_METRIC, ROOM_INFO_METRIC, COMFORT_MIN_METRIC, COMFORT_MAX_METRIC)
+RAW_METRIC = "room_temperature_raw_celsius"
+"""The values as sent of calibrated readings (only calibrated sensors have this series)."""
+SENSOR_INFO_METRIC = "roomtemp_sensor_info"
+EXPECTED_INTERVAL_METRIC = "roomtemp_sensor_expected_interval_seconds"
+QUARANTINE_METRIC = "roomtemp_quarantined_celsius"
+"""Readings set aside at ingest, their reason as a label (nothing reads them as readings)."""
+ROOM_METRICS = (
+    READINGS_METRIC,
+    ROOM_INFO_METRIC,
+    COMFORT_MIN_METRIC,
+    COMFORT_MAX_METRIC,
+    RAW_METRIC,
+    SENSOR_INFO_METRIC,
+    EXPECTED_INTERVAL_METRIC,
+    QUARANTINE_METRIC,
+)
 
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _STRING_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}

@@ -57,20 +57,36 @@ class PromqlReader:
         self.stale_ms = stale_ms
 
     async def raw(
-        self, room_ids: Sequence[str], low_ms: int, high_ms: int, sensor_id: str | None = None
+        self,
+        room_ids: Sequence[str],
+        low_ms: int,
+        high_ms: int,
+        sensor_id: str | None = None,
+        metric: str = READINGS_METRIC,
     ) -> list[Reading]:
-        """Every reading of the rooms in `[low, high)`, ordered by (timestamp, sensor)."""
-        covering = self.window.covering(low_ms, high_ms)
-        eval_ms, range_ms = covering if covering is not None else (high_ms, high_ms + 1 - low_ms)
-        query = f"{selector(READINGS_METRIC, room=_rooms(room_ids), sensor=sensor_id)}"
-        query += f"[{duration(range_ms)}]"
+        """Every reading of the rooms in `[low, high)`, ordered by (timestamp, sensor) (of
+        another metric with the same labels: the values as sent of calibrated readings)."""
         found = [
             Reading(labels["room"], labels.get("sensor") or None, ts, value)
+            for labels, ts, value in await self.samples(
+                selector(metric, room=_rooms(room_ids), sensor=sensor_id), low_ms, high_ms
+            )
+        ]
+        return sorted(found, key=lambda r: (r.timestamp_ms, r.sensor_id or ""))
+
+    async def samples(
+        self, series: str, low_ms: int, high_ms: int
+    ) -> list[tuple[dict[str, str], int, float]]:
+        """Every sample of the series selected in `[low, high)`, with its series' labels."""
+        covering = self.window.covering(low_ms, high_ms)
+        eval_ms, range_ms = covering if covering is not None else (high_ms, high_ms + 1 - low_ms)
+        query = f"{series}[{duration(range_ms)}]"
+        return [
+            (labels, ts, value)
             for labels, samples in await self.client.instant(query, eval_ms)
             for ts, value in samples
             if low_ms <= ts < high_ms
         ]
-        return sorted(found, key=lambda r: (r.timestamp_ms, r.sensor_id or ""))
 
     async def count(self, room_ids: Sequence[str], low_ms: int, high_ms: int) -> int:
         """How many readings the rooms hold in `[low, high)`, without fetching them."""

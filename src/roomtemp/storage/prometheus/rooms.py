@@ -26,7 +26,7 @@ import orjson
 
 from roomtemp.domain import Comfort, RoomMeta
 from roomtemp.storage.prometheus.client import EngineClient
-from roomtemp.storage.prometheus.newest import Head
+from roomtemp.storage.prometheus.newest import Head, Stamps
 from roomtemp.storage.prometheus.promql import (
     COMFORT_MAX_METRIC,
     COMFORT_MIN_METRIC,
@@ -38,7 +38,7 @@ from roomtemp.storage.prometheus.remote_write import Labels, Sample, encode, ser
 
 VersionedRoom = tuple[RoomMeta, float]
 
-_CLOCK_SLACK_MS = 60_000
+CLOCK_SLACK_MS = 60_000
 """Queries look this far past now, for replicas whose clocks run a little ahead."""
 _KNOWN_FOR_SECONDS = 60.0
 _REASSERT_CHUNK = 1000
@@ -55,14 +55,14 @@ class RoomRegistry:
         self.head = Head()
         self._known: dict[str, float] = {}
         self._reasserted_at: int | None = None
-        self._oldest_stamp_ms: int | None = None
+        self.stamps = Stamps(self.head)
 
     async def find_head(self, now_ms: int) -> None:
         """Where the newest room info lies (a lower bound), for a replica that just started:
         looking back over growing windows through the series API, which reads no samples."""
         for window_ms in _HEAD_PROBES_MS:
             found = await self.client.series(
-                selector(ROOM_INFO_METRIC), now_ms - window_ms, now_ms + _CLOCK_SLACK_MS
+                selector(ROOM_INFO_METRIC), now_ms - window_ms, now_ms + CLOCK_SLACK_MS
             )
             if found:
                 self.head.saw(now_ms if window_ms == _HEAD_PROBES_MS[0] else now_ms - window_ms)
@@ -73,10 +73,10 @@ class RoomRegistry:
     ) -> dict[str, VersionedRoom]:
         """Per room, the newest metadata and its version."""
         rooms = None if room_ids is None else (room_ids[0] if len(room_ids) == 1 else room_ids)
-        behind_ms = now_ms - min(self.head.stamp(now_ms), self._oldest_stamp_ms or now_ms)
-        look_back = duration((window_ms or self.window_ms) + behind_ms + _CLOCK_SLACK_MS)
+        behind_ms = self.stamps.behind_ms(now_ms)
+        look_back = duration((window_ms or self.window_ms) + behind_ms + CLOCK_SLACK_MS)
         query = f"last_over_time({selector(ROOM_INFO_METRIC, room=rooms)}[{look_back}])"
-        found = await self.client.instant(query, now_ms + _CLOCK_SLACK_MS)
+        found = await self.client.instant(query, now_ms + CLOCK_SLACK_MS)
         return newest_rooms((labels, samples[-1][1]) for labels, samples in found if samples)
 
     async def get(self, room_id: str, now_ms: int) -> RoomMeta | None:
@@ -90,7 +90,7 @@ class RoomRegistry:
     async def put(self, meta: RoomMeta, now_ms: int) -> bool:
         """Write new metadata (its version is the time of the change); True if the room is new."""
         known = await self.versions([meta.room_id], now_ms)
-        await self.client.write(encode(info_series(meta, float(now_ms), self._stamp(now_ms))))
+        await self.client.write(encode(info_series(meta, float(now_ms), self.stamps.take(now_ms))))
         self.remember([meta.room_id])
         return meta.room_id not in known
 
@@ -111,18 +111,8 @@ class RoomRegistry:
         metadata put by any replica wins over it; stamped at the head's stamp."""
         if not room_ids:
             return []
-        stamp = self._stamp(now_ms)
+        stamp = self.stamps.take(now_ms)
         return [s for room in room_ids for s in info_series(RoomMeta(room), 0.0, stamp)]
-
-    def _stamp(self, now_ms: int) -> int:
-        """When to stamp info samples written now: the head's stamp, each later than the last
-        (an info series takes one value a timestamp, and a head probe still running at start-up
-        must not move stamps back); the oldest since the last re-assert is kept for look-backs."""
-        stamp = self.head.stamp(now_ms)
-        self.head.used(stamp)
-        if self._oldest_stamp_ms is None:
-            self._oldest_stamp_ms = stamp
-        return stamp
 
     def remember(self, room_ids: Iterable[str]) -> None:
         until = time.monotonic() + _KNOWN_FOR_SECONDS
@@ -141,13 +131,14 @@ class RoomRegistry:
         rooms = list(found.values())
         if not rooms:
             return 0
-        written = self._stamp(now_ms)
+        written = self.stamps.take(now_ms)
         for start in range(0, len(rooms), _REASSERT_CHUNK):
             chunk = rooms[start : start + _REASSERT_CHUNK]
             series = [s for meta, version in chunk for s in info_series(meta, version, written)]
             await self.client.write(encode(series))
         # every room is stamped at `written` now, and later stamps come after it
-        self._reasserted_at, self._oldest_stamp_ms = stamp, written
+        self._reasserted_at = stamp
+        self.stamps.reasserted(written)
         return len(rooms)
 
 

@@ -14,7 +14,7 @@ import math
 import time
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
@@ -33,7 +33,7 @@ from roomtemp.storage.prometheus.batches import (
 )
 from roomtemp.storage.prometheus.client import EngineClient, EngineMisconfigured
 from roomtemp.storage.prometheus.newest import NewestSamples
-from roomtemp.storage.prometheus.promql import READINGS_METRIC
+from roomtemp.storage.prometheus.promql import RAW_METRIC, READINGS_METRIC
 from roomtemp.storage.prometheus.reads import PromqlReader
 from roomtemp.storage.prometheus.remote_write import (
     Labels,
@@ -95,13 +95,23 @@ class EngineWriter:
         self.newest = NewestSamples()
         self.max_samples = MAX_SAMPLES_PER_REQUEST
 
-    async def store(self, batch: SeriesBatch, *, strict: bool) -> Stored:
-        """Write what the engine does not hold yet; conflicts raise (strict) or are returned."""
+    async def store(
+        self, batch: SeriesBatch, *, strict: bool, sent: Mapping[Key, float] | None = None
+    ) -> Stored:
+        """Write what the engine does not hold yet; conflicts raise (strict) or are returned.
+        `sent`: the values as sent of the batch's calibrated readings (identities compare
+        those, see storage/calibration.py)."""
         fresh, behind = self._split(batch)
         stored = Stored(WriteResult(0, 0))
         if behind:
             values = await self._stored_values(behind)
-            stored = self._sort_out(behind, values, fresh, strict=strict)
+            stored = self._sort_out(behind, values, fresh)
+            if stored.conflicts:
+                await self._drop_resent(stored, values, sent or {})
+            if strict and stored.conflicts:
+                first = stored.conflicts[0]
+                key = (first.room_id, first.sensor_id, first.timestamp_ms)
+                raise ConflictingReading(*key, values[key], first.value)
         stored.result = WriteResult(size(fresh), stored.result.duplicates)
         if fresh:
             await self._write(fresh, stored.result)
@@ -127,7 +137,7 @@ class EngineWriter:
         return fresh, behind
 
     def _sort_out(
-        self, behind: SeriesBatch, values: dict[Key, float], fresh: SeriesBatch, *, strict: bool
+        self, behind: SeriesBatch, values: dict[Key, float], fresh: SeriesBatch
     ) -> Stored:
         """Move the samples not stored yet into `fresh`; count duplicates, find conflicts."""
         stored = Stored(WriteResult(0, 0))
@@ -144,8 +154,6 @@ class EngineWriter:
                         new.append(sample)
                     elif math.isclose(held, value, rel_tol=SAME_VALUE_TOLERANCE):
                         duplicates += 1
-                    elif strict:
-                        raise ConflictingReading(room_id, sensor_id, timestamp_ms, held, value)
                     else:
                         stored.conflicts.append(Reading(room_id, sensor_id, timestamp_ms, value))
             if new:
@@ -153,6 +161,28 @@ class EngineWriter:
                 fresh[room_id, sensor_id] = Run.of(new + ahead.samples if ahead else new)
         stored.result = WriteResult(0, duplicates)
         return stored
+
+    async def _drop_resent(
+        self, stored: Stored, values: dict[Key, float], sent: Mapping[Key, float]
+    ) -> None:
+        """Count as duplicates the conflicts whose values as sent agree (one query of the raw
+        series): an offset set or changed between two sends of a reading makes no conflict."""
+        rooms = sorted({r.room_id for r in stored.conflicts})
+        times = [r.timestamp_ms for r in stored.conflicts]
+        reader = await self.reader()
+        raws = {
+            (r.room_id, r.sensor_id, r.timestamp_ms): r.value
+            for r in await reader.raw(rooms, min(times), max(times) + 1, metric=RAW_METRIC)
+        }
+        kept = []
+        for reading in stored.conflicts:
+            key = (reading.room_id, reading.sensor_id, reading.timestamp_ms)
+            was, now = raws.get(key, values[key]), sent.get(key, reading.value)
+            if not math.isclose(was, now, rel_tol=SAME_VALUE_TOLERANCE):
+                kept.append(reading)
+        resent = len(stored.conflicts) - len(kept)
+        stored.conflicts = kept
+        stored.result = WriteResult(0, stored.result.duplicates + resent)
 
     async def _stored_values(self, behind: SeriesBatch) -> dict[Key, float]:
         """The stored values at the samples' identities, in one query. Series not known yet

@@ -2,8 +2,8 @@
 
 backend.py      SqliteStorage: the Storage Protocol over the pieces below
 options.py      seal and retention settings
-schema.py       tables, keys, pragmas; creating a store or bringing an old one to format 2
-migrate_v1.py   format 1 (a row per reading) to format 2, series by series
+schema.py       tables, keys, pragmas; creating a store or bringing an old one to format 3
+migrate_v1.py   format 1 (a row per reading) to the current format, series by series
 writer.py       group commit on one writer thread
 writes.py       the write job of a batch: exact duplicate and conflict checks
 hot.py          the hot tier: readings not sealed yet, in memory, in a few sorted runs

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sqlite3
 import threading
@@ -14,9 +15,28 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from roomtemp.domain import Aggregate, Reading, ReadingsPage, RoomMeta, SensorLatest, WriteResult
+from roomtemp.domain import (
+    Aggregate,
+    Reading,
+    ReadingsPage,
+    RoomMeta,
+    SensorLatest,
+    SensorSettings,
+    SetAside,
+    SetAsidePage,
+    WriteResult,
+)
 from roomtemp.errors import RoomtempError, StorageError, StorageUnavailable
-from roomtemp.storage.sqlite import aggregates, follow, migrate_v1, reads, rooms, schema
+from roomtemp.storage.sqlite import (
+    aggregates,
+    follow,
+    migrate_v1,
+    quarantine,
+    reads,
+    rooms,
+    schema,
+    sensors,
+)
 from roomtemp.storage.sqlite.catalog import Catalog
 from roomtemp.storage.sqlite.codec import CorruptBlock
 from roomtemp.storage.sqlite.health import Identity, quick_check
@@ -138,6 +158,30 @@ class SqliteStorage:
         result: bool = await self._submit(lambda group: rooms.put_room(group.conn, meta))
         return result
 
+    async def put_sensor(self, room_id: str, settings: SensorSettings) -> bool:
+        job = functools.partial(sensors.put_sensor, room_id=room_id, settings=settings)
+        result: bool = await self._submit(lambda group: job(group.conn))
+        return result
+
+    async def set_aside(self, readings: Sequence[SetAside]) -> None:
+        await self._submit(lambda group: quarantine.set_aside(group.conn, readings))
+
+    async def set_aside_readings(
+        self,
+        room_id: str,
+        start_ms: int,
+        end_ms: int,
+        after: tuple[int, str] | None = None,
+        limit: int = 1000,
+    ) -> SetAsidePage:
+        span = (start_ms, end_ms)
+        return await self._read(lambda conn: quarantine.page(conn, room_id, span, after, limit))
+
+    async def sensor_settings(
+        self, room_ids: Sequence[str] | None = None
+    ) -> dict[str, list[SensorSettings]]:
+        return await self._read(lambda conn: sensors.settings(conn, room_ids))
+
     async def delete_room(self, room_id: str) -> bool:
         def job(group: Group) -> bool:
             gone = [sid for _, sid in self.catalog.rooms.get(room_id, [])]
@@ -182,7 +226,8 @@ class SqliteStorage:
             if sensor_id is not None:
                 series = [pair for pair in series if pair[0] == sensor_id]
             span = (start_ms, end_ms)
-            return reads.readings_page(conn, self.hot, series, room_id, span, after, limit)
+            page = reads.readings_page(conn, self.hot, series, room_id, span, after, limit)
+            return sensors.with_raw(conn, page, series)
 
         return await self._read(query)
 

@@ -1,9 +1,9 @@
-"""Format 1 (one row per reading, hourly rollup rows) to format 2, in place, on open.
+"""Format 1 (one row per reading, hourly rollup rows) to the current format, in place, on open.
 
 Series by series, each in its own transaction (so a crash or a second process starting at the
 same time is harmless): the series' rows become sealed day blocks with their rollups, then the
-rows are deleted. When no row is left the old tables go and `user_version` becomes 2. Readings
-move exactly; hourly rollups are recomputed from them.
+rows are deleted. When no row is left the old tables go and `user_version` becomes the current
+format. Readings move exactly; hourly rollups are recomputed from them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ log = logging.getLogger("roomtemp.storage.sqlite")
 
 
 def migrate(conn: sqlite3.Connection, gap_ms: int) -> int:
-    """Move every format-1 reading into format 2; returns how many moved (0 if none left)."""
+    """Move every format-1 reading into the current format; returns how many moved (0: none)."""
     moved = 0
     while True:
         conn.execute("BEGIN IMMEDIATE")

@@ -28,6 +28,8 @@ def expire_raw(conn: sqlite3.Connection, before_ms: int) -> int:
             rollup(ts, values, schema.FIVE_MS), start, schema.FIVE_MS, schema.FIVE_SLOTS
         )
         conn.execute("UPDATE days SET raw = NULL, fives = ? WHERE key = ?", (fives, key))
+    if len(rows) < ROUND:  # every raw block before the horizon is gone: their values as sent too
+        conn.execute("DELETE FROM raw_values WHERE ts < ?", (schema.day_start(first_kept),))
     return len(rows)
 
 

@@ -8,7 +8,7 @@ import sqlite3
 import numpy as np
 
 from roomtemp.domain import RoomMeta
-from roomtemp.storage.sqlite import logrows, schema
+from roomtemp.storage.sqlite import logrows, quarantine, schema, sensors
 from roomtemp.storage.sqlite.keys import split_keys
 
 
@@ -31,6 +31,8 @@ def delete_room(conn: sqlite3.Connection, room_id: str, series: list[int]) -> bo
     """Delete a room, its series and every stored reading of them; False when unknown. Every
     process reloads its hot tier afterwards (the epoch moves)."""
     delete_series(conn, series)
+    sensors.delete_room(conn, room_id, series)
+    quarantine.delete_room(conn, room_id)
     conn.execute("DELETE FROM series WHERE room_id = ?", (room_id,))
     deleted = conn.execute("DELETE FROM rooms WHERE room_id = ?", (room_id,)).rowcount
     conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'epoch'")

@@ -1,4 +1,4 @@
-"""Tables, keys and pragmas of the embedded store (format 2), created or migrated on open.
+"""Tables, keys and pragmas of the embedded store (format 3), created or migrated on open.
 
     meta    (key, value)              format, gap_ms, epoch (bumped when every process must
                                       reload its hot tier: a room deleted)
@@ -15,6 +15,12 @@
                                       on the series part finds one series' days)
     hours   (key = series << 24 | period)     1h slots of 32 days, one blob
     gaps    (series_id, ts, next_ts, value)   consecutive sealed readings > gap_ms apart
+    sensors (room_id, sensor_id, offset_celsius, expected_interval_ms)   sensor settings
+    raw_values (series_id, ts, raw)   the value as sent of calibrated readings only (sparse)
+    quarantine (room_id, ts, sensor_id, value, reason)   readings set aside at ingest
+
+Format 3 is format 2 plus `sensors`, `raw_values` and `quarantine`: opening a format-2 file
+adds them.
 
 Several processes may open one file at once: every step that creates or migrates runs under
 SQLite's write lock (BEGIN IMMEDIATE) and re-reads `user_version` inside it.
@@ -32,7 +38,7 @@ from roomtemp.timeparse import MS_PER_DAY
 
 log = logging.getLogger("roomtemp.storage.sqlite")
 
-FORMAT = 2
+FORMAT = 3
 HOUR_MS = 3_600_000
 FIVE_MS = 300_000
 SERIES_BITS = 20
@@ -74,6 +80,19 @@ CREATE TABLE IF NOT EXISTS hours (key INTEGER PRIMARY KEY, payload BLOB NOT NULL
 CREATE TABLE IF NOT EXISTS gaps (
     series_id INTEGER NOT NULL, ts INTEGER NOT NULL, next_ts INTEGER NOT NULL,
     value REAL NOT NULL, PRIMARY KEY (series_id, ts)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sensors (
+    room_id TEXT NOT NULL REFERENCES rooms (room_id), sensor_id TEXT NOT NULL,
+    offset_celsius REAL, expected_interval_ms INTEGER, PRIMARY KEY (room_id, sensor_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS raw_values (
+    series_id INTEGER NOT NULL, ts INTEGER NOT NULL, raw REAL NOT NULL,
+    PRIMARY KEY (series_id, ts)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS quarantine (
+    room_id TEXT NOT NULL REFERENCES rooms (room_id), ts INTEGER NOT NULL,
+    sensor_id TEXT NOT NULL, value REAL NOT NULL, reason TEXT NOT NULL,
+    PRIMARY KEY (room_id, ts, sensor_id)
 ) WITHOUT ROWID;
 """
 
@@ -144,9 +163,10 @@ def meta_value(conn: sqlite3.Connection, key: str, default: int = 0) -> int:
 
 
 def prepare(conn: sqlite3.Connection) -> int:
-    """Create a new store or bring an old one to format 2; returns the version found.
+    """Create a new store or bring an old one to format 3; returns the version found.
 
-    Format 1 (readings as rows) is converted by `migrate_v1` afterwards, series by series.
+    Format 1 (readings as rows) is converted by `migrate_v1` afterwards, series by series;
+    format 2 only lacks tables, created here.
     """
     conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # day rows of ~2 KB fill big pages well
     conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # before the first table: freed pages return
@@ -180,6 +200,6 @@ def _create(conn: sqlite3.Connection, found: int) -> None:
         "INSERT OR IGNORE INTO meta VALUES (?, ?)",
         [("format", FORMAT), ("gap_ms", GAP_MS), ("epoch", 0)],
     )
-    if found == 0:
+    if found != 1:  # format 1 gets its version once migrate_v1 has moved every reading
         conn.execute(f"PRAGMA user_version = {FORMAT}")
-        log.info("created a new embedded store (format %d)", FORMAT)
+        log.info("embedded store at format %d (found format %d)", FORMAT, found)

@@ -1,5 +1,6 @@
-"""The write job of a batch of readings: series ids, exact duplicate and conflict checks, and
-the batch's readings handed to the group (or, outside the hot tier's window, sealed at once)."""
+"""The write job of a batch of readings: sensor offsets applied, series ids, exact duplicate and
+conflict checks, and the batch's readings handed to the group (or, outside the hot tier's window,
+sealed at once); the values as sent of calibrated readings go to their side table."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import numpy as np
 
 from roomtemp.domain import Reading, ReadingColumns, WriteResult
 from roomtemp.errors import ConflictingReading
+from roomtemp.storage.calibration import calibrated, sent_values
 from roomtemp.storage.rollups.records import F64, I64
-from roomtemp.storage.sqlite import schema, sealer
+from roomtemp.storage.sqlite import schema, sealer, sensors
 from roomtemp.storage.sqlite.catalog import Catalog
 from roomtemp.storage.sqlite.hot import HotTier, lookup
 from roomtemp.storage.sqlite.keys import composite, in_window
@@ -23,14 +25,17 @@ BlockCache = dict[int, tuple[I64, F64] | None]
 
 @dataclass(frozen=True)
 class Columns:
-    """A batch as columns sorted by (series, ts); (series, ts) is unique inside it."""
+    """A batch as columns sorted by (series, ts); (series, ts) is unique inside it. `raw`: the
+    values as sent of calibrated readings (NaN for others), None when none is calibrated."""
 
     series: I64
     ts: I64
     values: F64
+    raw: F64 | None = None
 
     def take(self, index: np.ndarray) -> Columns:
-        return Columns(self.series[index], self.ts[index], self.values[index])
+        raw = None if self.raw is None else self.raw[index]
+        return Columns(self.series[index], self.ts[index], self.values[index], raw)
 
 
 def columns(batch: ReadingColumns, catalog: Catalog, conn: sqlite3.Connection) -> Columns:
@@ -39,7 +44,8 @@ def columns(batch: ReadingColumns, catalog: Catalog, conn: sqlite3.Connection) -
     ids = catalog.ensure(conn, set(keys))
     series = np.array([ids[key] for key in keys], np.int64)[batch.codes]
     order = np.lexsort((batch.ts, series))
-    return Columns(series[order], batch.ts[order], batch.values[order])
+    raw = None if batch.raw is None else batch.raw[order]
+    return Columns(series[order], batch.ts[order], batch.values[order], raw)
 
 
 def write_job(
@@ -51,11 +57,13 @@ def write_job(
 
     def job(group: Group) -> WriteResult:
         conn = group.conn
-        batch = columns(given, catalog, conn)
+        batch = columns(calibrated(given, sensors.offsets(conn)), catalog, conn)
         duplicate = _duplicates(conn, batch, hot, group, blocks, catalog)
         fresh = batch.take(~duplicate) if duplicate.any() else batch
         if fresh.ts.shape[0]:
             _store(conn, fresh, hot, group, blocks, gap_ms)
+            if fresh.raw is not None:
+                sensors.store_raw(conn, fresh.series, fresh.ts, fresh.raw)
         return WriteResult(int(fresh.ts.shape[0]), int(duplicate.sum()))
 
     return job
@@ -80,7 +88,7 @@ def _duplicates(
             return np.zeros(batch.ts.shape[0], bool)
         found, stored = _lookup(conn, batch.take(slow), hot, group, blocks)
     sent = batch.values[slow]
-    clash = np.flatnonzero(found & (stored != sent))
+    clash = _not_resent(conn, batch.take(slow), np.flatnonzero(found & (stored != sent)), stored)
     if clash.shape[0]:
         at = slow[clash[0]]
         room, sensor = catalog.key_of(conn, int(batch.series[at]))
@@ -90,6 +98,21 @@ def _duplicates(
     duplicate = np.zeros(batch.ts.shape[0], bool)
     duplicate[slow[found]] = True
     return duplicate
+
+
+def _not_resent(conn: sqlite3.Connection, batch: Columns, clash: I64, stored: F64) -> I64:
+    """The clashes whose values as sent differ too: a reading calibrated differently (an offset
+    set or changed between two sends of it) is a re-send, not a conflict."""
+    if not clash.shape[0]:
+        return clash
+    sent = sent_values(batch.values[clash], None if batch.raw is None else batch.raw[clash])
+    series, ts = batch.series[clash].tolist(), batch.ts[clash].tolist()
+    stored_sent = [
+        raw if (raw := sensors.raw_at(conn, sid, t)) is not None else value
+        for sid, t, value in zip(series, ts, stored[clash].tolist(), strict=True)
+    ]
+    differ: I64 = clash[np.asarray(stored_sent) != sent]
+    return differ
 
 
 def _lookup(
