@@ -7,7 +7,9 @@ import os
 import signal
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from tests.engines import Engine
@@ -97,14 +99,17 @@ def _engine_queries(
         _query(results, key, kind, direct.query_ms(engine, requests, sizes.runs), sizes, rooms)
 
 
-def _query(results: Results, key: str, who: str, ms: float, sizes: Sizes, data: Workload) -> None:
+def _query(
+    results: Results, key: str, who: str, ms: float, sizes: Sizes, data: Workload, note: str = ""
+) -> None:
     what = QUERIES[key].format(
         sizes.days if key == "hourly_week" else len(data.rooms) if key == "latest" else
         (data.end_ms - data.start_ms) // DAY
     )  # fmt: skip
     aims = {"hourly_year": "p50 < 10 ms, <= 0.5x Prom", "latest": "<= 1.0x Prom",
             "raw_day": "<= 1.0x Prom", "mean_day": "<= 0.5x Prom"}  # fmt: skip
-    results.put(key, who, ms, what=what, unit="ms", higher_is_better=False, aim=aims.get(key, ""))
+    results.put(key, who, ms, what=what, unit="ms", higher_is_better=False, aim=aims.get(key, ""),
+                note=note)  # fmt: skip
 
 
 def _bytes(workload: Workload) -> dict[str, object]:
@@ -137,11 +142,12 @@ def roomtemp_phase(
             with profiled(server, profile, "stats-year"):
                 ms = statistics.median(latencies(server.url, "/api/v1/rooms/year/stats",
                                                  params, sizes.runs))  # fmt: skip
-            _query(results, "hourly_year", "roomtemp", ms, sizes, year)
         server.stop()
         if workload is year:
             full, plain = weighted.embedded_ratio(server.database, "year", year.start_ms,
                                                   year.end_ms, sizes.runs)  # fmt: skip
+            _query(results, "hourly_year", "roomtemp", ms, sizes, year,
+                   note=f"floor: the storage layer's read alone {full:.1f} ms")  # fmt: skip
             results.put("tw_cost", "roomtemp", full / plain, unit="x plain",
                         what="hourly stats over the year with tw + coverage vs plain sums, "
                         "storage layer", higher_is_better=False, aim="<= 1.5",
@@ -201,25 +207,42 @@ def single_readings(folder: Path, sizes: Sizes, results: Results, profile: Path 
                     what="gateway shape, 1 client, one reading of each of 1,000 rooms a request",
                     higher_is_better=True, note=outcome)  # fmt: skip
         posts, healthz, tool = _single(server, sizes, profile)
-        results.put("single", "roomtemp", posts / healthz, unit="x GET /healthz",
+        results.put("single", "roomtemp", posts.rate / healthz.rate, unit="x GET /healthz",
                     what=f"single-reading POSTs, {sizes.single_clients} connections ({tool})",
                     higher_is_better=True, aim=">= 0.8",
-                    note=f"{posts:,.0f} POST/s, {healthz:,.0f} GET /healthz/s")  # fmt: skip
+                    note=f"{posts.rate:,.0f} POST/s, {healthz.rate:,.0f} GET /healthz/s; server "
+                    f"CPU a request {posts.cpu_us:,.0f} us, {healthz.cpu_us:,.0f} us")  # fmt: skip
     finally:
         server.stop()
 
 
-def _single(server: Server, sizes: Sizes, profile: Path | None) -> tuple[float, float, str]:
+@dataclass
+class Rate:
+    """Requests/s of one load, and the server CPU each request took (less moved by the other
+    loads on a shared machine than the rate)."""
+
+    rate: float
+    cpu_us: float
+
+
+def _single(server: Server, sizes: Sizes, profile: Path | None) -> tuple[Rate, Rate, str]:
     base_ms = now_minute() - DAY // 2
     clients, seconds = sizes.single_clients, sizes.single_seconds
     if not wrk_available():
-        posts = single_posts_httpx(server.url, "single", base_ms, clients, seconds)
-        return posts, posts, "wrk not installed: no ratio"
+        with Meter(server) as meter:
+            posts = single_posts_httpx(server.url, "single", base_ms, clients, seconds)
+        rate = Rate(posts, meter.usage.server_cpu / (posts * meter.usage.wall) * 1e6)
+        return rate, rate, "wrk not installed: no ratio"
     with profiled(server, profile, "single"):
-        posts = run_wrk(server.url, clients, seconds, SINGLE_READING_SCRIPT,
-                        [str(base_ms), "single"]).requests_per_second  # fmt: skip
-    healthz = run_wrk(server.url + "/healthz", clients, seconds).requests_per_second
-    return posts, healthz, "wrk"
+        posts = _wrk_rate(server, server.url, clients, seconds, SINGLE_READING_SCRIPT,
+                          [str(base_ms), "single"])  # fmt: skip
+    return posts, _wrk_rate(server, server.url + "/healthz", clients, seconds), "wrk"
+
+
+def _wrk_rate(server: Server, url: str, *wrk: Any) -> Rate:
+    with Meter(server) as meter:
+        found = run_wrk(url, *wrk)
+    return Rate(found.requests_per_second, meter.usage.server_cpu / found.requests * 1e6)
 
 
 def big_store(folder: Path, sizes: Sizes, results: Results) -> None:

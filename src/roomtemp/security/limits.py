@@ -84,8 +84,10 @@ class _LimitedBody:
         if self.done:
             return await self.receive()
         try:
-            remaining = max(0.0, self.deadline - self.loop.time())
-            message = await asyncio.wait_for(self.receive(), remaining)
+            # a deadline on this task, not wait_for: that wraps receive() in a task of its own,
+            # an extra turn of the event loop for every body (15 us a body against 5 us, alone)
+            async with asyncio.timeout_at(self.deadline):
+                message = await self.receive()
         except TimeoutError:
             raise body_too_slow(self.timeout_seconds) from None
         if message["type"] == "http.request":

@@ -66,7 +66,12 @@ class SqliteStorage:
         self._lock = threading.Lock()
         self.housekeeper = Housekeeper(self.hot, self.options, self._catch_up, self._blocks.clear)
         self._writer = GroupCommitWriter(
-            self._connect, self.hot, self._catch_up, self._on_write_failure, self.housekeeper
+            self._connect,
+            self.hot,
+            self._catch_up,
+            self._on_write_failure,
+            self.housekeeper,
+            self.identity.verify,
         )
 
     async def open(self) -> None:
@@ -249,7 +254,6 @@ class SqliteStorage:
     # -- plumbing -----------------------------------------------------------------------------
 
     async def _submit(self, job: Callable[[Group], T]) -> T:
-        self.identity.verify()
         try:
             result: T = await self._writer.submit(job)
         except (sqlite3.Error, CorruptBlock) as exc:

@@ -1,12 +1,14 @@
 """Group commit: one writer thread runs every pending write job in one SQLite transaction.
 
-The thread takes every queued job (up to 256), opens BEGIN IMMEDIATE (SQLite's write lock, which
-also serialises writer processes), catches up with what other processes committed, runs each
-job in its own SAVEPOINT (a job that fails, say on a conflicting reading, is undone alone),
-appends ONE log row with the new readings of the whole group, commits, and only then resolves
-the jobs' futures: an acknowledgement means the data is on disk (synchronous=FULL). Between
-groups, and every second when idle, it runs the store's housekeeping (bounded seal rounds,
-retention).
+The thread takes every queued job (up to 256), checks that the file is still the one opened
+(once per group, and here rather than on the event loop, where the stat waited for this thread
+to give up the GIL: that wait cost more than the rest of a one-reading write), opens BEGIN
+IMMEDIATE (SQLite's write lock, which also serialises writer processes), catches up with what
+other processes committed, runs each job in its own SAVEPOINT (a job that fails, say on a
+conflicting reading, is undone alone), appends ONE log row with the new readings of the whole
+group, commits, and only then resolves the jobs' futures: an acknowledgement means the data
+is on disk (synchronous=FULL). Between groups, and every second when idle, it runs the store's
+housekeeping (bounded seal rounds, retention).
 """
 
 from __future__ import annotations
@@ -70,8 +72,10 @@ class GroupCommitWriter:
         catch_up: Callable[[sqlite3.Connection], None],
         on_failure: Callable[[BaseException], None],
         housekeeping: Callable[[sqlite3.Connection], bool],
+        check: Callable[[], None],
     ) -> None:
         self._connect = connect
+        self._check = check
         self._hot = hot
         self._catch_up = catch_up
         self._on_failure = on_failure
@@ -139,6 +143,7 @@ class GroupCommitWriter:
         group = Group(conn)
         outcomes: list[tuple[_Pending, bool, Any]] = []
         try:
+            self._check()
             conn.execute("BEGIN IMMEDIATE")
             self._catch_up(conn)
             outcomes = [_run_job(group, pending, self._on_failure) for pending in jobs]
