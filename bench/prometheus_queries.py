@@ -13,7 +13,8 @@ import httpx
 from tests.engines import Engine
 
 from roomtemp.config import Settings
-from roomtemp.service import RoomService, StatsQuery
+from roomtemp.service import RoomService
+from roomtemp.statistics import StatsQuery
 from roomtemp.storage.prometheus import PrometheusStorage
 from roomtemp.storage.prometheus.options import options_from
 from roomtemp.wiring import service_options, storage_options

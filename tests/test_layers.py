@@ -24,7 +24,8 @@ ALLOWED: dict[str, set[str]] = {
     "alerts": BELOW_SERVICE | {"alerts"},
     "listing": BELOW_SERVICE | {"alerts"},
     "screening": BELOW_SERVICE,
-    "service": BELOW_SERVICE | {"service", "alerts", "listing", "screening"},
+    "statistics": DOMAIN,
+    "service": BELOW_SERVICE | {"service", "alerts", "listing", "screening", "statistics"},
     "telemetry": BELOW_SERVICE,
     "wiring": BELOW_SERVICE | {"service", "config", "alerts", "screening"},
 }

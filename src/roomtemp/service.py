@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from zoneinfo import ZoneInfo
 
 from roomtemp.alerts.evaluate import Alert, AlertEvaluator, Episode, Evaluation
 from roomtemp.alerts.pacing import paced
@@ -13,7 +12,6 @@ from roomtemp.alerts.rules import AlertRules
 from roomtemp.alerts.state import RoomValue, room_value
 from roomtemp.domain import (
     Aggregate,
-    AggregateColumns,
     ReadingsPage,
     RoomMeta,
     SensorLatest,
@@ -21,7 +19,7 @@ from roomtemp.domain import (
     SetAsidePage,
     WriteResult,
 )
-from roomtemp.errors import InvalidInput, RoomNotFound, StorageError
+from roomtemp.errors import RoomNotFound, StorageError
 from roomtemp.listing import (
     AlertsQuery,
     RoomsPage,
@@ -33,16 +31,10 @@ from roomtemp.listing import (
     view_of,
 )
 from roomtemp.screening import Screening, screen
+from roomtemp.statistics import StatsQuery, Summary, stats_buckets, summarise
 from roomtemp.storage.base import ReportsStatus, Storage, StorageStatus
 from roomtemp.timeparse import (
-    MAX_MS,
-    MIN_MS,
-    MS_PER_DAY,
     Bucket,
-    count_epoch_buckets,
-    count_local_day_buckets,
-    epoch_buckets,
-    local_day_buckets,
 )
 from roomtemp.validation import Limits, validate_batch
 
@@ -81,29 +73,6 @@ class Temperature(RoomValue):
 
     room_id: str
     age_seconds: float
-
-
-@dataclass(frozen=True)
-class StatsQuery:
-    """A validated stats request: `[start, end)`, optional step and time zone."""
-
-    start_ms: int
-    end_ms: int
-    step_ms: int | None = None
-    zone: ZoneInfo | None = None
-
-
-@dataclass(frozen=True)
-class Summary:
-    """Mean, min, max and count over many buckets (None values when count is 0), and the
-    time-weighted mean and coverage of the whole range where the backend gives them."""
-
-    mean: float | None
-    minimum: float | None
-    maximum: float | None
-    count: int
-    mean_time_weighted: float | None = None
-    coverage: float | None = None
 
 
 class RoomService:
@@ -278,7 +247,7 @@ class RoomService:
     async def stats(self, room_id: str, query: StatsQuery) -> tuple[Sequence[Aggregate], Summary]:
         """Aggregates per bucket of one room, and their summary."""
         await self._require(room_id)
-        buckets = self.buckets(query)
+        buckets = stats_buckets(query, self.options.max_buckets)
         found = (await self.storage.aggregate([room_id], buckets)).get(room_id, [])
         return found, summarise(found)
 
@@ -292,64 +261,11 @@ class RoomService:
         found = await self.storage.aggregate(room_ids, [bucket]) if room_ids else {}
         return [(room_id, summarise(found.get(room_id, []))) for room_id in room_ids]
 
-    def buckets(self, query: StatsQuery) -> Sequence[Bucket]:
-        """The buckets of a query; InvalidInput (located at `step`) when there would be too many."""
-        start, end, step = query.start_ms, query.end_ms, query.step_ms
-        if step is None:
-            return [Bucket(start, end, start, end)]
-        local_days = query.zone is not None and step % MS_PER_DAY == 0
-        if local_days and query.zone is not None:
-            count = count_local_day_buckets(start, end, step // MS_PER_DAY)
-        else:
-            count = count_epoch_buckets(start, end, step)
-        if count > self.options.max_buckets:
-            raise InvalidInput.single(
-                ("step",),
-                f"the range holds {count} buckets of this step, more than the limit of "
-                f"{self.options.max_buckets}; use a longer step or a shorter range",
-            )
-        found: Sequence[Bucket] | None
-        try:
-            if local_days and query.zone is not None:
-                found = local_day_buckets(start, end, step // MS_PER_DAY, query.zone)
-            else:
-                found = epoch_buckets(start, end, step)
-        except OverflowError:
-            found = None
-        if found is None or (found and (found[0].start_ms < MIN_MS or found[-1].end_ms > MAX_MS)):
-            raise InvalidInput.single(
-                ("step",),
-                "buckets of this step would start or end outside years 1 to 9999 (UTC); "
-                "use a shorter step or a range further from those years",
-            )
-        return found
-
     async def _require(self, room_id: str) -> RoomMeta:
         meta = await self.storage.get_room(room_id)
         if meta is None:
             raise RoomNotFound(room_id)
         return meta
-
-
-def summarise(aggregates: Sequence[Aggregate]) -> Summary:
-    """Combine bucket aggregates: mean is the sum of sums over the sum of counts."""
-    if isinstance(aggregates, AggregateColumns):
-        totals = aggregates.totals
-        if not totals.count:
-            return Summary(None, None, None, 0, totals.mean_time_weighted, totals.coverage)
-        return Summary(
-            totals.mean, totals.minimum, totals.maximum, totals.count,
-            totals.mean_time_weighted, totals.coverage,
-        )  # fmt: skip
-    count = sum(a.count for a in aggregates)
-    if count == 0:
-        return Summary(None, None, None, 0)
-    return Summary(
-        mean=sum(a.total for a in aggregates) / count,
-        minimum=min(a.minimum for a in aggregates),
-        maximum=max(a.maximum for a in aggregates),
-        count=count,
-    )
 
 
 def _filtered(metas: list[RoomMeta], building: str | None, floor: str | None) -> list[RoomMeta]:

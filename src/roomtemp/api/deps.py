@@ -13,7 +13,8 @@ from fastapi import Depends, Path, Query, Request
 
 from roomtemp.domain import ID_PATTERN
 from roomtemp.errors import InvalidInput
-from roomtemp.service import RoomService, StatsQuery
+from roomtemp.service import RoomService
+from roomtemp.statistics import StatsQuery
 from roomtemp.timeparse import MS_PER_DAY, load_zone, parse_duration, parse_timestamp
 from roomtemp.units import Unit, parse_unit
 

@@ -18,9 +18,8 @@ from fastapi.responses import Response
 from roomtemp.alerts.evaluate import Alert, Episode
 from roomtemp.alerts.pacing import STRETCH
 from roomtemp.alerts.state import Current
-from roomtemp.api.models import (
+from roomtemp.api.answers import (
     AlertOut,
-    BucketOut,
     CurrentOut,
     EpisodeOut,
     LatestOut,
@@ -28,13 +27,13 @@ from roomtemp.api.models import (
     RoomOut,
     SensorSettingsOut,
     SetAsideOut,
-    StatsSummaryOut,
-    SummaryOut,
     TemperatureOut,
 )
+from roomtemp.api.stats_answers import BucketOut, StatsSummaryOut, SummaryOut
 from roomtemp.domain import I64, Aggregate, AggregateColumns, Reading, SensorLatest, SetAside
 from roomtemp.listing import RoomView, SensorView
-from roomtemp.service import Summary, Temperature
+from roomtemp.service import Temperature
+from roomtemp.statistics import Summary
 from roomtemp.timeparse import format_duration, format_timestamps
 from roomtemp.timeparse import format_timestamp as ts
 from roomtemp.units import Unit, from_celsius

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from roomtemp.alerts.rules import AlertState, Kind
+from roomtemp.api.answers import ALERT_KINDS, ALERT_STATES, AlertsOut, EpisodesOut
 from roomtemp.api.deps import OutUnit, Range, RoomId, Service, parse_choices
-from roomtemp.api.models import ALERT_KINDS, ALERT_STATES, AlertsOut, EpisodesOut
 from roomtemp.api.present import FastJSONResponse, alert_out, episode_out
 from roomtemp.domain import ID_PATTERN
 from roomtemp.listing import AlertsQuery

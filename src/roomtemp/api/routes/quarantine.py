@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from roomtemp.api.answers import QuarantineOut
 from roomtemp.api.deps import Range, RoomId, Service, decode_cursor, encode_cursor
-from roomtemp.api.models import QuarantineOut
 from roomtemp.api.present import FastJSONResponse, set_aside_out
 from roomtemp.security.access import requires
 from roomtemp.security.scopes import Scope

@@ -9,10 +9,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
+from roomtemp.api.answers import ReadingsOut
 from roomtemp.api.bodies import read_body
 from roomtemp.api.deps import OutUnit, Range, RoomId, Service, decode_cursor, encode_cursor
 from roomtemp.api.errors import problems_in
-from roomtemp.api.models import ReadingsOut, WriteOut
+from roomtemp.api.models import WriteOut
 from roomtemp.api.openapi import READING_SCHEMA
 from roomtemp.api.present import FastJSONResponse, reading_out
 from roomtemp.api.writes import store_items

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from roomtemp.alerts.state import RoomState
+from roomtemp.api.answers import ROOM_STATES, RoomOut, RoomsOut, TemperatureOut
 from roomtemp.api.deps import (
     OutUnit,
     RoomId,
@@ -15,7 +16,7 @@ from roomtemp.api.deps import (
     encode_cursor,
     parse_choices,
 )
-from roomtemp.api.models import ROOM_STATES, RoomMetaIn, RoomOut, RoomsOut, TemperatureOut
+from roomtemp.api.models import RoomMetaIn
 from roomtemp.api.present import FastJSONResponse, paced_list_answer, room_out, temperature_out
 from roomtemp.domain import Comfort, RoomMeta
 from roomtemp.listing import RoomsQuery

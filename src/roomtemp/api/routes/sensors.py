@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
+from roomtemp.api.answers import SensorSettingsOut, SensorsOut
 from roomtemp.api.deps import OutUnit, RoomId, Service
-from roomtemp.api.models import SensorSettingsIn, SensorSettingsOut, SensorsOut
+from roomtemp.api.models import SensorSettingsIn
 from roomtemp.api.present import FastJSONResponse, sensor_out
 from roomtemp.domain import ID_PATTERN, SensorSettings
 from roomtemp.errors import InvalidInput

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 
 from roomtemp.api.deps import OutUnit, Range, RoomId, Service, StatsParams
 from roomtemp.api.errors import problems_in
-from roomtemp.api.models import CrossRoomStatsOut, StatsOut
 from roomtemp.api.present import FastJSONResponse, buckets_out, stats_summary_out, summary_out
+from roomtemp.api.stats_answers import CrossRoomStatsOut, StatsOut
 from roomtemp.security.access import CurrentCaller, requires
 from roomtemp.security.scopes import Scope
 from roomtemp.timeparse import format_duration, format_timestamp
