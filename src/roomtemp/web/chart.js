@@ -1,7 +1,18 @@
-// The room chart in plain SVG: mean line, min-max band, comfort band, local-time axis, a cursor.
+// The room chart in plain SVG: mean line, min-max band, comfort band, shaded gaps, local-time
+// axis, a cursor.
 
-import { svg } from "./dom.js";
-import { clock, count, day, fromCelsius, number, symbol, wallClock, when } from "./format.js";
+import { h, svg } from "./dom.js";
+import {
+  clock,
+  count,
+  day,
+  fromCelsius,
+  number,
+  percent,
+  symbol,
+  wallClock,
+  when,
+} from "./format.js";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -80,8 +91,8 @@ function domain(buckets, comfort, unit) {
 }
 
 /**
- * Draw `data` = {buckets: [{startMs, endMs, mean, min, max, count}], startMs, endMs, stepMs, unit,
- * comfort} into `host`, replacing what was there in one step (no flicker on refresh).
+ * Draw `data` = {buckets: [{startMs, endMs, mean, min, max, count, coverage}], startMs, endMs,
+ * stepMs, unit, comfort} into `host`, replacing what was there in one step (no flicker on refresh).
  * `readout` is an element that receives the text of the bucket under the cursor; `cursor` is an
  * object that remembers that bucket ({startMs}) from one drawing to the next.
  */
@@ -105,6 +116,7 @@ export function drawChart(host, data, readout, cursor) {
     "aria-label": `Mean, minimum and maximum per ${data.stepText}, ${when(startMs)} to ${when(endMs)}`,
   });
   chart.append(comfortBand(comfort, unit, x(startMs), x(endMs), y, low, high));
+  chart.append(gapShading(buckets, startMs, endMs, x, pad.top, height - pad.bottom));
   chart.append(valueAxis(low, high, y, pad.left, width - pad.right, unit));
   chart.append(timeAxis(startMs, endMs, x, height - pad.bottom, pad.top, width));
   const runs = segments(buckets, stepMs);
@@ -139,7 +151,32 @@ export function drawChart(host, data, readout, cursor) {
       readout,
       cursor,
     );
-  host.replaceChildren(chart);
+  const gaps = chart.querySelector(".gaps").childElementCount;
+  const note = gaps ? h("p", { class: "chart-note muted" }, "Shaded: time without readings") : null;
+  host.replaceChildren(...[chart, note].filter(Boolean));
+}
+
+// Where readings are missing: each bucket covered less than fully, shaded by the share missing,
+// and each stretch of the range without any bucket, shaded fully.
+function gapShading(buckets, startMs, endMs, x, top, bottom) {
+  const group = svg("g", { class: "gaps" });
+  const shade = (from, to, coverage) => {
+    const left = x(Math.max(from, startMs));
+    const right = x(Math.min(to, endMs));
+    if (right - left < 0.5) return;
+    const attributes = { x: left, width: right - left, y: top, height: bottom - top };
+    const missing = (0.6 * (1 - coverage)).toFixed(2); // never hides the grid entirely
+    group.append(svg("rect", { ...attributes, "fill-opacity": missing, "data-coverage": coverage }));
+  };
+  let covered = startMs;
+  for (const b of buckets) {
+    if (b.startMs > covered) shade(covered, b.startMs, 0);
+    if (b.coverage !== null && b.coverage < 1) shade(b.startMs, b.endMs, b.coverage);
+    covered = Math.max(covered, b.endMs);
+  }
+  if (covered < endMs) shade(covered, endMs, 0);
+  group.setAttribute("data-gaps", String(group.childElementCount));
+  return group;
 }
 
 function comfortBand(comfort, unit, left, right, y, low, high) {
@@ -211,7 +248,8 @@ function addCursor(chart, buckets, scale, readout, cursor) {
     const u = symbol(scale.unit);
     readout.textContent =
       `${when(b.startMs)} – ${clock(b.endMs)}: mean ${number(b.mean)} ${u}, ` +
-      `min ${number(b.min)} ${u}, max ${number(b.max)} ${u}, ${count(b.count, "reading")}`;
+      `min ${number(b.min)} ${u}, max ${number(b.max)} ${u}, ${count(b.count, "reading")}` +
+      (b.coverage < 1 ? `, readings cover ${percent(b.coverage)}` : "");
   };
   // a mouse moving, or a finger touching or dragging: the cursor goes where the pointer is
   const follow = (event) => {

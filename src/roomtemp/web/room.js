@@ -111,6 +111,7 @@ function bucketTable(buckets, unit) {
       h("td", { class: "n" }, fmt.number(b.min)),
       h("td", { class: "n" }, fmt.number(b.max)),
       h("td", { class: "n" }, String(b.count)),
+      h("td", { class: "n", "data-coverage": b.coverage }, fmt.percent(b.coverage)),
     ),
   );
   return h(
@@ -123,7 +124,7 @@ function bucketTable(buckets, unit) {
         "tr",
         {},
         h("th", { scope: "col" }, "From"),
-        ...[`Mean ${u}`, `Min ${u}`, `Max ${u}`, "Readings"].map((t) =>
+        ...[`Mean ${u}`, `Min ${u}`, `Max ${u}`, "Readings", "Coverage"].map((t) =>
           h("th", { scope: "col", class: "n" }, t),
         ),
       ),
@@ -137,7 +138,8 @@ function summaryLine(stats, unit) {
   if (!s.count) return "No readings in this range.";
   const t = (value) => fmt.temperature(value, unit);
   const parts = [`Mean ${t(s.mean)}`, `min ${t(s.min)}`, `max ${t(s.max)}`];
-  return `${parts.join(" · ")} · ${fmt.count(s.count, "reading")}, per ${stats.step}`;
+  const gaps = s.coverage < 1 ? ` · readings cover ${fmt.percent(s.coverage)} of the range` : "";
+  return `${parts.join(" · ")} · ${fmt.count(s.count, "reading")}, per ${stats.step}${gaps}`;
 }
 
 // The API's CSV with a unit column, so that a file in °F says so.
