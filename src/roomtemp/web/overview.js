@@ -19,15 +19,18 @@ const RANK = Object.fromEntries(STATES.map(([state], i) => [state, i]));
 const PROBLEMS = new Set(["too_hot", "too_cold", "stale"]);
 const KIND_TEXT = { too_hot: "too hot", too_cold: "too cold", silent: "silent" };
 
+const FIRST_PAGE = 100; // a small first page on the first load: the first tiles come sooner
+
 // Every page of the rooms list; `shown(rooms)` gets what has arrived after each page.
-async function loadRooms(unit, shown) {
+async function loadRooms(unit, firstLimit, shown) {
   const rooms = [];
   let cursor = null;
   do {
-    const page = await getJson("/rooms", { unit, cursor });
+    const limit = rooms.length ? undefined : firstLimit;
+    const page = await getJson("/rooms", { unit, cursor, limit });
     rooms.push(...page.rooms);
     cursor = page.next_cursor;
-    if (cursor) shown(rooms.slice());
+    shown(rooms.slice());
   } while (cursor);
   return rooms;
 }
@@ -189,7 +192,7 @@ export function mountOverview(host, ctx, query) {
   const tiles = new Map();
   const sparks = sparklines(means);
   let rooms = [];
-  let alerts = [];
+  let alerts = null; // until the first answer
   let outdated = false;
   let unit = ctx.unit();
 
@@ -251,8 +254,9 @@ export function mountOverview(host, ctx, query) {
     heat.node.hidden = !mapped || !shown.length;
     if (mapped) heat.show(shown, unit);
     const byId = new Map(rooms.map((r) => [r.room_id, r]));
-    alertsList.replaceChildren(...alerts.map((a) => alertItem(a, byId)));
-    if (!alerts.length) alertsList.append(h("li", { class: "muted" }, outdated ? "Not known: the last refresh failed." : "No active alerts."));
+    alertsList.replaceChildren(...(alerts || []).map((a) => alertItem(a, byId)));
+    const none = outdated ? "Not known: the last refresh failed." : alerts ? "No active alerts." : "Loading…";
+    if (!alerts || !alerts.length) alertsList.append(h("li", { class: "muted" }, none));
     if (focused && tiles.has(focused) && document.activeElement !== tiles.get(focused).node)
       tiles.get(focused).node.focus({ preventScroll: true }); // kept across refreshes
   };
@@ -274,17 +278,17 @@ export function mountOverview(host, ctx, query) {
     title: "Rooms",
     async refresh() {
       unit = ctx.unit();
+      let active = null; // asked once the first tiles are up: the server answers them sooner
       try {
-        const [listed, active] = await Promise.all([
-          loadRooms(unit, (partial) => {
-            rooms = partial;
-            render(); // tiles as soon as the first page arrives
-          }),
-          getJson("/alerts", { unit }),
-        ]);
-        rooms = listed;
-        alerts = active.alerts;
-        outdated = false;
+        rooms = await loadRooms(unit, rooms.length ? undefined : FIRST_PAGE, (partial) => {
+          rooms = partial;
+          outdated = false;
+          render(); // tiles as soon as each page arrives
+          if (active) return;
+          active = getJson("/alerts", { unit });
+          active.catch(() => {}); // when the rooms fail first, reported once, below
+        });
+        alerts = (await active).alerts;
         ctx.ok();
       } catch (error) {
         outdated = true; // the states stay on screen, marked not current
