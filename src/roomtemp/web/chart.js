@@ -63,7 +63,7 @@ function timeTicks(startMs, endMs, most) {
 
 // Runs of buckets drawn as one line: a gap well beyond the usual spacing (an outage) breaks it.
 // The usual spacing can exceed the step when sensors report less often than the step.
-function segments(buckets, stepMs) {
+export function segments(buckets, stepMs) {
   const gaps = buckets
     .slice(1)
     .map((b, i) => b.startMs - buckets[i].startMs)
@@ -84,10 +84,36 @@ function domain(buckets, comfort, unit) {
   for (const limit of [comfort.min_celsius, comfort.max_celsius]) {
     if (limit !== null) values.push(fromCelsius(limit, unit));
   }
+  return padded(values);
+}
+
+// The value range of a chart: every value, with a margin.
+export function padded(values) {
   const low = Math.min(...values);
   const high = Math.max(...values);
   const margin = Math.max((high - low) * 0.08, 0.5);
   return [low - margin, high + margin];
+}
+
+/**
+ * An empty chart sized to `host` for [startMs, endMs) and values [low, high]: the <svg>, its
+ * size and padding, and the scales x (instant -> px) and y (value -> px).
+ */
+export function frame(host, startMs, endMs, [low, high]) {
+  const width = Math.max(host.clientWidth, 280);
+  const height = width < 560 ? 220 : 300;
+  const pad = { left: 48, right: 14, top: 14, bottom: 30 };
+  const x = (t) => pad.left + ((t - startMs) / (endMs - startMs)) * (width - pad.left - pad.right);
+  const y = (v) => pad.top + ((high - v) / (high - low)) * (height - pad.top - pad.bottom);
+  const chart = svg("svg", {
+    class: "chart",
+    width,
+    height,
+    viewBox: `0 0 ${width} ${height}`,
+    role: "img",
+    tabindex: 0,
+  });
+  return { chart, width, height, pad, x, y, low, high };
 }
 
 /**
@@ -97,24 +123,18 @@ function domain(buckets, comfort, unit) {
  * object that remembers that bucket ({startMs}) from one drawing to the next.
  */
 export function drawChart(host, data, readout, cursor) {
-  const width = Math.max(host.clientWidth, 280);
-  const height = width < 560 ? 220 : 300;
-  const pad = { left: 48, right: 14, top: 14, bottom: 30 };
   const { buckets, startMs, endMs, stepMs, unit, comfort } = data;
-  const [low, high] = domain(buckets, comfort, unit);
-  const x = (t) => pad.left + ((t - startMs) / (endMs - startMs)) * (width - pad.left - pad.right);
-  const y = (v) => pad.top + ((high - v) / (high - low)) * (height - pad.top - pad.bottom);
+  const { chart, width, height, pad, x, y, low, high } = frame(
+    host,
+    startMs,
+    endMs,
+    domain(buckets, comfort, unit),
+  );
   const middle = (b) => (Math.max(b.startMs, startMs) + Math.min(b.endMs, endMs)) / 2;
-
-  const chart = svg("svg", {
-    class: "chart",
-    width,
-    height,
-    viewBox: `0 0 ${width} ${height}`,
-    role: "img",
-    tabindex: 0,
-    "aria-label": `Mean, minimum and maximum per ${data.stepText}, ${when(startMs)} to ${when(endMs)}`,
-  });
+  chart.setAttribute(
+    "aria-label",
+    `Mean, minimum and maximum per ${data.stepText}, ${when(startMs)} to ${when(endMs)}`,
+  );
   chart.append(comfortBand(comfort, unit, x(startMs), x(endMs), y, low, high));
   chart.append(gapShading(buckets, startMs, endMs, x, pad.top, height - pad.bottom));
   chart.append(valueAxis(low, high, y, pad.left, width - pad.right, unit));
@@ -194,7 +214,7 @@ function comfortBand(comfort, unit, left, right, y, low, high) {
   return group;
 }
 
-function valueAxis(low, high, y, left, right, unit) {
+export function valueAxis(low, high, y, left, right, unit) {
   const group = svg("g", { class: "axis" });
   const { step, ticks } = valueTicks(low, high);
   const digits = step < 1 ? 1 : 0;
@@ -208,7 +228,7 @@ function valueAxis(low, high, y, left, right, unit) {
   return group;
 }
 
-function timeAxis(startMs, endMs, x, base, top, width) {
+export function timeAxis(startMs, endMs, x, base, top, width) {
   const group = svg("g", { class: "axis" });
   const { step, ticks } = timeTicks(startMs, endMs, Math.max(4, Math.floor(width / 90)));
   for (const tick of ticks) {

@@ -2,6 +2,7 @@
 
 import { getToken, setToken } from "./api.js";
 import * as fmt from "./format.js";
+import { mountCompare } from "./compare.js";
 import { mountOverview } from "./overview.js";
 import { mountRoom } from "./room.js";
 
@@ -54,9 +55,10 @@ function route() {
   if (current) current.unmount();
   const [path, query = ""] = window.location.hash.replace(/^#/, "").split("?");
   const room = /^\/room\/([^/]+)$/.exec(path);
-  current = room
-    ? mountRoom(main, ctx, decodeURIComponent(room[1]), new URLSearchParams(query))
-    : mountOverview(main, ctx, new URLSearchParams(query));
+  const params = new URLSearchParams(query);
+  if (room) current = mountRoom(main, ctx, decodeURIComponent(room[1]), params);
+  else if (path === "/compare") current = mountCompare(main, ctx, params);
+  else current = mountOverview(main, ctx, params);
   document.title = `${current.title} · roomtemp`;
   refresh();
 }

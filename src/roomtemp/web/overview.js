@@ -2,6 +2,7 @@
 // room's `current`), state counts that filter, and the active alerts. Filters live in the URL.
 
 import { getJson } from "./api.js";
+import { MOST_ROOMS } from "./compare.js";
 import { h, svg } from "./dom.js";
 import * as fmt from "./format.js";
 import { heatmap } from "./heatmap.js";
@@ -165,6 +166,7 @@ export function mountOverview(host, ctx, query) {
   const alertsList = h("ul", { class: "alerts-list" });
   const alertsBox = h("section", { class: "alerts", "data-alerts": "", "aria-label": "Alerts" }, h("h2", {}, "Alerts"), alertsList);
   const groups = h("div", { class: "groups" });
+  const compare = h("a", { class: "compare-link", href: "#/compare" }, "Compare these rooms in one chart");
   const means = hourlyMeans(() => unit);
   const heat = heatmap(means);
   const views = [
@@ -185,7 +187,7 @@ export function mountOverview(host, ctx, query) {
     counts,
     summary,
     alertsBox,
-    h("div", { class: "views", role: "group", "aria-label": "View" }, ...views),
+    h("div", { class: "views-bar" }, h("div", { class: "views", role: "group", "aria-label": "View" }, ...views), compare),
     groups,
     heat.node,
   );
@@ -247,6 +249,8 @@ export function mountOverview(host, ctx, query) {
     const empty = rooms.length ? "No room matches these filters." : outdated ? "The rooms could not be loaded." : "No rooms yet: push a reading to create one.";
     groups.replaceChildren(...[...sections].map(([title, grid]) => h("section", { class: "group" }, h("h2", {}, title), grid)));
     if (!shown.length) groups.append(h("p", { class: "empty" }, empty));
+    const first = shown.slice(0, MOST_ROOMS).map((r) => encodeURIComponent(r.room_id));
+    compare.href = `#/compare?rooms=${first.join(",")}`; // the first rooms shown, in this order
     const mapped = filters.view === "heatmap";
     for (const button of views)
       button.setAttribute("aria-pressed", String((button.dataset.view === "heatmap") === mapped));
