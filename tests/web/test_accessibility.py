@@ -16,6 +16,8 @@ VIEWS = {
     "heatmap": ("/#/?view=heatmap", "[data-heatmap] td[data-mean]"),
     "room": ("/#/room/lab-1?range=7d", ".chart .mean"),
     "room-stale": ("/#/room/attic", ".current"),
+    "room-gaps": ("/#/room/kitchen?range=24h", ".chart .gaps rect"),
+    "compare": ("/#/compare?rooms=lab-1,kitchen,cellar,attic&range=7d", "[data-chart] .line"),
 }
 
 

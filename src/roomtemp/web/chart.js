@@ -1,6 +1,7 @@
 // The room chart in plain SVG: mean line, min-max band, comfort band, shaded gaps, local-time
 // axis, a cursor.
 
+import { followCursor } from "./cursor.js";
 import { h, svg } from "./dom.js";
 import {
   clock,
@@ -252,9 +253,7 @@ function addCursor(chart, buckets, scale, readout, cursor) {
   const dot = svg("circle", { class: "cursor-dot", r: 4, visibility: "hidden" });
   chart.append(marker, dot);
   const kept = buckets.findIndex((b) => b.startMs === cursor.startMs);
-  let index = kept >= 0 ? kept : buckets.length - 1;
-  const show = (i) => {
-    index = Math.max(0, Math.min(buckets.length - 1, i));
+  const show = (index) => {
     const b = buckets[index];
     cursor.startMs = b.startMs;
     const at = scale.x(scale.middle(b));
@@ -271,28 +270,7 @@ function addCursor(chart, buckets, scale, readout, cursor) {
       `min ${number(b.min)} ${u}, max ${number(b.max)} ${u}, ${count(b.count, "reading")}` +
       (b.coverage < 1 ? `, readings cover ${percent(b.coverage)}` : "");
   };
-  // a mouse moving, or a finger touching or dragging: the cursor goes where the pointer is
-  const follow = (event) => {
-    const box = chart.getBoundingClientRect();
-    const px = event.clientX - box.left;
-    let best = 0;
-    buckets.forEach((b, i) => {
-      if (
-        Math.abs(scale.x(scale.middle(b)) - px) <
-        Math.abs(scale.x(scale.middle(buckets[best])) - px)
-      )
-        best = i;
-    });
-    show(best);
-  };
-  for (const kind of ["pointermove", "pointerdown"]) chart.addEventListener(kind, follow);
-  chart.addEventListener("keydown", (event) => {
-    const moves = { ArrowLeft: index - 1, ArrowRight: index + 1, Home: 0, End: buckets.length - 1 };
-    if (event.key in moves) {
-      event.preventDefault();
-      show(moves[event.key]);
-    }
-  });
-  chart.addEventListener("focus", () => show(index));
-  if (kept >= 0) show(kept);
+  const xAt = (i) => scale.x(scale.middle(buckets[i]));
+  const go = followCursor(chart, buckets.length, xAt, kept >= 0 ? kept : buckets.length - 1, show);
+  if (kept >= 0) go(kept);
 }

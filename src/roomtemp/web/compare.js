@@ -1,7 +1,7 @@
 // The compare view: several rooms in one chart over one range (presets or custom, the chosen
 // unit and zone), a legend, and the rooms kept in the URL (#/compare?rooms=a,b&range=7d).
 
-import { getJson } from "./api.js";
+import { allRooms, getJson } from "./api.js";
 import { h, svg } from "./dom.js";
 import * as fmt from "./format.js";
 import { drawOverlay, lineStyle } from "./overlay.js";
@@ -61,17 +61,6 @@ function roomPicker(onAdd) {
     list.replaceChildren(...rooms.map((r) => h("option", { value: r.room_id }, r.name || r.room_id)));
   };
   return { form, offer };
-}
-
-async function allRooms(unit) {
-  const rooms = [];
-  let cursor = null;
-  do {
-    const page = await getJson("/rooms", { unit, cursor });
-    rooms.push(...page.rooms);
-    cursor = page.next_cursor;
-  } while (cursor);
-  return rooms;
 }
 
 export function mountCompare(host, ctx, query) {

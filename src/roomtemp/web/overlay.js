@@ -2,6 +2,7 @@
 // local-time axis, and a cursor that reads every room's mean at one time.
 
 import { frame, padded, segments, timeAxis, valueAxis } from "./chart.js";
+import { followCursor } from "./cursor.js";
 import { svg } from "./dom.js";
 import { clock, number, symbol, when } from "./format.js";
 
@@ -78,9 +79,7 @@ function addCursor(chart, scale, readout, cursor) {
   chart.append(marker);
   const { times } = scale;
   const kept = times.indexOf(cursor.atMs);
-  let index = kept >= 0 ? kept : times.length - 1;
-  const show = (i) => {
-    index = Math.max(0, Math.min(times.length - 1, i));
+  const show = (index) => {
     cursor.atMs = times[index];
     const at = scale.x(times[index]);
     marker.setAttribute("x1", at);
@@ -88,19 +87,7 @@ function addCursor(chart, scale, readout, cursor) {
     marker.setAttribute("visibility", "visible");
     readout.textContent = readoutText(times[index], scale);
   };
-  const follow = (event) => {
-    const px = event.clientX - chart.getBoundingClientRect().left;
-    const distance = (t) => Math.abs(scale.x(t) - px);
-    show(times.reduce((best, t, i) => (distance(t) < distance(times[best]) ? i : best), 0));
-  };
-  for (const kind of ["pointermove", "pointerdown"]) chart.addEventListener(kind, follow);
-  chart.addEventListener("keydown", (event) => {
-    const moves = { ArrowLeft: index - 1, ArrowRight: index + 1, Home: 0, End: times.length - 1 };
-    if (event.key in moves) {
-      event.preventDefault();
-      show(moves[event.key]);
-    }
-  });
-  chart.addEventListener("focus", () => show(index));
-  if (kept >= 0) show(kept);
+  const xAt = (i) => scale.x(times[i]);
+  const go = followCursor(chart, times.length, xAt, kept >= 0 ? kept : times.length - 1, show);
+  if (kept >= 0) go(kept);
 }

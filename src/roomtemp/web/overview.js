@@ -1,7 +1,7 @@
 // The overview: problem rooms first, a tile per room from one request (the rooms list with each
 // room's `current`), state counts that filter, and the active alerts. Filters live in the URL.
 
-import { getJson } from "./api.js";
+import { allRooms, getJson } from "./api.js";
 import { MOST_ROOMS } from "./compare.js";
 import { h, svg } from "./dom.js";
 import * as fmt from "./format.js";
@@ -21,20 +21,6 @@ const PROBLEMS = new Set(["too_hot", "too_cold", "stale"]);
 const KIND_TEXT = { too_hot: "too hot", too_cold: "too cold", silent: "silent" };
 
 const FIRST_PAGE = 100; // a small first page on the first load: the first tiles come sooner
-
-// Every page of the rooms list; `shown(rooms)` gets what has arrived after each page.
-async function loadRooms(unit, firstLimit, shown) {
-  const rooms = [];
-  let cursor = null;
-  do {
-    const limit = rooms.length ? undefined : firstLimit;
-    const page = await getJson("/rooms", { unit, cursor, limit });
-    rooms.push(...page.rooms);
-    cursor = page.next_cursor;
-    shown(rooms.slice());
-  } while (cursor);
-  return rooms;
-}
 
 function since(instant) {
   return `${fmt.clock(instant)} (${fmt.elapsed((Date.now() - Date.parse(instant)) / 1000)})`;
@@ -284,7 +270,7 @@ export function mountOverview(host, ctx, query) {
       unit = ctx.unit();
       let active = null; // asked once the first tiles are up: the server answers them sooner
       try {
-        rooms = await loadRooms(unit, rooms.length ? undefined : FIRST_PAGE, (partial) => {
+        rooms = await allRooms(unit, rooms.length ? undefined : FIRST_PAGE, (partial) => {
           rooms = partial;
           outdated = false;
           render(); // tiles as soon as each page arrives

@@ -194,12 +194,12 @@ export function mountRoom(host, ctx, roomId, query) {
         { class: "range-bar" },
         bar.presets,
         bar.custom,
-        compare,
         csv,
       ),
       summary,
       chartHost,
       readout,
+      h("p", { class: "compare-line" }, compare), // below the chart: the chart stays above the fold
       h("details", { class: "panel" }, h("summary", {}, "Data table"), table),
     ),
     sensors,
