@@ -37,6 +37,12 @@ BATCH = 10_000
 WATCH_TILES = """rooms => {
   window.__firstTile = null;
   window.__allTiles = null;
+  window.__refreshes = 0; // each refresh that succeeded writes "Updated …" in the footer
+  document.addEventListener("DOMContentLoaded", () => {
+    const refreshed = document.getElementById("refreshed");
+    const count = () => (window.__refreshes += 1);
+    new MutationObserver(count).observe(refreshed, { childList: true, characterData: true });
+  });
   const whole = `${rooms} of ${rooms} rooms`;
   new MutationObserver((_, observer) => {
     if (window.__firstTile === null && document.querySelector(".tile"))
@@ -144,9 +150,11 @@ def load_once(browser: Browser, url: str, rooms: int, latency_ms: int) -> Load:
         page.goto(url + "/")
         page.wait_for_function("() => window.__allTiles !== null", timeout=120_000)
         first, every = page.evaluate("() => [window.__firstTile, window.__allTiles]")
+        page.wait_for_function("() => window.__refreshes === 1", timeout=120_000)
         wait_settled(page, traffic)  # sparklines of the tiles in view too
         traffic.reset()
         page.locator('[data-unit="celsius"]').click()  # a refresh, as the 30 s timer makes one
+        page.wait_for_function("() => window.__refreshes === 2", timeout=120_000)
         wait_settled(page, traffic)
         return Load(first, every, sum(traffic.finished.values()), len(traffic.finished))
     finally:

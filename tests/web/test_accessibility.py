@@ -33,7 +33,7 @@ def test_no_serious_violation_on_any_view(browser: Browser, live: LiveServer, si
             page.reload()
             expect(page.locator(ready).first).to_be_visible()
             page.wait_for_load_state("networkidle")
-            screenshot(page, f"{name}-{size}")
+            screenshot(page, name)
             found[name] = violations(page)
         assert found == {name: [] for name in VIEWS}, found
     finally:

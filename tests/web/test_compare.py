@@ -54,7 +54,7 @@ def test_a_line_per_room_with_the_api_buckets_in_the_url_and_in_the_units(
     page.keyboard.press("End")
     expect(page.locator(".readout")).to_contain_text("Lab 1 ")
     expect(page.locator(".readout")).to_contain_text("Kitchen ")
-    screenshot(page, "compare-desktop")
+    screenshot(page, "compare-cursor")
     session.watch.assert_clean()
 
 
@@ -102,7 +102,7 @@ def test_the_compare_view_fits_a_phone(browser: Browser, live: LiveServer) -> No
         chart = page.locator("[data-chart] .chart").bounding_box()
         assert chart is not None
         assert chart["y"] + chart["height"] <= PHONE["height"], "the chart is above the fold"
-        screenshot(page, "compare-phone")
+        screenshot(page, "compare-30d")
         phone.watch.assert_clean()
     finally:
         phone.context.close()

@@ -67,7 +67,7 @@ def test_missing_readings_show_as_shaded_time_and_coverage_below_100(
         page.locator(".panel > summary", has_text="Data table").click()
         cells = page.locator(".buckets tbody td[data-coverage]")
         expect(cells).to_have_text([percent(b["coverage"]) for b in buckets])
-        screenshot(page, "room-gaps-desktop")
+        screenshot(page, "room-gappy")
         session.watch.assert_clean()
     finally:
         session.context.close()

@@ -80,7 +80,7 @@ def test_problem_rooms_come_first_with_their_state_and_since(
     for item, alert in zip(items.all(), alerts, strict=True):
         expect(item).to_have_attribute("data-kind", alert["kind"])
         expect(item).to_contain_text(f"since {clock(alert['since'])}")
-    screenshot(page, "overview-desktop")
+    screenshot(page, "overview")
     session.watch.assert_clean()
 
 
@@ -176,7 +176,7 @@ def test_phone_overview_fits_the_screen_with_a_very_long_name(
         expect(phone.page.locator('.tile[data-room-id="store"]')).to_have_attribute(
             "title", f"{long_name} (store)"
         )
-        screenshot(phone.page, "overview-phone")
+        screenshot(phone.page, "overview-long-name")
         phone.watch.assert_clean()
     finally:
         phone.context.close()

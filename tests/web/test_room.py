@@ -92,7 +92,7 @@ def test_current_value_sensors_and_metadata(session: Session, live: LiveServer) 
         expect(row).to_have_text(
             [f"{shown(sensor['value'])} °C", paris(sensor["timestamp"]), "current"]
         )
-    screenshot(page, "room-desktop")
+    screenshot(page, "room")
     session.watch.assert_clean()
 
 

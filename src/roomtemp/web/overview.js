@@ -208,6 +208,13 @@ export function mountOverview(host, ctx, query) {
     counts.replaceChildren(...buttons);
   };
 
+  const renderAlerts = () => {
+    const byId = new Map(rooms.map((r) => [r.room_id, r]));
+    alertsList.replaceChildren(...(alerts || []).map((a) => alertItem(a, byId)));
+    const none = outdated ? "Not known: the last refresh failed." : alerts ? "No active alerts." : "Loading…";
+    if (!alerts || !alerts.length) alertsList.append(h("li", { class: "muted" }, none));
+  };
+
   const render = () => {
     const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.roomId : undefined;
     const buildings = [...new Set(rooms.map((r) => r.building).filter(Boolean))].sort(collator.compare);
@@ -243,10 +250,7 @@ export function mountOverview(host, ctx, query) {
     groups.hidden = mapped && shown.length > 0;
     heat.node.hidden = !mapped || !shown.length;
     if (mapped) heat.show(shown, unit);
-    const byId = new Map(rooms.map((r) => [r.room_id, r]));
-    alertsList.replaceChildren(...(alerts || []).map((a) => alertItem(a, byId)));
-    const none = outdated ? "Not known: the last refresh failed." : alerts ? "No active alerts." : "Loading…";
-    if (!alerts || !alerts.length) alertsList.append(h("li", { class: "muted" }, none));
+    renderAlerts();
     if (focused && tiles.has(focused) && document.activeElement !== tiles.get(focused).node)
       tiles.get(focused).node.focus({ preventScroll: true }); // kept across refreshes
   };
@@ -268,23 +272,31 @@ export function mountOverview(host, ctx, query) {
     title: "Rooms",
     async refresh() {
       unit = ctx.unit();
-      let active = null; // asked once the first tiles are up: the server answers them sooner
+      const firstLoad = !rooms.length;
+      let active = null; // asked once the first page is in: the server answers that one sooner
       try {
-        rooms = await allRooms(unit, rooms.length ? undefined : FIRST_PAGE, (partial) => {
-          rooms = partial;
-          outdated = false;
-          render(); // tiles as soon as each page arrives
-          if (active) return;
+        const listed = await allRooms(unit, firstLoad ? FIRST_PAGE : undefined, (partial) => {
+          if (active) return; // later pages are drawn once, all together (a drawing costs O(rooms))
+          if (firstLoad) {
+            rooms = partial;
+            outdated = false;
+            render(); // the first tiles at once
+          }
           active = getJson("/alerts", { unit });
           active.catch(() => {}); // when the rooms fail first, reported once, below
         });
+        const drawn = rooms.length;
+        rooms = listed;
+        outdated = false;
+        if (!firstLoad || listed.length !== drawn) render();
         alerts = (await active).alerts;
+        renderAlerts();
         ctx.ok();
       } catch (error) {
         outdated = true; // the states stay on screen, marked not current
         ctx.report(error);
+        render();
       }
-      render();
       sparks.recheck();
     },
     unmount() {
