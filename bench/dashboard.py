@@ -55,6 +55,9 @@ WATCH_TILES = """rooms => {
   }).observe(document, { childList: true, subtree: true, characterData: true });
 }"""
 
+FIRST_PAGE_MS = """() => performance.getEntriesByType("resource")
+  .find((entry) => entry.name.includes("/api/v1/rooms?")).duration"""
+
 
 def room_id(index: int) -> str:
     return f"room-{index:05d}"
@@ -117,6 +120,7 @@ class Load:
 
     first_tile_ms: float
     all_tiles_ms: float
+    first_page_ms: float  # of which the first page of the rooms list, from request to answer
     refresh_bytes: int
     refresh_requests: int
 
@@ -150,13 +154,14 @@ def load_once(browser: Browser, url: str, rooms: int, latency_ms: int) -> Load:
         page.goto(url + "/")
         page.wait_for_function("() => window.__allTiles !== null", timeout=120_000)
         first, every = page.evaluate("() => [window.__firstTile, window.__allTiles]")
+        first_page = page.evaluate(FIRST_PAGE_MS)
         page.wait_for_function("() => window.__refreshes === 1", timeout=120_000)
         wait_settled(page, traffic)  # sparklines of the tiles in view too
         traffic.reset()
         page.locator('[data-unit="celsius"]').click()  # a refresh, as the 30 s timer makes one
         page.wait_for_function("() => window.__refreshes === 2", timeout=120_000)
         wait_settled(page, traffic)
-        return Load(first, every, sum(traffic.finished.values()), len(traffic.finished))
+        return Load(first, every, first_page, sum(traffic.finished.values()), len(traffic.finished))
     finally:
         context.close()
 
@@ -185,6 +190,7 @@ def print_rows(rows: list[list[str]]) -> None:
         "link",
         "first tile ms",
         "every tile ms",
+        "first rooms page ms",
         "requests / refresh",
         "KB / refresh",
         "KB if gzipped",
@@ -208,6 +214,7 @@ def measure(browser: Browser, url: str, rooms: int, latency_ms: int, runs: int) 
         link,
         f"{statistics.median(first):,.0f} ({min(first):,.0f})",
         f"{statistics.median(every):,.0f} ({min(every):,.0f})",
+        f"{statistics.median(load.first_page_ms for load in loads):,.0f}",
         str(max(load.refresh_requests for load in loads)),
         f"{statistics.median(load.refresh_bytes for load in loads) / 1000:,.1f}",
         f"{gzipped_refresh(url) / 1000:,.1f}",

@@ -5,10 +5,9 @@ import { allRooms, getJson } from "./api.js";
 import { h, svg } from "./dom.js";
 import * as fmt from "./format.js";
 import { drawOverlay, lineStyle } from "./overlay.js";
+import { MOST_ROOMS } from "./overview.js";
 import { rangeBar } from "./rangebar.js";
 import * as ranges from "./range.js";
-
-export const MOST_ROOMS = 8;
 
 function legend(series, onRemove) {
   const items = series.map((one, index) =>

@@ -2,9 +2,12 @@
 
 import { getToken, setToken } from "./api.js";
 import * as fmt from "./format.js";
-import { mountCompare } from "./compare.js";
 import { mountOverview } from "./overview.js";
-import { mountRoom } from "./room.js";
+
+// The room and compare views are loaded when first needed (and in the background once the first
+// view has answered), so that the first tiles wait for fewer files.
+const room = () => import("./room.js");
+const compare = () => import("./compare.js");
 
 const REFRESH_MS = 30_000;
 const main = document.getElementById("view");
@@ -14,6 +17,8 @@ let current = null;
 let timer = null;
 let running = false;
 let again = false;
+let routed = 0;
+let warm = false;
 
 const ctx = {
   unit: fmt.getUnit,
@@ -36,12 +41,17 @@ async function refresh() {
     again = true;
     return;
   }
+  if (!current) return; // a view still loading: it refreshes once mounted
   clearTimeout(timer);
   running = true;
   try {
     await current.refresh();
   } finally {
     running = false;
+  }
+  if (!warm) {
+    warm = true;
+    Promise.all([room(), compare()]).catch(() => {}); // a failure is reported when needed
   }
   if (again) {
     again = false;
@@ -51,14 +61,31 @@ async function refresh() {
   }
 }
 
-function route() {
+// The view the hash names, mounted (a promise when its module is not loaded yet).
+function mount(path, params) {
+  const roomId = /^\/room\/([^/]+)$/.exec(path);
+  if (roomId)
+    return room().then((m) => () => m.mountRoom(main, ctx, decodeURIComponent(roomId[1]), params));
+  if (path === "/compare") return compare().then((m) => () => m.mountCompare(main, ctx, params));
+  return null;
+}
+
+async function route() {
+  const turn = (routed += 1);
   if (current) current.unmount();
+  current = null;
   const [path, query = ""] = window.location.hash.replace(/^#/, "").split("?");
-  const room = /^\/room\/([^/]+)$/.exec(path);
   const params = new URLSearchParams(query);
-  if (room) current = mountRoom(main, ctx, decodeURIComponent(room[1]), params);
-  else if (path === "/compare") current = mountCompare(main, ctx, params);
-  else current = mountOverview(main, ctx, params);
+  const loading = mount(path, params);
+  let later = null;
+  try {
+    later = loading && (await loading);
+  } catch {
+    ctx.report(new Error("This view could not be loaded. Is the server running? Reload to retry."));
+    return;
+  }
+  if (turn !== routed) return; // a newer navigation came first
+  current = later ? later() : mountOverview(main, ctx, params);
   document.title = `${current.title} · roomtemp`;
   refresh();
 }
@@ -126,6 +153,7 @@ function setupZone() {
   });
 }
 
+route(); // first: the view's requests are on their way while the header's controls are set up
 setupZone();
 setupUnits();
 setupToken();
@@ -133,4 +161,3 @@ window.addEventListener("hashchange", () => {
   route();
   main.focus({ preventScroll: true });
 });
-route();

@@ -2,7 +2,6 @@
 // room's `current`), state counts that filter, and the active alerts. Filters live in the URL.
 
 import { allRooms, getJson } from "./api.js";
-import { MOST_ROOMS } from "./compare.js";
 import { h, svg } from "./dom.js";
 import * as fmt from "./format.js";
 import { heatmap } from "./heatmap.js";
@@ -20,6 +19,7 @@ const RANK = Object.fromEntries(STATES.map(([state], i) => [state, i]));
 const PROBLEMS = new Set(["too_hot", "too_cold", "stale"]);
 const KIND_TEXT = { too_hot: "too hot", too_cold: "too cold", silent: "silent" };
 
+export const MOST_ROOMS = 8; // in the compare view: one colour each
 const FIRST_PAGE = 100; // a small first page on the first load: the first tiles come sooner
 
 function since(instant) {
