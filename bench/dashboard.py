@@ -1,11 +1,14 @@
 """Dashboard benchmark: time to the first tile (and to every tile) of a cold overview, and the
-bytes and requests of one refresh, at 48, 500 and 5,000 rooms, on localhost and with 100 ms added
-to every round trip (Chromium's network emulation), in Debian's Chromium against a real
-`roomtemp serve` on a fresh embedded store.
+bytes and requests of one refresh, at 48, 500 and 5,000 rooms, in Debian's Chromium against a
+real `roomtemp serve` on a fresh embedded store, over three links: localhost; Chromium's network
+emulation with 100 ms latency (`Network.emulateNetworkConditions`: no answer comes sooner than
+100 ms after its request, a slower one is not delayed further); and a proxy adding 100 ms to
+every round trip (half each way, a whole one per new connection), as a longer wire would.
 
 Times are read in the page (performance.now() when the first tile enters the DOM, and when the
-summary counts every room), so they hold no polling delay; bytes are what Chromium received
-(headers included), with what the same answers would weigh gzipped beside them.
+summary counts every room), so they hold no polling delay; "first rooms page" is that request's
+own time in the page (Resource Timing); bytes are what Chromium received (headers included),
+with what the same answers would weigh gzipped beside them.
 
     python bench/dashboard.py [--rooms 48,500,5000] [--runs 5] [--latency-ms 100]
 """
@@ -29,6 +32,7 @@ from playwright.sync_api import Browser, CDPSession, Page, sync_playwright
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
 
+from delay_proxy import delayed
 from harness import Server
 
 MINUTE_MS = 60_000
@@ -199,25 +203,34 @@ def print_rows(rows: list[list[str]]) -> None:
         table.add_column(column)
     for row in rows:
         table.add_row(*row)
-    Console(width=160).print(table)
+    Console(width=200).print(table)
 
 
-def measure(browser: Browser, url: str, rooms: int, latency_ms: int, runs: int) -> list[str]:
-    loads = [load_once(browser, url, rooms, latency_ms) for _ in range(runs)]
+@dataclass
+class Link:
+    """How the browser reaches the server: a URL (maybe through the delaying proxy) and
+    Chromium's own latency emulation (0: none)."""
+
+    name: str
+    url: str
+    latency_ms: int = 0
+
+
+def measure(browser: Browser, server_url: str, rooms: int, link: Link, runs: int) -> list[str]:
+    loads = [load_once(browser, link.url, rooms, link.latency_ms) for _ in range(runs)]
     first = [load.first_tile_ms for load in loads]
     every = [load.all_tiles_ms for load in loads]
-    link = f"+{latency_ms} ms RTT" if latency_ms else "localhost"
-    aim = "first tile < 1 s" if (rooms, bool(latency_ms)) == (500, True) else ""
-    print(f"  {rooms} rooms, {link}: first tile {first}, every tile {every}")
+    aim = "first tile < 1 s" if rooms == 500 and link.name != "localhost" else ""
+    print(f"  {rooms} rooms, {link.name}: first tile {first}, every tile {every}")
     return [
         f"{rooms:,}",
-        link,
+        link.name,
         f"{statistics.median(first):,.0f} ({min(first):,.0f})",
         f"{statistics.median(every):,.0f} ({min(every):,.0f})",
         f"{statistics.median(load.first_page_ms for load in loads):,.0f}",
         str(max(load.refresh_requests for load in loads)),
         f"{statistics.median(load.refresh_bytes for load in loads) / 1000:,.1f}",
-        f"{gzipped_refresh(url) / 1000:,.1f}",
+        f"{gzipped_refresh(server_url) / 1000:,.1f}",
         aim,
     ]
 
@@ -229,11 +242,18 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=100)
     options = parser.parse_args()
     sizes = sorted(int(n) for n in options.rooms.split(","))
+    ms = options.latency_ms
     rows = []
     with tempfile.TemporaryDirectory(prefix="roomtemp-bench-dash-") as folder:
         server = Server.start(Path(folder), workers=1)
+        port = int(server.url.rsplit(":", 1)[1])
         try:
-            with sync_playwright() as playwright:
+            with sync_playwright() as playwright, delayed(port, ms / 1000) as slow_url:
+                links = [
+                    Link("localhost", server.url),
+                    Link(f"Chromium: >= {ms} ms a request", server.url, ms),
+                    Link(f"proxy: +{ms} ms a round trip", slow_url),
+                ]
                 browser = playwright.chromium.launch(
                     executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
                 )
@@ -241,8 +261,9 @@ def main() -> None:
                 for rooms in sizes:
                     add_rooms(server.url, made, rooms, int(time.time() * 1000))
                     made = rooms
-                    for latency_ms in (0, options.latency_ms):
-                        rows.append(measure(browser, server.url, rooms, latency_ms, options.runs))
+                    rows += [
+                        measure(browser, server.url, rooms, link, options.runs) for link in links
+                    ]
                 browser.close()
         finally:
             server.stop()

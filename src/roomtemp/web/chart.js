@@ -186,7 +186,7 @@ function gapShading(buckets, startMs, endMs, x, top, bottom) {
     const right = x(Math.min(to, endMs));
     if (right - left < 0.5) return;
     const attributes = { x: left, width: right - left, y: top, height: bottom - top };
-    const missing = (0.6 * (1 - coverage)).toFixed(2); // never hides the grid entirely
+    const missing = (0.45 * (1 - coverage)).toFixed(2); // the band and grid still show through
     group.append(svg("rect", { ...attributes, "fill-opacity": missing, "data-coverage": coverage }));
   };
   let covered = startMs;
