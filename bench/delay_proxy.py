@@ -9,6 +9,7 @@ that; this proxy adds the delay to every exchange, as a longer wire would.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,7 +60,8 @@ def delayed(upstream_port: int, rtt_s: float) -> Iterator[str]:
         port.append(server.sockets[0].getsockname()[1])
         started.set()
         async with server:
-            await server.serve_forever()
+            with contextlib.suppress(asyncio.CancelledError):  # how it is stopped
+                await server.serve_forever()
 
     thread = threading.Thread(target=lambda: loop.run_until_complete(main()), daemon=True)
     thread.start()

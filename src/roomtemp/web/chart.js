@@ -187,7 +187,8 @@ function gapShading(buckets, startMs, endMs, x, top, bottom) {
     if (right - left < 0.5) return;
     const attributes = { x: left, width: right - left, y: top, height: bottom - top };
     const missing = (0.45 * (1 - coverage)).toFixed(2); // the band and grid still show through
-    group.append(svg("rect", { ...attributes, "fill-opacity": missing, "data-coverage": coverage }));
+    const rect = { ...attributes, "fill-opacity": missing, "data-coverage": coverage };
+    group.append(svg("rect", rect));
   };
   let covered = startMs;
   for (const b of buckets) {

@@ -28,7 +28,8 @@ function legend(series, onRemove) {
 }
 
 function removeButton(one, onRemove) {
-  const button = h("button", { type: "button", class: "remove", "aria-label": `Remove ${one.name}` }, "×");
+  const label = `Remove ${one.name}`;
+  const button = h("button", { type: "button", class: "remove", "aria-label": label }, "×");
   button.addEventListener("click", () => onRemove(one.roomId));
   return button;
 }
@@ -57,14 +58,16 @@ function roomPicker(onAdd) {
   });
   const offer = (rooms) => {
     known = new Map(rooms.map((r) => [r.room_id, r.name || r.room_id]));
-    list.replaceChildren(...rooms.map((r) => h("option", { value: r.room_id }, r.name || r.room_id)));
+    const options = rooms.map((r) => h("option", { value: r.room_id }, r.name || r.room_id));
+    list.replaceChildren(...options);
   };
   return { form, offer };
 }
 
 export function mountCompare(host, ctx, query) {
   let range = ranges.fromQuery(query);
-  let chosen = [...new Set((query.get("rooms") || "").split(",").filter(Boolean))].slice(0, MOST_ROOMS);
+  const asked = new Set((query.get("rooms") || "").split(",").filter(Boolean));
+  let chosen = [...asked].slice(0, MOST_ROOMS);
   const names = new Map();
   const keepInUrl = () => {
     const rooms = chosen.map(encodeURIComponent).join(",");
@@ -80,10 +83,16 @@ export function mountCompare(host, ctx, query) {
     keepInUrl();
     ctx.refresh();
   });
-  const picker = roomPicker((roomId) => change(chosen.includes(roomId) ? chosen : [...chosen, roomId]));
+  const picker = roomPicker((roomId) =>
+    change(chosen.includes(roomId) ? chosen : [...chosen, roomId]),
+  );
   const summary = h("p", { class: "range-summary" });
   const chartHost = h("div", { class: "chart-host", "data-chart": "compare" });
-  const readout = h("p", { class: "readout muted", "aria-live": "polite" }, "Move over the chart, or focus it and use the arrow keys.");
+  const readout = h(
+    "p",
+    { class: "readout muted", "aria-live": "polite" },
+    "Move over the chart, or focus it and use the arrow keys.",
+  );
   const legendBox = h("div", { class: "legend-box" });
   host.replaceChildren(
     h("a", { href: "#/", class: "back" }, "← All rooms"),
@@ -121,7 +130,11 @@ export function mountCompare(host, ctx, query) {
     return stats.map((answer, i) => ({
       roomId: chosen[i],
       name: names.get(chosen[i]) || chosen[i],
-      buckets: answer.buckets.map((b) => ({ ...b, startMs: Date.parse(b.start), endMs: Date.parse(b.end) })),
+      buckets: answer.buckets.map((b) => ({
+        ...b,
+        startMs: Date.parse(b.start),
+        endMs: Date.parse(b.end),
+      })),
     }));
   };
 
@@ -142,9 +155,11 @@ export function mountCompare(host, ctx, query) {
         bar.show(range, span);
         const step = ranges.stepFor(span.startMs, span.endMs);
         shown = { ...span, series, unit, stepMs: step * 1000, stepText: query.step };
-        summary.textContent = `${fmt.count(series.length, "room")}, mean per ${query.step}, ${fmt.symbol(unit)}`;
+        const rooms = fmt.count(series.length, "room");
+        summary.textContent = `${rooms}, mean per ${query.step}, ${fmt.symbol(unit)}`;
         draw();
-        legendBox.replaceChildren(legend(series, (roomId) => change(chosen.filter((r) => r !== roomId))));
+        const remove = (roomId) => change(chosen.filter((r) => r !== roomId));
+        legendBox.replaceChildren(legend(series, remove));
         ctx.ok();
       } catch (error) {
         ctx.report(error);

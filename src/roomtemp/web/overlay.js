@@ -33,8 +33,8 @@ export function lineStyle(index) {
  */
 export function drawOverlay(host, data, readout, cursor) {
   const { series, startMs, endMs, stepMs, unit } = data;
-  const values = series.flatMap((s) => s.buckets.map((b) => b.mean));
-  const { chart, width, height, pad, x, y, low, high } = frame(host, startMs, endMs, padded(values));
+  const bounds = padded(series.flatMap((s) => s.buckets.map((b) => b.mean)));
+  const { chart, width, height, pad, x, y, low, high } = frame(host, startMs, endMs, bounds);
   const middle = (b) => (Math.max(b.startMs, startMs) + Math.min(b.endMs, endMs)) / 2;
   chart.setAttribute(
     "aria-label",
@@ -56,11 +56,13 @@ export function drawOverlay(host, data, readout, cursor) {
         "data-means": one.buckets.map((b) => String(b.mean)).join(","),
       }),
     );
+    const fill = lineStyle(index).stroke;
     for (const [b] of runs.filter((run) => run.length === 1))
-      chart.append(svg("circle", { cx: x(middle(b)), cy: y(b.mean), r: 3, fill: lineStyle(index).stroke }));
+      chart.append(svg("circle", { cx: x(middle(b)), cy: y(b.mean), r: 3, fill }));
   });
   const times = [...new Set(series.flatMap((s) => s.buckets.map(middle)))].sort((p, q) => p - q);
-  if (times.length) addCursor(chart, { series, times, middle, x, top: pad.top, bottom: height - pad.bottom, unit }, readout, cursor);
+  const scale = { series, times, middle, x, top: pad.top, bottom: height - pad.bottom, unit };
+  if (times.length) addCursor(chart, scale, readout, cursor);
   host.replaceChildren(chart);
 }
 
@@ -75,7 +77,12 @@ function readoutText(at, scale) {
 }
 
 function addCursor(chart, scale, readout, cursor) {
-  const marker = svg("line", { class: "cursor", y1: scale.top, y2: scale.bottom, visibility: "hidden" });
+  const marker = svg("line", {
+    class: "cursor",
+    y1: scale.top,
+    y2: scale.bottom,
+    visibility: "hidden",
+  });
   chart.append(marker);
   const { times } = scale;
   const kept = times.indexOf(cursor.atMs);
