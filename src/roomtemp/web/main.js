@@ -43,6 +43,9 @@ async function refresh() {
   }
   if (!current) return; // a view still loading: it refreshes once mounted
   clearTimeout(timer);
+  // armed at the start: a refresh still waiting for its answers when the time comes runs again
+  // right after it, so the cadence does not stretch by the answers' time
+  timer = setTimeout(refresh, REFRESH_MS);
   running = true;
   try {
     await current.refresh();
@@ -56,8 +59,6 @@ async function refresh() {
   if (again) {
     again = false;
     refresh();
-  } else {
-    timer = setTimeout(refresh, REFRESH_MS);
   }
 }
 
