@@ -178,7 +178,9 @@ def session(browser: Browser, live: LiveServer) -> Iterator[Session]:
 
 
 def screenshot(page: Page, name: str) -> Path:
+    """The whole page in test-artifacts/, named by view and viewport: look at them."""
     ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
+    size = page.viewport_size or {"width": 0, "height": 0}
+    path = ARTIFACTS / f"{name}-{size['width']}x{size['height']}.png"
     page.screenshot(path=str(path), full_page=True)
     return path

@@ -120,5 +120,10 @@ def shown(value: float) -> str:
     return str(Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
+def percent(share: float) -> str:
+    """How the page writes a coverage: whole percent, rounded down."""
+    return f"{math.floor(share * 100 + 1e-9)} %"
+
+
 def fahrenheit(celsius: float) -> float:
     return celsius * 9 / 5 + 32

@@ -16,6 +16,8 @@ VIEWS = {
     "heatmap": ("/#/?view=heatmap", "[data-heatmap] td[data-mean]"),
     "room": ("/#/room/lab-1?range=7d", ".chart .mean"),
     "room-stale": ("/#/room/attic", ".current"),
+    "room-gaps": ("/#/room/kitchen?range=24h", ".chart .gaps rect"),
+    "compare": ("/#/compare?rooms=lab-1,kitchen,cellar,attic&range=7d", "[data-chart] .line"),
 }
 
 
@@ -31,7 +33,7 @@ def test_no_serious_violation_on_any_view(browser: Browser, live: LiveServer, si
             page.reload()
             expect(page.locator(ready).first).to_be_visible()
             page.wait_for_load_state("networkidle")
-            screenshot(page, f"{name}-{size}")
+            screenshot(page, name)
             found[name] = violations(page)
         assert found == {name: [] for name in VIEWS}, found
     finally:

@@ -50,7 +50,7 @@ def test_room_details_can_be_edited_on_a_phone(browser: Browser, fresh_live: Liv
         page.goto(fresh_live.base_url + "/#/room/kitchen?range=7d")
         expect(page.locator(".chart .mean")).to_be_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-        screenshot(page, "room-phone")
+        screenshot(page, "room-edit")
 
         page.get_by_role("button", name="°F").click()
         page.locator(".panel > summary", has_text="Edit room details").click()

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.support import close, iso, ms
 from tests.web.conftest import PHONE, LiveServer, Session, api, open_session, screenshot
-from tests.web.seed import NOW_MS, Room, shown
+from tests.web.seed import NOW_MS, Room, percent, shown
 
 # preset -> (length in seconds, the step that keeps the chart at or under 150 points)
 PRESETS = {
@@ -71,6 +71,7 @@ def check_page_shows(page: Page, live: LiveServer, query: dict[str, str], symbol
                 shown(bucket["min"]),
                 shown(bucket["max"]),
                 str(bucket["count"]),
+                percent(bucket["coverage"]),
             ]
         )
 
@@ -91,7 +92,7 @@ def test_current_value_sensors_and_metadata(session: Session, live: LiveServer) 
         expect(row).to_have_text(
             [f"{shown(sensor['value'])} °C", paris(sensor["timestamp"]), "current"]
         )
-    screenshot(page, "room-desktop")
+    screenshot(page, "room")
     session.watch.assert_clean()
 
 

@@ -86,6 +86,21 @@ export async function mayEdit(roomId) {
   return editable.get(key);
 }
 
+// Every page of the rooms list (the first of `firstLimit` rooms when given); `shown(rooms)`, if
+// given, gets what has arrived after each page.
+export async function allRooms(unit, firstLimit, shown) {
+  const rooms = [];
+  let cursor = null;
+  do {
+    const limit = rooms.length ? undefined : firstLimit;
+    const page = await getJson("/rooms", { unit, cursor, limit });
+    rooms.push(...page.rooms);
+    cursor = page.next_cursor;
+    if (shown) shown(rooms.slice());
+  } while (cursor);
+  return rooms;
+}
+
 // Every page of a CSV answer, following Link: <...>; rel="next", as one text with one header.
 export async function getCsvPages(path, params) {
   let url = apiUrl(path, { ...params, format: "csv" });

@@ -1,7 +1,19 @@
-// The room chart in plain SVG: mean line, min-max band, comfort band, local-time axis, a cursor.
+// The room chart in plain SVG: mean line, min-max band, comfort band, shaded gaps, local-time
+// axis, a cursor.
 
-import { svg } from "./dom.js";
-import { clock, count, day, fromCelsius, number, symbol, wallClock, when } from "./format.js";
+import { followCursor } from "./cursor.js";
+import { h, svg } from "./dom.js";
+import {
+  clock,
+  count,
+  day,
+  fromCelsius,
+  number,
+  percent,
+  symbol,
+  wallClock,
+  when,
+} from "./format.js";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -52,7 +64,7 @@ function timeTicks(startMs, endMs, most) {
 
 // Runs of buckets drawn as one line: a gap well beyond the usual spacing (an outage) breaks it.
 // The usual spacing can exceed the step when sensors report less often than the step.
-function segments(buckets, stepMs) {
+export function segments(buckets, stepMs) {
   const gaps = buckets
     .slice(1)
     .map((b, i) => b.startMs - buckets[i].startMs)
@@ -73,6 +85,11 @@ function domain(buckets, comfort, unit) {
   for (const limit of [comfort.min_celsius, comfort.max_celsius]) {
     if (limit !== null) values.push(fromCelsius(limit, unit));
   }
+  return padded(values);
+}
+
+// The value range of a chart: every value, with a margin.
+export function padded(values) {
   const low = Math.min(...values);
   const high = Math.max(...values);
   const margin = Math.max((high - low) * 0.08, 0.5);
@@ -80,21 +97,15 @@ function domain(buckets, comfort, unit) {
 }
 
 /**
- * Draw `data` = {buckets: [{startMs, endMs, mean, min, max, count}], startMs, endMs, stepMs, unit,
- * comfort} into `host`, replacing what was there in one step (no flicker on refresh).
- * `readout` is an element that receives the text of the bucket under the cursor; `cursor` is an
- * object that remembers that bucket ({startMs}) from one drawing to the next.
+ * An empty chart sized to `host` for [startMs, endMs) and values [low, high]: the <svg>, its
+ * size and padding, and the scales x (instant -> px) and y (value -> px).
  */
-export function drawChart(host, data, readout, cursor) {
+export function frame(host, startMs, endMs, [low, high]) {
   const width = Math.max(host.clientWidth, 280);
   const height = width < 560 ? 220 : 300;
   const pad = { left: 48, right: 14, top: 14, bottom: 30 };
-  const { buckets, startMs, endMs, stepMs, unit, comfort } = data;
-  const [low, high] = domain(buckets, comfort, unit);
   const x = (t) => pad.left + ((t - startMs) / (endMs - startMs)) * (width - pad.left - pad.right);
   const y = (v) => pad.top + ((high - v) / (high - low)) * (height - pad.top - pad.bottom);
-  const middle = (b) => (Math.max(b.startMs, startMs) + Math.min(b.endMs, endMs)) / 2;
-
   const chart = svg("svg", {
     class: "chart",
     width,
@@ -102,9 +113,31 @@ export function drawChart(host, data, readout, cursor) {
     viewBox: `0 0 ${width} ${height}`,
     role: "img",
     tabindex: 0,
-    "aria-label": `Mean, minimum and maximum per ${data.stepText}, ${when(startMs)} to ${when(endMs)}`,
   });
+  return { chart, width, height, pad, x, y, low, high };
+}
+
+/**
+ * Draw `data` = {buckets: [{startMs, endMs, mean, min, max, count, coverage}], startMs, endMs,
+ * stepMs, unit, comfort} into `host`, replacing what was there in one step (no flicker on refresh).
+ * `readout` is an element that receives the text of the bucket under the cursor; `cursor` is an
+ * object that remembers that bucket ({startMs}) from one drawing to the next.
+ */
+export function drawChart(host, data, readout, cursor) {
+  const { buckets, startMs, endMs, stepMs, unit, comfort } = data;
+  const { chart, width, height, pad, x, y, low, high } = frame(
+    host,
+    startMs,
+    endMs,
+    domain(buckets, comfort, unit),
+  );
+  const middle = (b) => (Math.max(b.startMs, startMs) + Math.min(b.endMs, endMs)) / 2;
+  chart.setAttribute(
+    "aria-label",
+    `Mean, minimum and maximum per ${data.stepText}, ${when(startMs)} to ${when(endMs)}`,
+  );
   chart.append(comfortBand(comfort, unit, x(startMs), x(endMs), y, low, high));
+  chart.append(gapShading(buckets, startMs, endMs, x, pad.top, height - pad.bottom));
   chart.append(valueAxis(low, high, y, pad.left, width - pad.right, unit));
   chart.append(timeAxis(startMs, endMs, x, height - pad.bottom, pad.top, width));
   const runs = segments(buckets, stepMs);
@@ -139,7 +172,33 @@ export function drawChart(host, data, readout, cursor) {
       readout,
       cursor,
     );
-  host.replaceChildren(chart);
+  const gaps = chart.querySelector(".gaps").childElementCount;
+  const note = gaps ? h("p", { class: "chart-note muted" }, "Shaded: time without readings") : null;
+  host.replaceChildren(...[chart, note].filter(Boolean));
+}
+
+// Where readings are missing: each bucket covered less than fully, shaded by the share missing,
+// and each stretch of the range without any bucket, shaded fully.
+function gapShading(buckets, startMs, endMs, x, top, bottom) {
+  const group = svg("g", { class: "gaps" });
+  const shade = (from, to, coverage) => {
+    const left = x(Math.max(from, startMs));
+    const right = x(Math.min(to, endMs));
+    if (right - left < 0.5) return;
+    const attributes = { x: left, width: right - left, y: top, height: bottom - top };
+    const missing = (0.45 * (1 - coverage)).toFixed(2); // the band and grid still show through
+    const rect = { ...attributes, "fill-opacity": missing, "data-coverage": coverage };
+    group.append(svg("rect", rect));
+  };
+  let covered = startMs;
+  for (const b of buckets) {
+    if (b.startMs > covered) shade(covered, b.startMs, 0);
+    if (b.coverage !== null && b.coverage < 1) shade(b.startMs, b.endMs, b.coverage);
+    covered = Math.max(covered, b.endMs);
+  }
+  if (covered < endMs) shade(covered, endMs, 0);
+  group.setAttribute("data-gaps", String(group.childElementCount));
+  return group;
 }
 
 function comfortBand(comfort, unit, left, right, y, low, high) {
@@ -157,7 +216,7 @@ function comfortBand(comfort, unit, left, right, y, low, high) {
   return group;
 }
 
-function valueAxis(low, high, y, left, right, unit) {
+export function valueAxis(low, high, y, left, right, unit) {
   const group = svg("g", { class: "axis" });
   const { step, ticks } = valueTicks(low, high);
   const digits = step < 1 ? 1 : 0;
@@ -171,7 +230,7 @@ function valueAxis(low, high, y, left, right, unit) {
   return group;
 }
 
-function timeAxis(startMs, endMs, x, base, top, width) {
+export function timeAxis(startMs, endMs, x, base, top, width) {
   const group = svg("g", { class: "axis" });
   const { step, ticks } = timeTicks(startMs, endMs, Math.max(4, Math.floor(width / 90)));
   for (const tick of ticks) {
@@ -195,9 +254,7 @@ function addCursor(chart, buckets, scale, readout, cursor) {
   const dot = svg("circle", { class: "cursor-dot", r: 4, visibility: "hidden" });
   chart.append(marker, dot);
   const kept = buckets.findIndex((b) => b.startMs === cursor.startMs);
-  let index = kept >= 0 ? kept : buckets.length - 1;
-  const show = (i) => {
-    index = Math.max(0, Math.min(buckets.length - 1, i));
+  const show = (index) => {
     const b = buckets[index];
     cursor.startMs = b.startMs;
     const at = scale.x(scale.middle(b));
@@ -211,30 +268,10 @@ function addCursor(chart, buckets, scale, readout, cursor) {
     const u = symbol(scale.unit);
     readout.textContent =
       `${when(b.startMs)} – ${clock(b.endMs)}: mean ${number(b.mean)} ${u}, ` +
-      `min ${number(b.min)} ${u}, max ${number(b.max)} ${u}, ${count(b.count, "reading")}`;
+      `min ${number(b.min)} ${u}, max ${number(b.max)} ${u}, ${count(b.count, "reading")}` +
+      (b.coverage < 1 ? `, readings cover ${percent(b.coverage)}` : "");
   };
-  // a mouse moving, or a finger touching or dragging: the cursor goes where the pointer is
-  const follow = (event) => {
-    const box = chart.getBoundingClientRect();
-    const px = event.clientX - box.left;
-    let best = 0;
-    buckets.forEach((b, i) => {
-      if (
-        Math.abs(scale.x(scale.middle(b)) - px) <
-        Math.abs(scale.x(scale.middle(buckets[best])) - px)
-      )
-        best = i;
-    });
-    show(best);
-  };
-  for (const kind of ["pointermove", "pointerdown"]) chart.addEventListener(kind, follow);
-  chart.addEventListener("keydown", (event) => {
-    const moves = { ArrowLeft: index - 1, ArrowRight: index + 1, Home: 0, End: buckets.length - 1 };
-    if (event.key in moves) {
-      event.preventDefault();
-      show(moves[event.key]);
-    }
-  });
-  chart.addEventListener("focus", () => show(index));
-  if (kept >= 0) show(kept);
+  const xAt = (i) => scale.x(scale.middle(buckets[i]));
+  const go = followCursor(chart, buckets.length, xAt, kept >= 0 ? kept : buckets.length - 1, show);
+  if (kept >= 0) go(kept);
 }

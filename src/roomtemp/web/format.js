@@ -31,6 +31,11 @@ export function count(n, noun) {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
+// A share (0..1) in whole percent, rounded down, so that anything short of all is below 100 %.
+export function percent(share) {
+  return `${Math.floor(share * 100 + 1e-9)} %`;
+}
+
 export function temperature(value, unit) {
   return `${number(value)} ${symbol(unit)}`;
 }

@@ -3,7 +3,11 @@
 import { getToken, setToken } from "./api.js";
 import * as fmt from "./format.js";
 import { mountOverview } from "./overview.js";
-import { mountRoom } from "./room.js";
+
+// The room and compare views are loaded when first needed (and in the background once the first
+// view has answered), so that the first tiles wait for fewer files.
+const room = () => import("./room.js");
+const compare = () => import("./compare.js");
 
 const REFRESH_MS = 30_000;
 const main = document.getElementById("view");
@@ -13,6 +17,8 @@ let current = null;
 let timer = null;
 let running = false;
 let again = false;
+let routed = 0;
+let warm = false;
 
 const ctx = {
   unit: fmt.getUnit,
@@ -35,28 +41,52 @@ async function refresh() {
     again = true;
     return;
   }
+  if (!current) return; // a view still loading: it refreshes once mounted
   clearTimeout(timer);
+  // armed at the start: a refresh still waiting for its answers when the time comes runs again
+  // right after it, so the cadence does not stretch by the answers' time
+  timer = setTimeout(refresh, REFRESH_MS);
   running = true;
   try {
     await current.refresh();
   } finally {
     running = false;
   }
+  if (!warm) {
+    warm = true;
+    Promise.all([room(), compare()]).catch(() => {}); // a failure is reported when needed
+  }
   if (again) {
     again = false;
     refresh();
-  } else {
-    timer = setTimeout(refresh, REFRESH_MS);
   }
 }
 
-function route() {
+// The view the hash names, mounted (a promise when its module is not loaded yet).
+function mount(path, params) {
+  const roomId = /^\/room\/([^/]+)$/.exec(path);
+  if (roomId)
+    return room().then((m) => () => m.mountRoom(main, ctx, decodeURIComponent(roomId[1]), params));
+  if (path === "/compare") return compare().then((m) => () => m.mountCompare(main, ctx, params));
+  return null;
+}
+
+async function route() {
+  const turn = (routed += 1);
   if (current) current.unmount();
+  current = null;
   const [path, query = ""] = window.location.hash.replace(/^#/, "").split("?");
-  const room = /^\/room\/([^/]+)$/.exec(path);
-  current = room
-    ? mountRoom(main, ctx, decodeURIComponent(room[1]), new URLSearchParams(query))
-    : mountOverview(main, ctx, new URLSearchParams(query));
+  const params = new URLSearchParams(query);
+  const loading = mount(path, params);
+  let later = null;
+  try {
+    later = loading && (await loading);
+  } catch {
+    ctx.report(new Error("This view could not be loaded. Is the server running? Reload to retry."));
+    return;
+  }
+  if (turn !== routed) return; // a newer navigation came first
+  current = later ? later() : mountOverview(main, ctx, params);
   document.title = `${current.title} · roomtemp`;
   refresh();
 }
@@ -124,6 +154,7 @@ function setupZone() {
   });
 }
 
+route(); // first: the view's requests are on their way while the header's controls are set up
 setupZone();
 setupUnits();
 setupToken();
@@ -131,4 +162,3 @@ window.addEventListener("hashchange", () => {
   route();
   main.focus({ preventScroll: true });
 });
-route();

@@ -1,7 +1,7 @@
 // The overview: problem rooms first, a tile per room from one request (the rooms list with each
 // room's `current`), state counts that filter, and the active alerts. Filters live in the URL.
 
-import { getJson } from "./api.js";
+import { allRooms, getJson } from "./api.js";
 import { h, svg } from "./dom.js";
 import * as fmt from "./format.js";
 import { heatmap } from "./heatmap.js";
@@ -19,18 +19,8 @@ const RANK = Object.fromEntries(STATES.map(([state], i) => [state, i]));
 const PROBLEMS = new Set(["too_hot", "too_cold", "stale"]);
 const KIND_TEXT = { too_hot: "too hot", too_cold: "too cold", silent: "silent" };
 
-// Every page of the rooms list; `shown(rooms)` gets what has arrived after each page.
-async function loadRooms(unit, shown) {
-  const rooms = [];
-  let cursor = null;
-  do {
-    const page = await getJson("/rooms", { unit, cursor });
-    rooms.push(...page.rooms);
-    cursor = page.next_cursor;
-    if (cursor) shown(rooms.slice());
-  } while (cursor);
-  return rooms;
-}
+export const MOST_ROOMS = 8; // in the compare view: one colour each
+const FIRST_PAGE = 100; // a small first page on the first load: the first tiles come sooner
 
 function since(instant) {
   return `${fmt.clock(instant)} (${fmt.elapsed((Date.now() - Date.parse(instant)) / 1000)})`;
@@ -162,6 +152,7 @@ export function mountOverview(host, ctx, query) {
   const alertsList = h("ul", { class: "alerts-list" });
   const alertsBox = h("section", { class: "alerts", "data-alerts": "", "aria-label": "Alerts" }, h("h2", {}, "Alerts"), alertsList);
   const groups = h("div", { class: "groups" });
+  const compare = h("a", { class: "compare-link", href: "#/compare" }, "Compare these rooms in one chart");
   const means = hourlyMeans(() => unit);
   const heat = heatmap(means);
   const views = [
@@ -182,14 +173,14 @@ export function mountOverview(host, ctx, query) {
     counts,
     summary,
     alertsBox,
-    h("div", { class: "views", role: "group", "aria-label": "View" }, ...views),
+    h("div", { class: "views-bar" }, h("div", { class: "views", role: "group", "aria-label": "View" }, ...views), compare),
     groups,
     heat.node,
   );
   const tiles = new Map();
   const sparks = sparklines(means);
   let rooms = [];
-  let alerts = [];
+  let alerts = null; // until the first answer
   let outdated = false;
   let unit = ctx.unit();
 
@@ -215,6 +206,13 @@ export function mountOverview(host, ctx, query) {
       return button;
     });
     counts.replaceChildren(...buttons);
+  };
+
+  const renderAlerts = () => {
+    const byId = new Map(rooms.map((r) => [r.room_id, r]));
+    alertsList.replaceChildren(...(alerts || []).map((a) => alertItem(a, byId)));
+    const none = outdated ? "Not known: the last refresh failed." : alerts ? "No active alerts." : "Loading…";
+    if (!alerts || !alerts.length) alertsList.append(h("li", { class: "muted" }, none));
   };
 
   const render = () => {
@@ -244,15 +242,15 @@ export function mountOverview(host, ctx, query) {
     const empty = rooms.length ? "No room matches these filters." : outdated ? "The rooms could not be loaded." : "No rooms yet: push a reading to create one.";
     groups.replaceChildren(...[...sections].map(([title, grid]) => h("section", { class: "group" }, h("h2", {}, title), grid)));
     if (!shown.length) groups.append(h("p", { class: "empty" }, empty));
+    const first = shown.slice(0, MOST_ROOMS).map((r) => encodeURIComponent(r.room_id));
+    compare.href = `#/compare?rooms=${first.join(",")}`; // the first rooms shown, in this order
     const mapped = filters.view === "heatmap";
     for (const button of views)
       button.setAttribute("aria-pressed", String((button.dataset.view === "heatmap") === mapped));
     groups.hidden = mapped && shown.length > 0;
     heat.node.hidden = !mapped || !shown.length;
     if (mapped) heat.show(shown, unit);
-    const byId = new Map(rooms.map((r) => [r.room_id, r]));
-    alertsList.replaceChildren(...alerts.map((a) => alertItem(a, byId)));
-    if (!alerts.length) alertsList.append(h("li", { class: "muted" }, outdated ? "Not known: the last refresh failed." : "No active alerts."));
+    renderAlerts();
     if (focused && tiles.has(focused) && document.activeElement !== tiles.get(focused).node)
       tiles.get(focused).node.focus({ preventScroll: true }); // kept across refreshes
   };
@@ -274,23 +272,31 @@ export function mountOverview(host, ctx, query) {
     title: "Rooms",
     async refresh() {
       unit = ctx.unit();
+      const firstLoad = !rooms.length;
+      let active = null; // asked once the first page is in: the server answers that one sooner
       try {
-        const [listed, active] = await Promise.all([
-          loadRooms(unit, (partial) => {
+        const listed = await allRooms(unit, firstLoad ? FIRST_PAGE : undefined, (partial) => {
+          if (active) return; // later pages are drawn once, all together (a drawing costs O(rooms))
+          if (firstLoad) {
             rooms = partial;
-            render(); // tiles as soon as the first page arrives
-          }),
-          getJson("/alerts", { unit }),
-        ]);
+            outdated = false;
+            render(); // the first tiles at once
+          }
+          active = getJson("/alerts", { unit });
+          active.catch(() => {}); // when the rooms fail first, reported once, below
+        });
+        const drawn = rooms.length;
         rooms = listed;
-        alerts = active.alerts;
         outdated = false;
+        if (!firstLoad || listed.length !== drawn) render();
+        alerts = (await active).alerts;
+        renderAlerts();
         ctx.ok();
       } catch (error) {
         outdated = true; // the states stay on screen, marked not current
         ctx.report(error);
+        render();
       }
-      render();
       sparks.recheck();
     },
     unmount() {

@@ -1,4 +1,4 @@
-import { fromWallClock, wallClock } from "./format.js";
+import { duration, fromWallClock, wallClock, zoneName } from "./format.js";
 
 // Time ranges of the room view: presets, custom ranges, and a step giving a sensible point count.
 
@@ -48,4 +48,16 @@ export function fromLocalInput(text) {
   if (!found) return null;
   const [year, month, day, hour, minute] = found.slice(1).map(Number);
   return fromWallClock(year, month, day, hour, minute);
+}
+
+// The stats query of a span: its step, and the zone when buckets are whole days.
+export function statsQuery(span, unit) {
+  const step = stepFor(span.startMs, span.endMs);
+  return {
+    start: new Date(span.startMs).toISOString(),
+    end: new Date(span.endMs).toISOString(),
+    step: duration(step),
+    unit,
+    tz: step % 86400 === 0 ? zoneName() : undefined,
+  };
 }

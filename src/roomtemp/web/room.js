@@ -4,6 +4,7 @@ import { getCsvPages, getJson, mayEdit } from "./api.js";
 import { drawChart } from "./chart.js";
 import { editForm } from "./edit.js";
 import { h } from "./dom.js";
+import { rangeBar } from "./rangebar.js";
 import * as fmt from "./format.js";
 import * as ranges from "./range.js";
 
@@ -14,17 +15,6 @@ async function orNull(promise) {
     if (error.status === 404) return null;
     throw error;
   }
-}
-
-function statsQuery(span, unit) {
-  const step = ranges.stepFor(span.startMs, span.endMs);
-  return {
-    start: new Date(span.startMs).toISOString(),
-    end: new Date(span.endMs).toISOString(),
-    step: fmt.duration(step),
-    unit,
-    tz: step % 86400 === 0 ? fmt.zoneName() : undefined,
-  };
 }
 
 function metaLine(room) {
@@ -111,6 +101,7 @@ function bucketTable(buckets, unit) {
       h("td", { class: "n" }, fmt.number(b.min)),
       h("td", { class: "n" }, fmt.number(b.max)),
       h("td", { class: "n" }, String(b.count)),
+      h("td", { class: "n", "data-coverage": b.coverage }, fmt.percent(b.coverage)),
     ),
   );
   return h(
@@ -123,7 +114,7 @@ function bucketTable(buckets, unit) {
         "tr",
         {},
         h("th", { scope: "col" }, "From"),
-        ...[`Mean ${u}`, `Min ${u}`, `Max ${u}`, "Readings"].map((t) =>
+        ...[`Mean ${u}`, `Min ${u}`, `Max ${u}`, "Readings", "Coverage"].map((t) =>
           h("th", { scope: "col", class: "n" }, t),
         ),
       ),
@@ -137,7 +128,8 @@ function summaryLine(stats, unit) {
   if (!s.count) return "No readings in this range.";
   const t = (value) => fmt.temperature(value, unit);
   const parts = [`Mean ${t(s.mean)}`, `min ${t(s.min)}`, `max ${t(s.max)}`];
-  return `${parts.join(" · ")} · ${fmt.count(s.count, "reading")}, per ${stats.step}`;
+  const gaps = s.coverage < 1 ? ` · readings cover ${fmt.percent(s.coverage)} of the range` : "";
+  return `${parts.join(" · ")} · ${fmt.count(s.count, "reading")}, per ${stats.step}${gaps}`;
 }
 
 // The API's CSV with a unit column, so that a file in °F says so.
@@ -157,15 +149,6 @@ function download(text, name) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-function presetButtons(onPick) {
-  const buttons = Object.keys(ranges.PRESETS).map((name) =>
-    h("button", { type: "button", "data-preset": name, "aria-pressed": "false" }, name),
-  );
-  for (const button of buttons)
-    button.addEventListener("click", () => onPick(button.dataset.preset));
-  return buttons;
-}
-
 // After a failed refresh the value on screen is no longer known to be current: say so.
 function markOutdated(box) {
   const block = box.firstElementChild;
@@ -181,25 +164,8 @@ export function mountRoom(host, ctx, roomId, query) {
   const meta = h("p", { class: "muted meta" });
   const current = h("div", { class: "current-box" });
   const sensors = h("div", { class: "sensors-box" });
-  const presets = presetButtons((name) => pick({ preset: name }));
-  const startInput = h("input", { type: "datetime-local", id: "range-start" });
-  const endInput = h("input", { type: "datetime-local", id: "range-end" });
-  const customForm = h(
-    "form",
-    { class: "custom" },
-    h("label", { for: "range-start" }, "From"),
-    startInput,
-    h("label", { for: "range-end" }, "To"),
-    endInput,
-    h("button", { type: "submit" }, "Show"),
-  );
-  const custom = h(
-    "details",
-    { class: "custom-box" },
-    h("summary", {}, "Custom range"),
-    customForm,
-  );
-  const chartHost = h("div", { class: "chart-host" });
+  const bar = rangeBar(ctx, (next) => pick(next));
+  const chartHost = h("div", { class: "chart-host", "data-chart": "room" });
   const readout = h(
     "p",
     { class: "readout muted", "aria-live": "polite" },
@@ -207,6 +173,11 @@ export function mountRoom(host, ctx, roomId, query) {
   );
   const summary = h("p", { class: "range-summary" });
   const csv = h("button", { type: "button", id: "csv" }, "Download CSV");
+  const compare = h(
+    "a",
+    { class: "compare-link", href: `#/compare?rooms=${encodeURIComponent(roomId)}` },
+    "Compare with other rooms",
+  );
   // a scroll box the keyboard can reach and scroll
   const table = h("div", { class: "table-box", tabindex: "0", role: "region", "aria-label": "Data table" });
   const edit = editForm(roomId, ctx, () => ctx.refresh());
@@ -221,13 +192,14 @@ export function mountRoom(host, ctx, roomId, query) {
       h(
         "div",
         { class: "range-bar" },
-        h("div", { class: "presets", role: "group", "aria-label": "Range" }, ...presets),
-        custom,
+        bar.presets,
+        bar.custom,
         csv,
       ),
       summary,
       chartHost,
       readout,
+      h("p", { class: "compare-line" }, compare), // below the chart: the chart stays above the fold
       h("details", { class: "panel" }, h("summary", {}, "Data table"), table),
     ),
     sensors,
@@ -241,16 +213,6 @@ export function mountRoom(host, ctx, roomId, query) {
     history.replaceState(null, "", `#/room/${encodeURIComponent(roomId)}?${ranges.toQuery(range)}`);
     ctx.refresh();
   };
-  customForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const startMs = ranges.fromLocalInput(startInput.value);
-    const endMs = ranges.fromLocalInput(endInput.value);
-    if (startMs === null || endMs === null || startMs >= endMs) {
-      ctx.report(new Error("Choose a start before the end of the range."));
-      return;
-    }
-    pick({ startMs, endMs });
-  });
   csv.addEventListener("click", async () => {
     if (!shown) return;
     try {
@@ -274,13 +236,7 @@ export function mountRoom(host, ctx, roomId, query) {
     meta.textContent = metaLine(room);
     current.replaceChildren(currentBlock(room, temp, unit, fetchedAt));
     sensors.replaceChildren(sensorsTable(temp, unit));
-    for (const button of presets)
-      button.setAttribute("aria-pressed", String(button.dataset.preset === range.preset));
-    custom.classList.toggle("active", !range.preset);
-    if (!custom.open) {
-      startInput.value = ranges.toLocalInput(span.startMs);
-      endInput.value = ranges.toLocalInput(span.endMs);
-    }
+    bar.show(range, span);
     summary.textContent = summaryLine(stats, unit);
     const buckets = stats.buckets.map((b) => ({
       ...b,
@@ -323,7 +279,7 @@ export function mountRoom(host, ctx, roomId, query) {
     async refresh() {
       const unit = ctx.unit();
       const span = ranges.resolve(range, Date.now());
-      const query = statsQuery(span, unit);
+      const query = ranges.statsQuery(span, unit);
       const path = `/rooms/${encodeURIComponent(roomId)}`;
       try {
         const [room, stats] = await Promise.all([
