@@ -144,7 +144,9 @@ class RoomService:
         evaluated a page at a time, so any number of rooms (and a state filter that matches few
         of them) cost bounded pieces of work."""
         found: list[RoomView] = []
-        after, size = query.after, max(query.limit, ROOMS_PER_READ)
+        # a small page (the dashboard's first) reads only what it shows, and one more to know
+        # whether more follow; when filters skip rooms, later reads take ROOMS_PER_READ
+        after, size = query.after, query.limit + 1
         while True:
             chunk = await self.storage.list_rooms(after=after, limit=size)
             chosen = [meta for meta in chunk if matches(meta, query)]
@@ -158,7 +160,7 @@ class RoomService:
                     return RoomsPage(found, meta.room_id if more else None)
             if len(chunk) < size:
                 return RoomsPage(found, None)
-            after = chunk[-1].room_id
+            after, size = chunk[-1].room_id, max(size, ROOMS_PER_READ)
 
     async def alerts(self, query: AlertsQuery) -> list[Alert]:
         """The alerts active now, derived from the stored data."""
