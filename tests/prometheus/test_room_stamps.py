@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from roomtemp.domain import Comfort, Reading, RoomMeta
+from roomtemp.storage import Storage
 from roomtemp.wiring import open_configured_storage
 from tests.backends import engine_settings
 from tests.engines import Engine
@@ -16,59 +18,55 @@ pytestmark = pytest.mark.anyio
 DAY = 86_400_000
 
 
+@pytest.fixture
+async def storage(engine: Engine, tmp_path: Path) -> AsyncIterator[Storage]:
+    """The Prometheus backend on a fresh engine, opened as the API opens it."""
+    opened = await open_configured_storage(engine_settings(engine, tmp_path / "spool"))
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
 async def test_a_room_described_behind_the_head_stays_listed_when_readings_reach_now(
-    engine: Engine, tmp_path: Path
+    storage: Storage,
 ) -> None:
     """A history import puts the head ten days back; a room described then is stamped there,
     and must still be listed (with its band) once newer readings move the head to now."""
-    storage = await open_configured_storage(engine_settings(engine, tmp_path / "spool"))
-    try:
-        now = round(time.time() * 1000)
-        await storage.write([Reading("imported", None, now - 10 * DAY, 20.0)])
-        described = RoomMeta("described", comfort=Comfort(19.0, 24.0))
-        await storage.put_room(described)
-        await storage.write([Reading("imported", None, now - 60_000, 21.0)])
-        listed = {meta.room_id: meta for meta in await storage.list_rooms()}
-        assert listed.keys() == {"imported", "described"}
-        assert listed["described"] == described
-        assert await storage.get_room("described") == described
-    finally:
-        await storage.close()
+    now = round(time.time() * 1000)
+    await storage.write([Reading("imported", None, now - 10 * DAY, 20.0)])
+    described = RoomMeta("described", comfort=Comfort(19.0, 24.0))
+    await storage.put_room(described)
+    await storage.write([Reading("imported", None, now - 60_000, 21.0)])
+    listed = {meta.room_id: meta for meta in await storage.list_rooms()}
+    assert listed.keys() == {"imported", "described"}
+    assert listed["described"] == described
+    assert await storage.get_room("described") == described
 
 
 async def test_rooms_put_while_a_replica_probes_for_the_head_keep_their_stamps(
-    engine: Engine, tmp_path: Path
+    storage: Storage,
 ) -> None:
     """Rooms put right after start (the head probe still running) and readings written after
     them: every room is listed with its metadata (CI saw 39 of 40 rooms vanish)."""
-    storage = await open_configured_storage(engine_settings(engine, tmp_path / "spool"))
-    try:
-        now = round(time.time() * 1000)
-        metas = [RoomMeta(f"r{i:02d}", comfort=Comfort(None, 24.0 + i)) for i in range(40)]
-        for meta in metas:
-            await storage.put_room(meta)
-        await storage.write([Reading(m.room_id, None, now - 60_000, 21.0) for m in metas[:1]])
-        assert await storage.list_rooms() == metas
-    finally:
-        await storage.close()
+    now = round(time.time() * 1000)
+    metas = [RoomMeta(f"r{i:02d}", comfort=Comfort(None, 24.0 + i)) for i in range(40)]
+    for meta in metas:
+        await storage.put_room(meta)
+    await storage.write([Reading(m.room_id, None, now - 60_000, 21.0) for m in metas[:1]])
+    assert await storage.list_rooms() == metas
 
 
-async def test_a_room_described_again_behind_the_head_is_not_refused(
-    engine: Engine, tmp_path: Path
-) -> None:
+async def test_a_room_described_again_behind_the_head_is_not_refused(storage: Storage) -> None:
     """With the head held ten days back by a history import, every info sample would get the
     same stamp: the second of two equal descriptions must not be refused as a duplicate sample
     (another version at the same timestamp), nor a delete's markers collide with them."""
-    storage = await open_configured_storage(engine_settings(engine, tmp_path / "spool"))
-    try:
-        now = round(time.time() * 1000)
-        await storage.write([Reading("lab", None, now - 10 * DAY, 20.0)])
-        meta = RoomMeta("lab", name="Lab", comfort=Comfort(19.0, 24.0))
-        assert await storage.put_room(meta) is False
-        assert await storage.put_room(meta) is False
-        await storage.put_room(RoomMeta("lab", name="Lab 2"))
-        assert await storage.get_room("lab") == RoomMeta("lab", name="Lab 2")
-        assert await storage.delete_room("lab") is True
-        assert await storage.list_rooms() == []
-    finally:
-        await storage.close()
+    now = round(time.time() * 1000)
+    await storage.write([Reading("lab", None, now - 10 * DAY, 20.0)])
+    meta = RoomMeta("lab", name="Lab", comfort=Comfort(19.0, 24.0))
+    assert await storage.put_room(meta) is False
+    assert await storage.put_room(meta) is False
+    await storage.put_room(RoomMeta("lab", name="Lab 2"))
+    assert await storage.get_room("lab") == RoomMeta("lab", name="Lab 2")
+    assert await storage.delete_room("lab") is True
+    assert await storage.list_rooms() == []
