@@ -22,7 +22,6 @@ class Run:
     kind: Kind
     start_ms: int
     end_ms: int
-    newest_start_ms: int
     value: float
     """the newest minute's mean"""
     peak: float
@@ -81,18 +80,18 @@ def oldest_is_open(found: Sequence[Run], minutes: Sequence[Aggregate]) -> bool:
 
 def _begun(kind: Kind, minute: Aggregate) -> Run:
     mean = minute.mean
-    return Run(kind, minute.start_ms, minute.end_ms, minute.start_ms, mean, mean)
+    return Run(kind, minute.start_ms, minute.end_ms, mean, mean)
 
 
 def _extended(run: Run, minute: Aggregate) -> Run:
     mean = minute.mean
     peak = _peak(run, mean)
-    return Run(run.kind, run.start_ms, minute.end_ms, minute.start_ms, mean, peak)
+    return Run(run.kind, run.start_ms, minute.end_ms, mean, peak)
 
 
 def _reached_back(run: Run, minute: Aggregate) -> Run:
     peak = _peak(run, minute.mean)
-    return Run(run.kind, minute.start_ms, run.end_ms, run.newest_start_ms, run.value, peak)
+    return Run(run.kind, minute.start_ms, run.end_ms, run.value, peak)
 
 
 def _peak(run: Run, mean: float) -> float:

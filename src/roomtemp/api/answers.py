@@ -10,6 +10,9 @@ from typing import Annotated, NotRequired
 from pydantic import ConfigDict, Field, with_config
 from typing_extensions import TypedDict
 
+from roomtemp.alerts.rules import AlertState, Kind
+from roomtemp.alerts.state import RoomState
+
 
 class ComfortOut(TypedDict):
     """The band a room should stay in, in degrees Celsius; either side may be open (null)."""
@@ -24,9 +27,9 @@ class LatestOut(TypedDict):
     sensor_id: str | None
 
 
-ROOM_STATES = ["no_data", "stale", "too_cold", "too_hot", "ok"]
-ALERT_KINDS = ["too_hot", "too_cold", "silent"]
-ALERT_STATES = ["pending", "firing"]
+ROOM_STATES = [state.value for state in RoomState]
+ALERT_KINDS = [kind.value for kind in Kind]
+ALERT_STATES = [state.value for state in AlertState]
 
 
 class CurrentOut(TypedDict):
