@@ -30,7 +30,7 @@ VARIANTS = {
 }
 
 
-def batch_items(room: str, first_s: float, size: int) -> list[dict[str, object]]:
+def batch_items(first_s: float, size: int) -> list[dict[str, object]]:
     """Live readings: each sensor one a minute, values slowly varying (all plausible)."""
     return [
         {
@@ -63,7 +63,7 @@ async def run(rounds: int, size: int) -> dict[str, float]:
         times: dict[str, list[float]] = {name: [] for name in services}
         for round_index in range(rounds):
             first = T0_S + round_index * max(1, size // SENSORS) * 60
-            items = batch_items("lab", first, size)
+            items = batch_items(first, size)
             for name, service in services.items():
                 started = time.perf_counter()
                 result = await service.ingest(items, "lab")

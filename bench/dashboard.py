@@ -216,7 +216,9 @@ class Link:
     latency_ms: int = 0
 
 
-def measure(browser: Browser, server_url: str, rooms: int, link: Link, runs: int) -> list[str]:
+def measure(browser: Browser, rooms: int, link: Link, runs: int, gzipped: int) -> list[str]:
+    """One row: `runs` cold loads of the overview over `link`; `gzipped` is the refresh's
+    bytes as gzip would send them (the same over every link)."""
     loads = [load_once(browser, link.url, rooms, link.latency_ms) for _ in range(runs)]
     first = [load.first_tile_ms for load in loads]
     every = [load.all_tiles_ms for load in loads]
@@ -230,7 +232,7 @@ def measure(browser: Browser, server_url: str, rooms: int, link: Link, runs: int
         f"{statistics.median(load.first_page_ms for load in loads):,.0f}",
         str(max(load.refresh_requests for load in loads)),
         f"{statistics.median(load.refresh_bytes for load in loads) / 1000:,.1f}",
-        f"{gzipped_refresh(server_url) / 1000:,.1f}",
+        f"{gzipped / 1000:,.1f}",
         aim,
     ]
 
@@ -261,9 +263,8 @@ def main() -> None:
                 for rooms in sizes:
                     add_rooms(server.url, made, rooms, int(time.time() * 1000))
                     made = rooms
-                    rows += [
-                        measure(browser, server.url, rooms, link, options.runs) for link in links
-                    ]
+                    gzipped = gzipped_refresh(server.url)
+                    rows += [measure(browser, rooms, link, options.runs, gzipped) for link in links]
                 browser.close()
         finally:
             server.stop()
