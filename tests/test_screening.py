@@ -4,10 +4,16 @@ aside) reading by timestamp by more than the rate times the time between them.""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from roomtemp.screening import Screening, _walk
+from roomtemp.domain import Reading, ReadingColumns, SensorSettings
+from roomtemp.screening import Screening, _walk, too_fast
+from roomtemp.storage import open_storage
 
 MINUTE = 60_000
 RULES = Screening(quarantine=True, max_rate_per_minute=1.5, window_ms=15 * MINUTE)
@@ -59,3 +65,27 @@ def test_known_cases_written_out_from_the_rule() -> None:
     flags = _walk([0, 2 * MINUTE, 3 * MINUTE, 4 * MINUTE, 30 * MINUTE],
                   [20.0, 23.5, 22.5, 85.0, 60.0], [], RULES)  # fmt: skip
     assert flags == [False, True, False, True, False]
+
+
+def test_the_rate_compares_an_imported_calibrated_reading_as_it_is_stored(tmp_path: Path) -> None:
+    """A reading pushed with its value as sent (`raw`, an import of an export) is calibrated
+    already and stored as it is: the rate rule must not add the sensor's offset to it again."""
+
+    async def flagged() -> list[bool]:
+        storage = await open_storage(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+        try:
+            await storage.put_sensor("lab", SensorSettings("s", offset_celsius=10.0))
+            await storage.write([Reading("lab", "s", 0, 20.0)])  # stored as 30.0
+            batch = ReadingColumns(
+                [("lab", "s")],
+                np.array([0, 0]),
+                np.array([MINUTE, 2 * MINUTE]),
+                np.array([30.5, 21.0]),  # the first imported as stored, the second as sent
+                np.array([20.5, np.nan]),
+            )
+            return list(await too_fast(storage, batch, RULES))
+        finally:
+            await storage.close()
+
+    # 30.5 is 0.5 °C/min after the stored 30.0; 21.0 is stored as 31.0, 0.5 °C/min after 30.5
+    assert asyncio.run(flagged()) == [False, False]

@@ -20,7 +20,7 @@ import numpy as np
 from roomtemp.domain import ReadingColumns, SensorLatest, SetAside
 from roomtemp.errors import InvalidInput, Problem
 from roomtemp.storage.base import Storage
-from roomtemp.storage.calibration import offsets_of
+from roomtemp.storage.calibration import calibrated, offsets_of
 from roomtemp.timeparse import format_timestamp
 from roomtemp.validation import Limits
 
@@ -101,14 +101,15 @@ async def too_fast(storage: Storage, batch: ReadingColumns, rules: Screening) ->
     """Mask of the readings that change faster than the maximum rate (see the module's doc)."""
     rooms = sorted({room for room, _ in batch.keys})
     latest = await storage.latest(rooms)
-    offsets = offsets_of(await storage.sensor_settings(rooms))
+    # as they would be stored: an imported reading (its value as sent given) is calibrated already
+    stored_values = calibrated(batch, offsets_of(await storage.sensor_settings(rooms))).values
     order = np.lexsort((batch.ts, batch.codes))
     codes = batch.codes[order]
     flagged = np.zeros(len(batch), bool)
     for part in np.split(order, np.flatnonzero(codes[1:] != codes[:-1]) + 1):
         room, sensor = batch.keys[int(batch.codes[part[0]])]
         ts = batch.ts[part]
-        values = batch.values[part] + offsets.get((room, sensor), 0.0)
+        values = stored_values[part]
         newest = next((s for s in latest.get(room, []) if s.sensor_id == sensor), None)
         stored = await _stored_before(storage, room, newest, ts, rules.window_ms)
         flagged[part] = _walk(ts.tolist(), values.tolist(), stored, rules)
