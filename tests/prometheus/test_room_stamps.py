@@ -10,6 +10,7 @@ import pytest
 
 from roomtemp.domain import Comfort, Reading, RoomMeta
 from roomtemp.storage import Storage
+from roomtemp.storage.prometheus import PrometheusStorage
 from roomtemp.wiring import open_configured_storage
 from tests.backends import engine_settings
 from tests.engines import Engine
@@ -70,3 +71,14 @@ async def test_a_room_described_again_behind_the_head_is_not_refused(storage: St
     assert await storage.get_room("lab") == RoomMeta("lab", name="Lab 2")
     assert await storage.delete_room("lab") is True
     assert await storage.list_rooms() == []
+
+
+async def test_a_re_assert_writes_again_only_after_newer_readings(storage: Storage) -> None:
+    assert isinstance(storage, PrometheusStorage)
+    now = round(time.time() * 1000)
+    await storage.write([Reading("lab", None, now - 60_000, 20.0)])
+    assert await storage.rooms.reassert(now, long_look=False) == 1
+    assert await storage.rooms.reassert(now + 1_000, long_look=False) == 0
+    await storage.write([Reading("lab", None, now - 30_000, 20.5)])
+    assert await storage.rooms.reassert(now + 2_000, long_look=False) == 1
+    assert await storage.list_rooms() == [RoomMeta("lab")]

@@ -122,10 +122,10 @@ class RoomRegistry:
         self._known.pop(room_id, None)
 
     async def reassert(self, now_ms: int, *, long_look: bool) -> int:
-        """Write every room's current metadata again (at the head's stamp, unless that has not
-        moved since the last time); returns how many rooms."""
-        stamp = self.head.stamp(now_ms)
-        if stamp == self._reasserted_at and not long_look:
+        """Write every room's current metadata again at the head's stamp, unless no newer reading
+        was seen since the last time (the stamp would hardly move); returns how many rooms."""
+        seen = self.head.newest_ms
+        if seen is not None and seen == self._reasserted_at and not long_look:
             return 0
         found = await self.versions(None, now_ms, self.horizon_ms if long_look else None)
         rooms = list(found.values())
@@ -137,7 +137,7 @@ class RoomRegistry:
             series = [s for meta, version in chunk for s in info_series(meta, version, written)]
             await self.client.write(encode(series))
         # every room is stamped at `written` now, and later stamps come after it
-        self._reasserted_at = stamp
+        self._reasserted_at = seen
         self.stamps.reasserted(written)
         return len(rooms)
 
