@@ -38,7 +38,7 @@ from roomtemp.storage.prometheus.client import EngineClient, EngineRejected
 from roomtemp.storage.prometheus.deletes import delete_room_series
 from roomtemp.storage.prometheus.options import PrometheusOptions
 from roomtemp.storage.prometheus.promql import Window
-from roomtemp.storage.prometheus.reads import PromqlReader
+from roomtemp.storage.prometheus.reads import PromqlReader, page_after
 from roomtemp.storage.prometheus.remote_write import encode
 from roomtemp.storage.prometheus.replay import EngineState, Replayer
 from roomtemp.storage.prometheus.rooms import RoomRegistry
@@ -250,11 +250,7 @@ class PrometheusStorage:
             return ReadingsPage([], None)
         reader = await self._read_side()
         found = await reader.raw([room_id], low, end_ms, sensor_id=sensor_id)
-        if after is not None:
-            found = [r for r in found if (r.timestamp_ms, r.sensor_id or "") > after]
-        page = found[:limit]
-        more = len(found) > limit
-        next_after = (page[-1].timestamp_ms, page[-1].sensor_id or "") if more else None
+        page, next_after = page_after(found, after, limit)
         return await raw_series.with_raw(reader, ReadingsPage(page, next_after), room_id)
 
     async def aggregate(

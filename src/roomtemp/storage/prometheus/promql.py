@@ -9,7 +9,7 @@ that select exactly `[low, high)`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 READINGS_METRIC = "room_temperature_celsius"
@@ -46,6 +46,14 @@ def quote(value: str) -> str:
 def regex_escape(value: str) -> str:
     """`value` as an RE2 regular expression that matches only itself."""
     return _REGEX_SPECIAL.sub(r"\\\1", value)
+
+
+def room_match(room_ids: Sequence[str] | None) -> str | Sequence[str] | None:
+    """The `room` constraint of `selector` for these rooms: one room, a set of rooms, or (None
+    or empty) every room."""
+    if not room_ids:
+        return None
+    return room_ids[0] if len(room_ids) == 1 else room_ids
 
 
 def selector(metric: str, **labels: str | Iterable[str] | None) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from roomtemp.domain import SetAside, SetAsidePage
 from roomtemp.storage.prometheus.client import EngineClient
 from roomtemp.storage.prometheus.promql import QUARANTINE_METRIC, selector
-from roomtemp.storage.prometheus.reads import PromqlReader
+from roomtemp.storage.prometheus.reads import PromqlReader, page_after
 from roomtemp.storage.prometheus.remote_write import Labels, Sample, encode, series_labels
 
 
@@ -45,8 +45,4 @@ async def page(
         ),
         key=lambda r: (r.timestamp_ms, r.sensor_id or ""),
     )
-    if after is not None:
-        found = [r for r in found if (r.timestamp_ms, r.sensor_id or "") > after]
-    shown = found[:limit]
-    more = len(found) > limit
-    return SetAsidePage(shown, (shown[-1][2], shown[-1][1] or "") if more else None)
+    return SetAsidePage(*page_after(found, after, limit))

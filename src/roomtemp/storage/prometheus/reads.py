@@ -12,7 +12,7 @@ import asyncio
 import itertools
 from collections import defaultdict
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from roomtemp.domain import Aggregate, Reading, SensorLatest
 from roomtemp.errors import StorageError
@@ -22,6 +22,7 @@ from roomtemp.storage.prometheus.promql import (
     READINGS_METRIC,
     Window,
     duration,
+    room_match,
     selector,
     stats_expression,
 )
@@ -69,7 +70,7 @@ class PromqlReader:
         found = [
             Reading(labels["room"], labels.get("sensor") or None, ts, value)
             for labels, ts, value in await self.samples(
-                selector(metric, room=_rooms(room_ids), sensor=sensor_id), low_ms, high_ms
+                selector(metric, room=room_match(room_ids), sensor=sensor_id), low_ms, high_ms
             )
         ]
         return sorted(found, key=lambda r: (r.timestamp_ms, r.sensor_id or ""))
@@ -92,7 +93,7 @@ class PromqlReader:
         """How many readings the rooms hold in `[low, high)`, without fetching them."""
         covering = self.window.covering(low_ms, high_ms)
         eval_ms, range_ms = covering if covering is not None else (high_ms, high_ms + 1 - low_ms)
-        series = selector(READINGS_METRIC, room=_rooms(room_ids))
+        series = selector(READINGS_METRIC, room=room_match(room_ids))
         found = await self.client.instant(
             f"sum(count_over_time({series}[{duration(range_ms)}]))", eval_ms
         )
@@ -116,7 +117,7 @@ class PromqlReader:
 
     async def _series(self, room_ids: Sequence[str], start_ms: int, end_ms: int) -> set[SeriesKey]:
         found = await self.client.series(
-            selector(READINGS_METRIC, room=_rooms(room_ids)), start_ms, end_ms
+            selector(READINGS_METRIC, room=room_match(room_ids)), start_ms, end_ms
         )
         return {(labels["room"], labels.get("sensor", "")) for labels in found}
 
@@ -145,7 +146,7 @@ class PromqlReader:
         self, room_ids: Sequence[str], buckets: Sequence[Bucket]
     ) -> dict[str, list[Aggregate]]:
         """Per room, sum/count/min/max of each bucket holding readings."""
-        series = selector(READINGS_METRIC, room=_rooms(room_ids))
+        series = selector(READINGS_METRIC, room=room_match(room_ids))
         by_end = {b.clip_end_ms - 1: index for index, b in enumerate(buckets)}
         runs = list(_runs(buckets))
         answers = await _bounded(self._run_stats(series, run) for run in runs)
@@ -198,11 +199,26 @@ async def _bounded(calls: Iterable[Awaitable[T]]) -> list[T]:
     return list(await asyncio.gather(*(limited(call) for call in calls)))
 
 
-def _rooms(room_ids: Sequence[str]) -> str | Sequence[str] | None:
-    """A label constraint for `selector`: one room, a set of rooms, or (empty) every room."""
-    if not room_ids:
-        return None
-    return room_ids[0] if len(room_ids) == 1 else room_ids
+class _Timed(Protocol):
+    @property
+    def timestamp_ms(self) -> int: ...
+    @property
+    def sensor_id(self) -> str | None: ...
+
+
+Timed = TypeVar("Timed", bound=_Timed)
+
+
+def page_after(
+    found: Sequence[Timed], after: tuple[int, str] | None, limit: int
+) -> tuple[list[Timed], tuple[int, str] | None]:
+    """Of `found` (in (timestamp, sensor) order), the page strictly after the cursor `after`,
+    and the cursor of the page after it (None: no more)."""
+    if after is not None:
+        found = [r for r in found if (r.timestamp_ms, r.sensor_id or "") > after]
+    page = list(found[:limit])
+    more = len(found) > limit
+    return page, (page[-1].timestamp_ms, page[-1].sensor_id or "") if more else None
 
 
 def _latest(reading: Reading) -> SensorLatest:

@@ -32,6 +32,7 @@ from roomtemp.storage.prometheus.promql import (
     COMFORT_MIN_METRIC,
     ROOM_INFO_METRIC,
     duration,
+    room_match,
     selector,
 )
 from roomtemp.storage.prometheus.remote_write import Labels, Sample, encode, series_labels
@@ -72,7 +73,7 @@ class RoomRegistry:
         self, room_ids: Sequence[str] | None, now_ms: int, window_ms: int | None = None
     ) -> dict[str, VersionedRoom]:
         """Per room, the newest metadata and its version."""
-        rooms = None if room_ids is None else (room_ids[0] if len(room_ids) == 1 else room_ids)
+        rooms = room_match(room_ids)
         behind_ms = self.stamps.behind_ms(now_ms)
         look_back = duration((window_ms or self.window_ms) + behind_ms + CLOCK_SLACK_MS)
         query = f"last_over_time({selector(ROOM_INFO_METRIC, room=rooms)}[{look_back}])"

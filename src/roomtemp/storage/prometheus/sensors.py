@@ -20,6 +20,7 @@ from roomtemp.storage.prometheus.promql import (
     EXPECTED_INTERVAL_METRIC,
     SENSOR_INFO_METRIC,
     duration,
+    room_match,
     selector,
 )
 from roomtemp.storage.prometheus.remote_write import Labels, Sample, encode, series_labels
@@ -45,7 +46,7 @@ class SensorRegistry:
         """Per room and sensor, the newest settings and their version."""
         behind_ms = self.stamps.behind_ms(now_ms)
         look_back = duration((window_ms or self.rooms.window_ms) + behind_ms + CLOCK_SLACK_MS)
-        rooms = None if room_ids is None else (room_ids[0] if len(room_ids) == 1 else room_ids)
+        rooms = room_match(room_ids)
         query = f"last_over_time({selector(SENSOR_INFO_METRIC, room=rooms)}[{look_back}])"
         found: Versioned = {}
         for labels, samples in await self.client.instant(query, now_ms + CLOCK_SLACK_MS):
