@@ -109,8 +109,9 @@ def day_key(series: int | I64, day: int | I64) -> I64:
     return (np.asarray(day, np.int64) << SERIES_BITS) | np.asarray(series, np.int64)
 
 
-def series_of_day_key(key: int) -> int:
-    return key & (MAX_SERIES - 1)
+def series_of_day_key(key: int | I64) -> I64:
+    """The series of a day key (or of each of an array of them)."""
+    return np.asarray(key, np.int64) & (MAX_SERIES - 1)
 
 
 SERIES_DAYS = "(key & 1048575) = ? AND key BETWEEN ? AND ?"

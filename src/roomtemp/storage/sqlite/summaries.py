@@ -89,7 +89,7 @@ def _whole_days(conn: sqlite3.Connection, sums: Sums, wanted: I64, low: int, hig
     rows = _day_rows(conn, wanted, low, high, "count, total, minimum, maximum")
     if rows:
         key, count, total, minimum, maximum = (np.array(c) for c in zip(*rows, strict=True))
-        where = np.searchsorted(wanted, key.astype(np.int64) & (schema.MAX_SERIES - 1))
+        where = np.searchsorted(wanted, schema.series_of_day_key(key))
         sums.fold(where, count.astype(np.int64), total, minimum, maximum)
 
 
@@ -98,7 +98,7 @@ def _sealed_part(conn: sqlite3.Connection, sums: Sums, wanted: I64, lo: int, hi:
         ts, values = codec.decode_block(raw)
         inside = values[(ts >= lo) & (ts < hi)]
         if inside.shape[0]:
-            where = np.searchsorted(wanted, [key & (schema.MAX_SERIES - 1)])
+            where = np.searchsorted(wanted, [schema.series_of_day_key(key)])
             sums.fold(where, *_reduced(inside, np.array([0, inside.shape[0]])))
 
 
