@@ -22,11 +22,13 @@ import orjson
 
 Target = tuple[str, str | None, str | None]
 _FIELDS = frozenset(("temperature", "value", "celsius"))
-_NUMBER_CHARACTERS = frozenset("0123456789.eE+-")
+NUMBER_CHARACTERS = "0123456789.eE+-"
+"""What a plain number's text may hold (the full parser checks fields with it too)."""
+_NUMBER_CHARACTERS = frozenset(NUMBER_CHARACTERS)
 _SUFFIXES = {1: "},", 10**3: "e-3},", 10**6: "e-6},", 10**9: "e-9},"}
 """How a timestamp of each precision is written as epoch seconds: its digits and an exponent."""
 _STAMP = ',"timestamp":'
-_NOT_NUMBER = str.maketrans("", "", "".join(_NUMBER_CHARACTERS))
+_NOT_NUMBER = str.maketrans("", "", NUMBER_CHARACTERS)
 _SERIES_SUFFIXES = {1: ".0},", 10**3: ".0e-3},", 10**6: ".0e-6},", 10**9: ".0e-9},"}
 """As _SUFFIXES, with `.0` first: a timestamp that is not an integer (`1.5.0e-9`) is not JSON."""
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from roomtemp.errors import InvalidInput, Problem
-from roomtemp.ingest.line_fast import fast_items
+from roomtemp.ingest.line_fast import NUMBER_CHARACTERS, fast_items
 
 PRECISIONS = {"ns": 10**9, "us": 10**6, "ms": 10**3, "s": 1}
 """Timestamp precision -> how many units make a second. InfluxDB 1's names (`n`, `u`, `ms`,
@@ -30,7 +30,6 @@ _READING_FIELDS = {
 }
 """Field names that hold a reading -> (preference, unit they imply; None: the `unit` tag's)."""
 _BOOLEANS = frozenset(("t", "T", "true", "True", "TRUE", "f", "F", "false", "False", "FALSE"))
-_NUMBER_CHARACTERS = "0123456789.eE+-"
 _KEY = r"(?:[^,= \\]|\\.)+"
 _FIELD_VALUE = r'(?:"(?:[^"\\]|\\.)*"|[^, "]+)'
 _LINE = re.compile(
@@ -217,7 +216,7 @@ def _field_value(text: str) -> object:
         return _unescape(text[1:-1])
     if text in _BOOLEANS:
         return text[0] in "tT"
-    if not text.strip(_NUMBER_CHARACTERS):  # float() alone would take inf, nan, 1_000
+    if not text.strip(NUMBER_CHARACTERS):  # float() alone would take inf, nan, 1_000
         try:
             return float(text)
         except ValueError:
