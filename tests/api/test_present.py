@@ -1,12 +1,14 @@
-"""Buckets given as columns are presented exactly as the same buckets given one by one."""
+"""Buckets given as columns are presented exactly as the same buckets given one by one, and
+written as JSON column by column exactly as orjson writes the dicts."""
 
 from __future__ import annotations
 
 import numpy as np
+import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from roomtemp.api.present import buckets_out
+from roomtemp.api.buckets import buckets_json, buckets_out
 from roomtemp.domain import AGGREGATE_SUMS, Aggregate, AggregateColumns
 from roomtemp.units import Unit
 
@@ -38,3 +40,17 @@ def bucket_columns(draw: st.DrawFn) -> AggregateColumns:
 @given(bucket_columns(), st.sampled_from(list(Unit)))
 def test_columns_answer_as_rows_do(columns: AggregateColumns, unit: Unit) -> None:
     assert buckets_out(columns, unit) == buckets_out(list(columns), unit)
+
+
+@given(bucket_columns(), st.sampled_from(list(Unit)))
+def test_columns_written_as_orjson_writes_the_dicts(columns: AggregateColumns, unit: Unit) -> None:
+    expected = orjson.dumps(buckets_out(list(columns), unit))
+    assert orjson.dumps(buckets_json(columns, unit)) == expected
+    assert orjson.dumps(buckets_json(list(columns), unit)) == expected
+
+
+def test_no_buckets_written_as_an_empty_list() -> None:
+    empty = np.zeros(0, np.int64)
+    sums = {name: np.zeros(0) for name in AGGREGATE_SUMS}
+    columns = AggregateColumns(empty, empty, sums, Aggregate(0, 0, 0.0, 0, 0.0, 0.0))
+    assert orjson.dumps(buckets_json(columns, Unit.celsius)) == b"[]"

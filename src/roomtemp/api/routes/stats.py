@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from roomtemp.api.buckets import buckets_json
 from roomtemp.api.deps import OutUnit, Range, RoomId, Service, StatsParams
 from roomtemp.api.errors import problems_in
-from roomtemp.api.present import FastJSONResponse, buckets_out, stats_summary_out, summary_out
+from roomtemp.api.present import FastJSONResponse, stats_summary_out, summary_out
 from roomtemp.api.stats_answers import CrossRoomStatsOut, StatsOut
 from roomtemp.security.access import CurrentCaller, requires
 from roomtemp.security.scopes import Scope
@@ -36,7 +37,7 @@ async def room_stats(
             "end": format_timestamp(query.end_ms),
             "step": format_duration(step_ms),
             "unit": unit.value,
-            "buckets": buckets_out(buckets, unit),
+            "buckets": buckets_json(buckets, unit),
             "summary": stats_summary_out(summary, unit),
         }
     )
