@@ -142,19 +142,29 @@ def test_a_slow_drip_upload_is_cut_off(server: Server) -> None:
 
 @pytest.mark.parametrize(
     ("size", "refusals"),
-    [(20 * 1024, {431}), (64 * 1024, {431}), (4 * 1024 * 1024, {400, 0})],
+    [(20 * 1024, {431}), (64 * 1024, {431}), (4 * 1024 * 1024, {431, 0})],
     ids=["20KiB-whole", "64KiB-whole", "4MiB-in-pieces"],
 )
 def test_oversized_request_headers_are_refused(
     server: Server, size: int, refusals: set[int]
 ) -> None:
     """A head that arrives whole is measured by the app (431); one that keeps coming is cut off
-    by the server's parser (400, or a reset while the client is still sending)."""
+    by the server's parser (431 too, or a reset while the client is still sending)."""
     head = _head(server, f"X-Padding: {'a' * size}\r\nContent-Length: 2\r\n")
     before = server.peak_memory()
     status, _ = _upload(server, head, iter([b"[]"]))
     assert status in refusals
     assert server.peak_memory() - before < MEMORY_GROWTH_LIMIT
+    assert httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200
+
+
+def test_a_head_over_the_cap_arriving_in_pieces_is_refused_431(server: Server) -> None:
+    """The server's parser measures a head that is still coming (here 32 KiB in 1 KiB pieces,
+    never finished) and answers as the app does for one that arrived whole."""
+    start = _head(server, "").removesuffix(b"\r\n") + b"X-Padding: "
+    status, sent = _upload(server, start, iter([b"a" * 1024] * 64), pause=0.01)
+    assert status == 431
+    assert sent < 40 * 1024
     assert httpx.get(f"{server.url}/healthz", timeout=5).status_code == 200
 
 
