@@ -11,12 +11,21 @@ only when it must be named (a conflict, a sample set aside).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
 
-from roomtemp.domain import Reading
-from roomtemp.storage.prometheus.remote_write import Sample, decode_samples, encode_samples
+import numpy as np
+
+from roomtemp.domain import Reading, ReadingColumns
+from roomtemp.storage.prometheus.frames import (
+    FRAME_BYTES,
+    decode_columns,
+    encode_columns,
+    fixed_width,
+    frames,
+)
+from roomtemp.storage.prometheus.remote_write import Sample, encode_samples
 
 SeriesKey = tuple[str, str | None]
 _TIME = itemgetter(0)
@@ -51,7 +60,8 @@ class Run:
     def samples(self) -> list[Sample]:
         if self._samples is None:
             assert self._encoded is not None
-            self._samples = decode_samples(self._encoded)
+            ts, values = decode_columns(self._encoded)
+            self._samples = list(zip(ts.tolist(), values.tolist(), strict=True))
         return self._samples
 
     @property
@@ -64,18 +74,35 @@ class Run:
 SeriesBatch = dict[SeriesKey, Run]
 
 
-def group(readings: Iterable[Reading]) -> SeriesBatch:
-    """Readings with distinct identities (the service removed repeats) grouped by series."""
-    grouped: dict[SeriesKey, list[Sample]] = {}
-    for room_id, sensor_id, timestamp_ms, value in readings:
-        key = (room_id, sensor_id)
-        samples = grouped.get(key)
-        if samples is None:
-            samples = grouped[key] = []
-        samples.append((timestamp_ms, value))
-    for samples in grouped.values():
-        samples.sort()
-    return {key: Run.of(samples) for key, samples in grouped.items()}
+def group(readings: Sequence[Reading]) -> SeriesBatch:
+    """Readings with distinct identities (the service removed repeats) grouped by series, each
+    series encoded a column at a time (frames.py): no object per reading."""
+    batch = ReadingColumns.of(readings)
+    if not len(batch):
+        return {}
+    order = np.lexsort((batch.ts, batch.codes))
+    codes, ts, values = batch.codes[order], batch.ts[order], batch.values[order]
+    starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
+    ends = np.append(starts[1:], len(codes))
+    whole = frames(ts, values).tobytes() if fixed_width(ts) else None
+    runs: SeriesBatch = {}
+    keys = batch.keys
+    for code, start, end, first, last in zip(
+        codes[starts].tolist(), starts.tolist(), ends.tolist(),
+        ts[starts].tolist(), ts[ends - 1].tolist(), strict=True,
+    ):  # fmt: skip
+        if whole is None:
+            encoded = encode_columns(ts[start:end], values[start:end])
+        else:
+            encoded = whole[start * FRAME_BYTES : end * FRAME_BYTES]
+        runs[keys[code]] = Run(first, last, end - start, encoded=encoded)
+    return runs
+
+
+def joined(earlier: Run, later: Run) -> Run:
+    """One run of two runs of a series, the first wholly before the second."""
+    count = earlier.count + later.count
+    return Run(earlier.first_ms, later.last_ms, count, encoded=earlier.encoded + later.encoded)
 
 
 def readings_of(batch: SeriesBatch) -> list[Reading]:
