@@ -29,7 +29,7 @@ from roomtemp.storage.prometheus.remote_write import Sample, encode_samples
 
 SeriesKey = tuple[str, str | None]
 _TIME = itemgetter(0)
-_FIRST = attrgetter("first_ms")
+FIRST_MS, LAST_MS, _COUNT = attrgetter("first_ms"), attrgetter("last_ms"), attrgetter("count")
 
 
 class Run:
@@ -115,12 +115,12 @@ def readings_of(batch: SeriesBatch) -> list[Reading]:
 
 def size(batch: SeriesBatch) -> int:
     """How many samples the batch holds."""
-    return sum(run.count for run in batch.values())
+    return sum(map(_COUNT, batch.values()))
 
 
 def span(batch: SeriesBatch) -> tuple[int, int]:
     """The oldest and one past the newest timestamp of a non-empty batch."""
-    return min(r.first_ms for r in batch.values()), max(r.last_ms for r in batch.values()) + 1
+    return min(map(FIRST_MS, batch.values())), max(map(LAST_MS, batch.values())) + 1
 
 
 @dataclass
@@ -142,7 +142,7 @@ def merge(batches: Iterable[SeriesBatch]) -> Merged:
             runs.setdefault(key, []).append(run)
     merged = Merged()
     for key, found in runs.items():
-        in_time = sorted(found, key=_FIRST) if len(found) > 1 else found
+        in_time = sorted(found, key=FIRST_MS) if len(found) > 1 else found
         if all(a.last_ms < b.first_ms for a, b in itertools.pairwise(in_time)):
             encoded = b"".join(run.encoded for run in in_time)
             total = sum(run.count for run in found)
@@ -169,6 +169,21 @@ def pieces(batch: SeriesBatch, most: int) -> Iterator[SeriesBatch]:
         for sample, key in flat[start : start + most]:
             part.setdefault(key, []).append(sample)
         yield {key: Run.of(samples) for key, samples in part.items()}
+
+
+def streams(batch: SeriesBatch, most: int) -> list[SeriesBatch]:
+    """The batch's series in at most `most` parts of about the same number of samples (each
+    series wholly in one part, so that parts can be sent at once and each series stays in
+    order)."""
+    total = size(batch)
+    parts: list[SeriesBatch] = [{}]
+    taken = 0
+    for key, run in batch.items():
+        if taken >= total * len(parts) / most and len(parts) < most:
+            parts.append({})
+        parts[-1][key] = run
+        taken += run.count
+    return [part for part in parts if part]
 
 
 def halves(batch: SeriesBatch) -> tuple[SeriesBatch, SeriesBatch]:

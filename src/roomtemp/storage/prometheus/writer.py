@@ -16,11 +16,14 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from operator import itemgetter
+from operator import gt, itemgetter
+from typing import cast
 
 from roomtemp.domain import Reading, WriteResult
 from roomtemp.errors import ConflictingReading, StorageError
 from roomtemp.storage.prometheus.batches import (
+    FIRST_MS,
+    LAST_MS,
     Run,
     SeriesBatch,
     SeriesKey,
@@ -44,6 +47,7 @@ from roomtemp.storage.prometheus.remote_write import (
 from roomtemp.storage.prometheus.rooms import RoomRegistry
 
 Key = tuple[str, str | None, int]
+Known = list[int]
 EncodedSeries = list[tuple[bytes, bytes]]
 """Series as remote write sends them: their labels and their samples, encoded."""
 
@@ -123,17 +127,19 @@ class EngineWriter:
 
     def _split(self, batch: SeriesBatch) -> tuple[SeriesBatch, SeriesBatch]:
         """Per series, the samples known to be new, and the others."""
+        newest = self.newest.known_all(batch)
+        if None not in newest and all(map(gt, map(FIRST_MS, batch.values()), cast(Known, newest))):
+            return batch, {}  # live data: every series goes on after what the engine holds
         fresh: SeriesBatch = {}
         behind: SeriesBatch = {}
-        for key, run in batch.items():
-            newest = self.newest.known(*key)
-            if newest is None or run.last_ms <= newest:
+        for (key, run), known in zip(batch.items(), newest, strict=True):
+            if known is None or run.last_ms <= known:
                 behind[key] = run
-            elif run.first_ms > newest:
+            elif run.first_ms > known:
                 fresh[key] = run
             else:
                 samples = run.samples
-                cut = bisect_right(samples, newest, key=itemgetter(0))
+                cut = bisect_right(samples, known, key=itemgetter(0))
                 behind[key], fresh[key] = Run.of(samples[:cut]), Run.of(samples[cut:])
         return fresh, behind
 
@@ -227,8 +233,7 @@ class EngineWriter:
         info = [(labels_bytes(labels), encode_samples(samples)) for labels, samples in created]
         await self.send(fresh, info, result)
         self.rooms.remember(new_rooms)
-        for key, run in fresh.items():
-            self.newest.wrote(*key, run.last_ms)
+        self.newest.wrote(list(fresh), list(map(LAST_MS, fresh.values())))
 
     async def send(self, batch: SeriesBatch, extra: EncodedSeries, result: WriteResult) -> None:
         """Send the batch (and `extra` series with the first request) in requests the engine
