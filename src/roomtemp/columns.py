@@ -13,7 +13,7 @@ import math
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import numpy as np
@@ -36,8 +36,10 @@ class Limits:
     max_age_ms: int | None = None
 
 
-class Item(msgspec.Struct, forbid_unknown_fields=True):
-    """One reading as JSON sends it, typed: anything else fails the fast path."""
+class Item(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """One reading as JSON sends it, typed: anything else fails the fast path. Not tracked by
+    the garbage collector (its fields are scalars: it cannot be part of a cycle), which makes
+    decoding a batch faster."""
 
     value: float
     unit: str | None = None
@@ -70,6 +72,7 @@ _UNITS[None] = Unit.celsius
 _valid_ids: set[str] = set()
 _VALUE, _UNIT, _TIMESTAMP = (operator.attrgetter(n) for n in ("value", "unit", "timestamp"))
 _SENSOR, _ROOM = operator.attrgetter("sensor_id"), operator.attrgetter("room_id")
+_RAW = operator.attrgetter("raw_value")
 
 
 def decode_json(body: bytes) -> tuple[TypedItems, bool] | None:
@@ -109,7 +112,7 @@ def checked(
     items: list[Item], *, room_id: str | None, now_ms: int, limits: Limits
 ) -> ReadingColumns | None:
     """The readings of typed items if every rule holds, else None (see the module's doc)."""
-    if not items or any(item.raw_value is not None for item in items):
+    if not items or list(map(_RAW, items)).count(None) != len(items):
         return None  # readings calibrated already (an export) take the full validator
     celsius = _celsius(items, limits)
     ts = _timestamps(list(map(_TIMESTAMP, items)), now_ms, limits)
@@ -190,33 +193,23 @@ def _ids_hold(ids: set[str | None], optional: bool) -> bool:
 
 
 def _keys(items: list[Item], room_id: str | None) -> tuple[list[SensorKey], np.ndarray] | None:
-    """The distinct (room, sensor) pairs and each item's index into them, if all ids hold."""
+    """The distinct (room, sensor) pairs (first seen first) and each item's index into them,
+    if all ids hold."""
     sensors = list(map(_SENSOR, items))
-    sensor_names, sensor_codes = _coded(sensors)
-    if not _ids_hold(set(sensor_names), optional=True):
-        return None
     if room_id is not None:
-        named = set(map(_ROOM, items))
-        if not named <= {None, room_id}:
+        if not set(map(_ROOM, items)) <= {None, room_id}:
             return None
-        room_names: list[str | None] = [room_id]
-        room_codes = np.zeros(len(items), np.int64)
+        pairs: list[tuple[str | None, str | None]] = [(room_id, s) for s in sensors]
     else:
-        room_names, room_codes = _coded(list(map(_ROOM, items)))
-        if not _ids_hold(set(room_names), optional=False):
-            return None
-    pairs, codes = np.unique(room_codes * len(sensor_names) + sensor_codes, return_inverse=True)
-    keys = [
-        (room_names[pair // len(sensor_names)], sensor_names[pair % len(sensor_names)])
-        for pair in pairs.tolist()
-    ]
-    return keys, codes.astype(np.int64)
-
-
-def _coded(names: list[str | None]) -> tuple[list[str | None], np.ndarray]:
-    """The distinct names (first seen first) and each one's index (strings hash once)."""
-    distinct = list(dict.fromkeys(names))
-    if len(distinct) == 1:
-        return distinct, np.zeros(len(names), np.int64)
-    index = {name: code for code, name in enumerate(distinct)}
-    return distinct, np.array(list(map(index.__getitem__, names)), np.int64)
+        pairs = list(zip(map(_ROOM, items), sensors, strict=True))
+    distinct = list(dict.fromkeys(pairs))
+    rooms = {room for room, _ in distinct}
+    if not _ids_hold({s for _, s in distinct}, optional=True):
+        return None
+    if not _ids_hold(rooms, optional=False):
+        return None
+    keys = cast(list[SensorKey], distinct)  # every room id holds: none is None
+    if len(keys) == 1:
+        return keys, np.zeros(len(items), np.int64)
+    index = {pair: code for code, pair in enumerate(distinct)}
+    return keys, np.fromiter(map(index.__getitem__, pairs), np.int64, len(pairs))

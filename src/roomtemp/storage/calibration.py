@@ -30,8 +30,10 @@ def calibrated(readings: Sequence[Reading], offsets: Mapping[SensorKey, float]) 
     (the batch as it is when no sensor of it has an offset: nothing is copied). Readings that
     come with their value as sent (`raw` given) are calibrated already: no offset is added."""
     batch = ReadingColumns.of(readings)
+    if batch.raw is None and not offsets:
+        return batch
     shift = np.array([offsets.get(key, np.nan) for key in batch.keys], np.float64)
-    if batch.raw is None and (not offsets or np.isnan(shift).all()):
+    if batch.raw is None and np.isnan(shift).all():
         return batch
     per_reading = shift[batch.codes]
     mine = ~np.isnan(per_reading)

@@ -11,16 +11,25 @@ only when it must be named (a conflict, a sample set aside).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
 
-from roomtemp.domain import Reading
-from roomtemp.storage.prometheus.remote_write import Sample, decode_samples, encode_samples
+import numpy as np
+
+from roomtemp.domain import Reading, ReadingColumns
+from roomtemp.storage.prometheus.frames import (
+    FRAME_BYTES,
+    decode_columns,
+    encode_columns,
+    fixed_width,
+    frames,
+)
+from roomtemp.storage.prometheus.remote_write import Sample, encode_samples
 
 SeriesKey = tuple[str, str | None]
 _TIME = itemgetter(0)
-_FIRST = attrgetter("first_ms")
+FIRST_MS, LAST_MS, _COUNT = attrgetter("first_ms"), attrgetter("last_ms"), attrgetter("count")
 
 
 class Run:
@@ -51,7 +60,8 @@ class Run:
     def samples(self) -> list[Sample]:
         if self._samples is None:
             assert self._encoded is not None
-            self._samples = decode_samples(self._encoded)
+            ts, values = decode_columns(self._encoded)
+            self._samples = list(zip(ts.tolist(), values.tolist(), strict=True))
         return self._samples
 
     @property
@@ -64,18 +74,35 @@ class Run:
 SeriesBatch = dict[SeriesKey, Run]
 
 
-def group(readings: Iterable[Reading]) -> SeriesBatch:
-    """Readings with distinct identities (the service removed repeats) grouped by series."""
-    grouped: dict[SeriesKey, list[Sample]] = {}
-    for room_id, sensor_id, timestamp_ms, value in readings:
-        key = (room_id, sensor_id)
-        samples = grouped.get(key)
-        if samples is None:
-            samples = grouped[key] = []
-        samples.append((timestamp_ms, value))
-    for samples in grouped.values():
-        samples.sort()
-    return {key: Run.of(samples) for key, samples in grouped.items()}
+def group(readings: Sequence[Reading]) -> SeriesBatch:
+    """Readings with distinct identities (the service removed repeats) grouped by series, each
+    series encoded a column at a time (frames.py): no object per reading."""
+    batch = ReadingColumns.of(readings)
+    if not len(batch):
+        return {}
+    order = np.lexsort((batch.ts, batch.codes))
+    codes, ts, values = batch.codes[order], batch.ts[order], batch.values[order]
+    starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
+    ends = np.append(starts[1:], len(codes))
+    whole = frames(ts, values).tobytes() if fixed_width(ts) else None
+    runs: SeriesBatch = {}
+    keys = batch.keys
+    for code, start, end, first, last in zip(
+        codes[starts].tolist(), starts.tolist(), ends.tolist(),
+        ts[starts].tolist(), ts[ends - 1].tolist(), strict=True,
+    ):  # fmt: skip
+        if whole is None:
+            encoded = encode_columns(ts[start:end], values[start:end])
+        else:
+            encoded = whole[start * FRAME_BYTES : end * FRAME_BYTES]
+        runs[keys[code]] = Run(first, last, end - start, encoded=encoded)
+    return runs
+
+
+def joined(earlier: Run, later: Run) -> Run:
+    """One run of two runs of a series, the first wholly before the second."""
+    count = earlier.count + later.count
+    return Run(earlier.first_ms, later.last_ms, count, encoded=earlier.encoded + later.encoded)
 
 
 def readings_of(batch: SeriesBatch) -> list[Reading]:
@@ -88,12 +115,12 @@ def readings_of(batch: SeriesBatch) -> list[Reading]:
 
 def size(batch: SeriesBatch) -> int:
     """How many samples the batch holds."""
-    return sum(run.count for run in batch.values())
+    return sum(map(_COUNT, batch.values()))
 
 
 def span(batch: SeriesBatch) -> tuple[int, int]:
     """The oldest and one past the newest timestamp of a non-empty batch."""
-    return min(r.first_ms for r in batch.values()), max(r.last_ms for r in batch.values()) + 1
+    return min(map(FIRST_MS, batch.values())), max(map(LAST_MS, batch.values())) + 1
 
 
 @dataclass
@@ -115,7 +142,7 @@ def merge(batches: Iterable[SeriesBatch]) -> Merged:
             runs.setdefault(key, []).append(run)
     merged = Merged()
     for key, found in runs.items():
-        in_time = sorted(found, key=_FIRST) if len(found) > 1 else found
+        in_time = sorted(found, key=FIRST_MS) if len(found) > 1 else found
         if all(a.last_ms < b.first_ms for a, b in itertools.pairwise(in_time)):
             encoded = b"".join(run.encoded for run in in_time)
             total = sum(run.count for run in found)
@@ -142,6 +169,21 @@ def pieces(batch: SeriesBatch, most: int) -> Iterator[SeriesBatch]:
         for sample, key in flat[start : start + most]:
             part.setdefault(key, []).append(sample)
         yield {key: Run.of(samples) for key, samples in part.items()}
+
+
+def streams(batch: SeriesBatch, most: int) -> list[SeriesBatch]:
+    """The batch's series in at most `most` parts of about the same number of samples (each
+    series wholly in one part, so that parts can be sent at once and each series stays in
+    order)."""
+    total = size(batch)
+    parts: list[SeriesBatch] = [{}]
+    taken = 0
+    for key, run in batch.items():
+        if taken >= total * len(parts) / most and len(parts) < most:
+            parts.append({})
+        parts[-1][key] = run
+        taken += run.count
+    return [part for part in parts if part]
 
 
 def halves(batch: SeriesBatch) -> tuple[SeriesBatch, SeriesBatch]:

@@ -14,6 +14,10 @@ import takes the in-order path.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
+SeriesKey = tuple[str, str | None]
+
 MAX_SERIES = 1_000_000
 """Series remembered; past that, the oldest rooms learned are forgotten (they are read again)."""
 
@@ -23,36 +27,43 @@ class NewestSamples:
 
     def __init__(self, max_series: int = MAX_SERIES) -> None:
         self.max_series = max_series
-        self._rooms: dict[str, dict[str | None, int]] = {}
-        self._series = 0
+        self._newest: dict[SeriesKey, int] = {}
+        self._rooms: dict[str, set[str | None]] = {}
+        """Each room's series, rooms in the order first learned."""
 
     def known(self, room_id: str, sensor_id: str | None) -> int | None:
         """The time after which the series holds nothing, or None if unknown."""
-        sensors = self._rooms.get(room_id)
-        return None if sensors is None else sensors.get(sensor_id)
+        return self._newest.get((room_id, sensor_id))
+
+    def known_all(self, keys: Iterable[SeriesKey]) -> list[int | None]:
+        """`known` of each series."""
+        return list(map(self._newest.get, keys))
 
     def learn(self, room_id: str, sensor_id: str | None, newest_ms: int) -> None:
         """The engine holds nothing of the series after `newest_ms` (only ever raised)."""
-        sensors = self._rooms.get(room_id)
-        if sensors is None or sensor_id not in sensors:
-            self._series += 1
-            if self._series > self.max_series:
+        key = (room_id, sensor_id)
+        known = self._newest.get(key)
+        if known is None:
+            if len(self._newest) >= self.max_series:
                 self._forget_oldest()
-            sensors = self._rooms.setdefault(room_id, {})
-        if newest_ms > sensors.get(sensor_id, newest_ms - 1):
-            sensors[sensor_id] = newest_ms
+            self._rooms.setdefault(room_id, set()).add(sensor_id)
+        if known is None or newest_ms > known:
+            self._newest[key] = newest_ms
 
-    def wrote(self, room_id: str, sensor_id: str | None, newest_ms: int) -> None:
-        """The engine took samples up to `newest_ms`: a known series holds nothing newer (an
-        unknown one may)."""
-        sensors = self._rooms.get(room_id)
-        if sensors is not None:
-            known = sensors.get(sensor_id)
-            if known is not None and newest_ms > known:
-                sensors[sensor_id] = newest_ms
+    def wrote(self, keys: Sequence[SeriesKey], newest_ms: Sequence[int]) -> None:
+        """The engine took samples of each series up to its `newest_ms`: a known series holds
+        nothing newer (an unknown one may)."""
+        newest = self._newest
+        before = self.known_all(keys)
+        newest.update(
+            (key, last)
+            for key, known, last in zip(keys, before, newest_ms, strict=True)
+            if known is not None and last > known
+        )
 
     def forget_room(self, room_id: str) -> None:
-        self._series -= len(self._rooms.pop(room_id, {}))
+        for sensor_id in self._rooms.pop(room_id, ()):
+            self._newest.pop((room_id, sensor_id), None)
 
     def _forget_oldest(self) -> None:
         rooms = list(self._rooms)

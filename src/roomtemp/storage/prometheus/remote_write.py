@@ -50,10 +50,17 @@ def encode(series: Iterable[tuple[Labels, Sequence[Sample]]]) -> bytes:
 
 def encode_series(series: Iterable[tuple[Labels, bytes]]) -> bytes:
     """A snappy-compressed WriteRequest of series whose samples are encoded already."""
+    return encode_labelled((labels_bytes(labels), samples) for labels, samples in series)
+
+
+def encode_labelled(series: Iterable[tuple[bytes, bytes]]) -> bytes:
+    """A snappy-compressed WriteRequest of series whose labels (`labels_bytes`) and samples are
+    encoded already."""
     parts: list[bytes] = []
-    for labels, samples in series:
-        labelled = _labels_bytes(labels)
-        parts += (b"\x0a", _varint(len(labelled) + len(samples)), labelled, samples)
+    small = _SMALL_VARINTS
+    for labelled, samples in series:
+        length = len(labelled) + len(samples)
+        parts += (b"\x0a", small[length] if length < 16384 else _varint(length), labelled, samples)
     return bytes(cramjam.snappy.compress_raw(b"".join(parts)))
 
 
@@ -104,7 +111,8 @@ def _sample_frame(timestamp: int) -> tuple[bytes, bytes]:
 
 
 @lru_cache(maxsize=65536)
-def _labels_bytes(labels: Labels) -> bytes:
+def labels_bytes(labels: Labels) -> bytes:
+    """The `labels` fields of a TimeSeries."""
     return b"".join(
         _field(1, _field(1, name.encode()) + _field(2, value.encode())) for name, value in labels
     )
@@ -124,6 +132,9 @@ def _varint(number: int) -> bytes:
         number >>= 7
     out.append(number)
     return bytes(out)
+
+
+_SMALL_VARINTS = [_varint(number) for number in range(16384)]
 
 
 def _read_varint(data: bytes, position: int) -> tuple[int, int]:

@@ -1,9 +1,9 @@
 """Replaying the outage spool into the engine, in order, as fast as the engine takes it.
 
-Chunks of many spooled batches go out together (one read for duplicates, large requests, two in
-flight on disjoint series), and the next chunk is read from disk while the engine takes the
-current one. A failure keeps the chunk
-and retries it with backoff (a chunk written in part is harmless to resend: its readings are
+Chunks of many spooled batches go out together (one read for duplicates, large requests, four in
+flight on disjoint series: the engines take them on several cores), and the next chunk is read
+from disk while the engine takes the current one. A failure keeps the chunk and retries it with
+backoff (a chunk written in part is harmless to resend: its readings are
 duplicates then). Only what the engine refuses as data is set aside, found by halving the refused
 part down to single readings; readings conflicting with stored ones are set aside as well.
 """
@@ -18,14 +18,23 @@ from dataclasses import dataclass, field
 
 from roomtemp.domain import Reading
 from roomtemp.errors import StorageError
-from roomtemp.storage.prometheus.batches import Merged, SeriesBatch, halves, readings_of, size
+from roomtemp.storage.prometheus.batches import (
+    Merged,
+    SeriesBatch,
+    halves,
+    readings_of,
+    size,
+    streams,
+)
 from roomtemp.storage.prometheus.client import EngineMisconfigured, EngineRejected
 from roomtemp.storage.prometheus.spool import Chunk, Spool
 from roomtemp.storage.prometheus.writer import EngineWriter, Unsent
 
 log = logging.getLogger("roomtemp.storage.prometheus")
 
-CHUNK_READINGS = 20_000
+CHUNK_READINGS = 80_000
+STREAMS = 4
+"""A chunk's series go out in this many requests at once (each series in one of them)."""
 FIRST_BACKOFF_SECONDS = 0.2
 MAX_BACKOFF_SECONDS = 5.0
 CONFLICT = "another value is stored at the same timestamp"
@@ -98,13 +107,13 @@ class Replayer:
             delay = FIRST_BACKOFF_SECONDS
 
     async def store(self, merged: Merged) -> None:
-        """Write the batch, its series split between two requests in flight at once (each
-        series stays in order); set aside only what the engine refuses as data, and conflicts."""
-        streams = halves(merged.batch) if len(merged.batch) > 1 else (merged.batch,)
+        """Write the batch, its series split between requests in flight at once (each series
+        stays in order); set aside only what the engine refuses as data, and conflicts."""
         failed = [
             found
             for found in await asyncio.gather(
-                *(self._store(stream) for stream in streams), return_exceptions=True
+                *(self._store(part) for part in streams(merged.batch, STREAMS)),
+                return_exceptions=True,
             )
             if isinstance(found, BaseException)
         ]

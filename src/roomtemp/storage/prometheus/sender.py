@@ -125,7 +125,9 @@ class RemoteWriteSender:
 
     async def _exchange(self, connection: _Connection, request: h11.Request, body: bytes) -> Answer:
         try:
-            answer = await asyncio.wait_for(connection.exchange(request, body), self.timeout)
+            # a deadline on this task, not wait_for: that runs the exchange in a task of its own
+            async with asyncio.timeout(self.timeout):
+                answer = await connection.exchange(request, body)
         except TimeoutError as exc:
             connection.close()
             raise SenderTimeout(f"no answer within {self.timeout} s") from exc

@@ -28,6 +28,7 @@ from roomtemp.storage.prometheus.rooms import CLOCK_SLACK_MS, RoomRegistry
 
 OFFSETS_FOR_SECONDS = 60.0
 """How long a replica calibrates with the offsets it read (a PUT elsewhere shows after this)."""
+_NEVER_READ: tuple[float, dict[str, float]] = (0.0, {})
 Versioned = dict[str, dict[str, tuple[SensorSettings, float]]]
 
 
@@ -83,7 +84,7 @@ class SensorRegistry:
         """The non-zero offsets of these rooms' sensors, read again after OFFSETS_FOR_SECONDS."""
         now = time.monotonic()
         rooms = set(room_ids)
-        stale = sorted(room for room in rooms if self._offsets.get(room, (0.0, {}))[0] < now)
+        stale = sorted(room for room in rooms if self._offsets.get(room, _NEVER_READ)[0] < now)
         if stale:
             found = await self.versions(stale, now_ms)
             until = now + OFFSETS_FOR_SECONDS
@@ -100,7 +101,7 @@ class SensorRegistry:
         return {
             (room_id, sensor): offset
             for room_id in room_ids
-            for sensor, offset in self._offsets.get(room_id, (0.0, {}))[1].items()
+            for sensor, offset in self._offsets.get(room_id, _NEVER_READ)[1].items()
         }
 
     def forget(self, room_id: str) -> None:

@@ -16,16 +16,19 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from operator import itemgetter
+from operator import gt, itemgetter
+from typing import cast
 
 from roomtemp.domain import Reading, WriteResult
 from roomtemp.errors import ConflictingReading, StorageError
 from roomtemp.storage.prometheus.batches import (
+    FIRST_MS,
+    LAST_MS,
     Run,
     SeriesBatch,
     SeriesKey,
     halves,
+    joined,
     merge,
     pieces,
     size,
@@ -36,15 +39,17 @@ from roomtemp.storage.prometheus.newest import NewestSamples
 from roomtemp.storage.prometheus.promql import RAW_METRIC, READINGS_METRIC
 from roomtemp.storage.prometheus.reads import PromqlReader
 from roomtemp.storage.prometheus.remote_write import (
-    Labels,
+    encode_labelled,
     encode_samples,
-    encode_series,
+    labels_bytes,
     series_labels,
 )
 from roomtemp.storage.prometheus.rooms import RoomRegistry
 
 Key = tuple[str, str | None, int]
-EncodedSeries = list[tuple[Labels, bytes]]
+Known = list[int]
+EncodedSeries = list[tuple[bytes, bytes]]
+"""Series as remote write sends them: their labels and their samples, encoded."""
 
 SAME_VALUE_TOLERANCE = 1e-12
 """A re-sent reading is the same when its value is this close (relative): VictoriaMetrics keeps
@@ -122,17 +127,19 @@ class EngineWriter:
 
     def _split(self, batch: SeriesBatch) -> tuple[SeriesBatch, SeriesBatch]:
         """Per series, the samples known to be new, and the others."""
+        newest = self.newest.known_all(batch)
+        if None not in newest and all(map(gt, map(FIRST_MS, batch.values()), cast(Known, newest))):
+            return batch, {}  # live data: every series goes on after what the engine holds
         fresh: SeriesBatch = {}
         behind: SeriesBatch = {}
-        for key, run in batch.items():
-            newest = self.newest.known(*key)
-            if newest is None or run.last_ms <= newest:
+        for (key, run), known in zip(batch.items(), newest, strict=True):
+            if known is None or run.last_ms <= known:
                 behind[key] = run
-            elif run.first_ms > newest:
+            elif run.first_ms > known:
                 fresh[key] = run
             else:
                 samples = run.samples
-                cut = bisect_right(samples, newest, key=itemgetter(0))
+                cut = bisect_right(samples, known, key=itemgetter(0))
                 behind[key], fresh[key] = Run.of(samples[:cut]), Run.of(samples[cut:])
         return fresh, behind
 
@@ -141,24 +148,26 @@ class EngineWriter:
     ) -> Stored:
         """Move the samples not stored yet into `fresh`; count duplicates, find conflicts."""
         stored = Stored(WriteResult(0, 0))
+        held = {(room_id, sensor_id) for room_id, sensor_id, _ in values}
         duplicates = 0
-        for (room_id, sensor_id), run in behind.items():
-            if not values:
-                new = run.samples
-            else:
-                new = []
-                for sample in run.samples:
-                    timestamp_ms, value = sample
-                    held = values.get((room_id, sensor_id, timestamp_ms))
-                    if held is None:
-                        new.append(sample)
-                    elif math.isclose(held, value, rel_tol=SAME_VALUE_TOLERANCE):
-                        duplicates += 1
-                    else:
-                        stored.conflicts.append(Reading(room_id, sensor_id, timestamp_ms, value))
+        for key, run in behind.items():
+            if key not in held:  # nothing stored in its span: all of it is new
+                ahead = fresh.get(key)
+                fresh[key] = run if ahead is None else joined(run, ahead)
+                continue
+            new = []
+            for sample in run.samples:
+                timestamp_ms, value = sample
+                found = values.get((*key, timestamp_ms))
+                if found is None:
+                    new.append(sample)
+                elif math.isclose(found, value, rel_tol=SAME_VALUE_TOLERANCE):
+                    duplicates += 1
+                else:
+                    stored.conflicts.append(Reading(*key, timestamp_ms, value))
             if new:
-                ahead = fresh.get((room_id, sensor_id))
-                fresh[room_id, sensor_id] = Run.of(new + ahead.samples if ahead else new)
+                ahead = fresh.get(key)
+                fresh[key] = Run.of(new + ahead.samples if ahead else new)
         stored.result = WriteResult(0, duplicates)
         return stored
 
@@ -221,11 +230,10 @@ class EngineWriter:
         new_rooms = await self.rooms.unregistered({room_id for room_id, _ in fresh}, now_ms)
         self.rooms.head.saw(span(fresh)[1] - 1)
         created = self.rooms.creation_series(new_rooms, now_ms)
-        info = [(labels, encode_samples(samples)) for labels, samples in created]
+        info = [(labels_bytes(labels), encode_samples(samples)) for labels, samples in created]
         await self.send(fresh, info, result)
         self.rooms.remember(new_rooms)
-        for key, run in fresh.items():
-            self.newest.wrote(*key, run.last_ms)
+        self.newest.wrote(list(fresh), list(map(LAST_MS, fresh.values())))
 
     async def send(self, batch: SeriesBatch, extra: EncodedSeries, result: WriteResult) -> None:
         """Send the batch (and `extra` series with the first request) in requests the engine
@@ -234,7 +242,7 @@ class EngineWriter:
         while queue:
             piece = queue.popleft()
             try:
-                await self.client.write(encode_series(extra + series_of(piece)))
+                await self.client.write(encode_labelled(extra + series_of(piece)))
             except EngineMisconfigured as exc:
                 if exc.status == 413 and size(piece) > 1:
                     self.max_samples = size(piece) // 2
@@ -255,12 +263,22 @@ def _joined(piece: SeriesBatch, rest: deque[SeriesBatch]) -> SeriesBatch:
     return merge([piece, *rest]).batch
 
 
-@lru_cache(maxsize=65536)
-def _reading_labels(room_id: str, sensor_id: str | None) -> Labels:
-    """The labels of a room sensor's series (cached: every write needs them)."""
-    return series_labels(READINGS_METRIC, room=room_id, sensor=sensor_id)
+_LABELS: dict[SeriesKey, bytes] = {}
+_MAX_LABELS = 65536
+
+
+def _reading_labels(key: SeriesKey) -> bytes:
+    """The encoded labels of a room sensor's series (kept: every write needs them)."""
+    found = _LABELS.get(key)
+    if found is None:
+        if len(_LABELS) >= _MAX_LABELS:
+            _LABELS.clear()
+        found = _LABELS[key] = labels_bytes(
+            series_labels(READINGS_METRIC, room=key[0], sensor=key[1])
+        )
+    return found
 
 
 def series_of(batch: SeriesBatch) -> EncodedSeries:
-    """The batch as remote write sends it: each series' labels and encoded samples."""
-    return [(_reading_labels(*key), run.encoded) for key, run in batch.items()]
+    """The batch as remote write sends it: each series' labels and samples, encoded."""
+    return [(_reading_labels(key), run.encoded) for key, run in batch.items()]
