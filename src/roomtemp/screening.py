@@ -62,7 +62,7 @@ async def screen(
     """Split off the implausible readings (quarantine), or raise InvalidInput for a jump that is
     too fast (reject; values out of range were refused by the validator already)."""
     if not rules.quarantine and rules.max_rate_per_minute is None:
-        return Screened(batch, [])  # nothing to screen
+        return Screened(batch, [])  # nothing to screen for
     if rules.quarantine:
         outside = (batch.values < limits.min_celsius) | (batch.values > limits.max_celsius)
     else:

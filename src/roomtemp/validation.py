@@ -252,6 +252,8 @@ def _timestamp(
 
 def _deduplicate(readings: ReadingColumns) -> ValidBatch:
     """Drop in-batch re-sends (same series, timestamp and value); a different value is a clash."""
+    if len(readings) < 2:
+        return ValidBatch(readings, 0)
     order = np.lexsort((readings.ts, readings.codes))
     codes, ts = readings.codes[order], readings.ts[order]
     again = (codes[1:] == codes[:-1]) & (ts[1:] == ts[:-1])

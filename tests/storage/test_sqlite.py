@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 
-from roomtemp.domain import Reading
+from roomtemp.domain import Reading, SensorSettings
 from roomtemp.errors import ConfigurationError, ConflictingReading, StorageUnavailable
 from roomtemp.storage import open_storage
 from roomtemp.storage.sqlite import SqliteStorage
@@ -96,3 +97,26 @@ def test_a_readers_reload_during_a_write_does_not_lose_the_new_series(tmp_path: 
     assert ids == {("living", ""): stored["living/"], ("living", "door"): stored["living/door"]}
     catalog.refresh(reader, check_count=True)
     assert catalog.ids == ids
+
+
+async def test_an_offset_set_inside_a_group_calibrates_the_later_writes_of_it(
+    tmp_path: Path,
+) -> None:
+    storage = SqliteStorage(tmp_path / "db.sqlite3")
+    await storage.open()
+    try:
+        gate = threading.Event()
+        held = asyncio.ensure_future(storage._submit(lambda group: gate.wait(30)))
+        # queued behind the held job: one group, the offset set between the two writes
+        jobs = [
+            asyncio.ensure_future(storage.write([Reading("lab", "door", T0, 20.0)])),
+            asyncio.ensure_future(storage.put_sensor("lab", SensorSettings("door", 0.5))),
+            asyncio.ensure_future(storage.write([Reading("lab", "door", T0 + 1, 20.0)])),
+        ]
+        await asyncio.sleep(0)
+        gate.set()
+        await asyncio.gather(held, *jobs)
+        page = await storage.readings("lab", T0, T0 + 10, sensor_id="door")
+        assert [(r.timestamp_ms, r.value) for r in page.readings] == [(T0, 20.0), (T0 + 1, 20.5)]
+    finally:
+        await storage.close()

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from roomtemp.api.answers import ReadingsOut
 from roomtemp.api.bodies import read_body
 from roomtemp.api.deps import OutUnit, Range, RoomId, Service, decode_cursor, encode_cursor
+from roomtemp.api.direct import DirectRoute
 from roomtemp.api.errors import problems_in
 from roomtemp.api.models import WriteOut
 from roomtemp.api.openapi import READING_SCHEMA
@@ -64,6 +65,8 @@ async def _ingest(
 
 
 _PUSH: dict[str, Any] = {
+    "methods": ["POST"],
+    "route_class_override": DirectRoute,  # the hot path: dependencies solved by a plan
     "status_code": 201,
     "response_model": WriteOut,
     "responses": _ERRORS,
@@ -71,30 +74,34 @@ _PUSH: dict[str, Any] = {
 }
 
 
-@router.post(
-    "/rooms/{room}/readings",
-    **_PUSH,
-    summary="Push one reading (object) or many (array) for a room",
-    openapi_extra=_body_schema("value,timestamp,unit,sensor_id\n21.5,2024-03-01T12:00:00Z,,\n"),
-)
 async def push_room_readings(
     room: RoomId, request: Request, service: Service, caller: CurrentCaller
 ) -> FastJSONResponse:
     return await _ingest(request, service, room, caller)
 
 
-@router.post(
+async def push_readings(
+    request: Request, service: Service, caller: CurrentCaller
+) -> FastJSONResponse:
+    return await _ingest(request, service, None, caller)
+
+
+router.add_api_route(
+    "/rooms/{room}/readings",
+    push_room_readings,
+    **_PUSH,
+    summary="Push one reading (object) or many (array) for a room",
+    openapi_extra=_body_schema("value,timestamp,unit,sensor_id\n21.5,2024-03-01T12:00:00Z,,\n"),
+)
+router.add_api_route(
     "/readings",
+    push_readings,
     **_PUSH,
     summary="Push a batch across rooms: JSON array, CSV or NDJSON, each reading with room_id",
     openapi_extra=_body_schema(
         "room_id,value,timestamp,unit,sensor_id\nkitchen,21.5,2024-03-01T12:00:00Z,C,\n"
     ),
 )
-async def push_readings(
-    request: Request, service: Service, caller: CurrentCaller
-) -> FastJSONResponse:
-    return await _ingest(request, service, None, caller)
 
 
 @router.get(

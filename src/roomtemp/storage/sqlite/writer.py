@@ -6,9 +6,10 @@ to give up the GIL: that wait cost more than the rest of a one-reading write), o
 IMMEDIATE (SQLite's write lock, which also serialises writer processes), catches up with what
 other processes committed, runs each job in its own SAVEPOINT (a job that fails, say on a
 conflicting reading, is undone alone), appends ONE log row with the new readings of the whole
-group, commits, and only then resolves the jobs' futures: an acknowledgement means the data
-is on disk (synchronous=FULL). Between groups, and every second when idle, it runs the store's
-housekeeping (bounded seal rounds, retention).
+group, commits, and only then resolves the jobs' futures (one wake-up of the event loop for the
+whole group): an acknowledgement means the data is on disk (synchronous=FULL). Jobs read small
+tables through `Group.read`, once per group while no row changes. Between groups, and every
+second when idle, it runs the store's housekeeping (bounded seal rounds, retention).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -31,6 +32,7 @@ from roomtemp.storage.sqlite.keys import split_keys
 
 log = logging.getLogger("roomtemp.storage.sqlite")
 
+T = TypeVar("T")
 _MAX_JOBS_PER_COMMIT = 256
 _IDLE_SECONDS = 0.5
 
@@ -43,6 +45,20 @@ class Group:
     keys: list[I64] = field(default_factory=list)
     values: list[F64] = field(default_factory=list)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    reads: dict[Callable[[sqlite3.Connection], Any], tuple[int, Any]] = field(default_factory=dict)
+
+    def read(self, load: Callable[[sqlite3.Connection], T]) -> T:
+        """`load(conn)`, read again only once a row has changed in this transaction since (any
+        INSERT, UPDATE or DELETE counts; a job undone clears every read): one read of a small
+        table (the sensors' offsets) serves every job of a group of plain writes."""
+        changes = self.conn.total_changes
+        kept = self.reads.get(load)
+        if kept is not None and kept[0] == changes:
+            value: T = kept[1]
+            return value
+        value = load(self.conn)
+        self.reads[load] = (changes, value)
+        return value
 
     def pending(self) -> list[Run]:
         """Readings earlier jobs of this group added, as runs (for duplicate lookups)."""
@@ -154,15 +170,13 @@ class GroupCommitWriter:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             self._on_failure(exc)
-            for pending in jobs:
-                _resolve(pending, False, exc)
+            _resolve([(pending, False, exc) for pending in jobs])
             return
         if run is not None:
             self._hot.add(batch_id, run)
         for hook in group.after_commit:
             hook()
-        for pending, ok, value in outcomes:
-            _resolve(pending, ok, value)
+        _resolve(outcomes)
 
     @staticmethod
     def _append_log(conn: sqlite3.Connection, group: Group) -> tuple[Run | None, int]:
@@ -192,19 +206,27 @@ def _run_job(
         conn.execute("ROLLBACK TO job")
         conn.execute("RELEASE job")
         del group.keys[marks[0] :], group.values[marks[0] :], group.after_commit[marks[1] :]
+        group.reads.clear()
         on_failure(exc)  # caches may hold what the savepoint undid (new series ids)
         return pending, False, exc
     conn.execute("RELEASE job")
     return pending, True, result
 
 
-def _resolve(pending: _Pending, ok: bool, value: Any) -> None:
-    def settle() -> None:
+def _resolve(outcomes: list[tuple[_Pending, bool, Any]]) -> None:
+    """Settle the jobs' futures, with one wake-up of each event loop for the whole group."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Pending, bool, Any]]] = {}
+    for outcome in outcomes:
+        by_loop.setdefault(outcome[0].loop, []).append(outcome)
+    for loop, settled in by_loop.items():
+        loop.call_soon_threadsafe(_settle, settled)
+
+
+def _settle(outcomes: list[tuple[_Pending, bool, Any]]) -> None:
+    for pending, ok, value in outcomes:
         if pending.future.done():
-            return
+            continue
         if ok:
             pending.future.set_result(value)
         else:
             pending.future.set_exception(value)
-
-    pending.loop.call_soon_threadsafe(settle)

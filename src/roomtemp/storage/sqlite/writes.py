@@ -57,7 +57,7 @@ def write_job(
 
     def job(group: Group) -> WriteResult:
         conn = group.conn
-        batch = columns(calibrated(given, sensors.offsets(conn)), catalog, conn)
+        batch = columns(calibrated(given, group.read(sensors.offsets)), catalog, conn)
         duplicate = _duplicates(conn, batch, hot, group, blocks, catalog)
         fresh = batch.take(~duplicate) if duplicate.any() else batch
         if fresh.ts.shape[0]:
