@@ -19,19 +19,9 @@ from roomtemp.domain import I64, Aggregate, AggregateColumns
 from roomtemp.timeparse import format_timestamp, format_timestamps
 from roomtemp.units import Unit, from_celsius
 
-
-class _Bucket(msgspec.Struct):
-    """BucketOut as msgspec writes it: the same keys in the same order, NaN as null."""
-
-    start: str
-    end: str
-    mean: float
-    min: float
-    max: float
-    count: int
-    mean_time_weighted: float
-    coverage: float
-
+_Bucket = msgspec.defstruct("_Bucket", list(BucketOut.__annotations__))
+"""BucketOut's keys in its order, as msgspec writes them (NaN as null): no types checked, the
+columns are built as the answer's fields."""
 
 _ENCODER = msgspec.json.Encoder()
 
