@@ -146,27 +146,11 @@ def checked_few(
     ts = [_timestamp(item.timestamp, now_ms) for item in items]
     if None in celsius or None in ts or not _recent(ts, now_ms, limits):  # type: ignore[arg-type]
         return None
-    sensors = list(map(_SENSOR, items))
-    rooms = list(map(_ROOM, items))
-    if room_id is not None:
-        if not set(rooms) <= {None, room_id}:
-            return None
-        rooms = [room_id] * len(items)
-    elif not _ids_hold(set(rooms), optional=False):
+    found = _keys(items, room_id)
+    if found is None:
         return None
-    if not _ids_hold(set(sensors), optional=True):
-        return None
-    room_rank = {room: rank for rank, room in enumerate(dict.fromkeys(rooms))}
-    sensor_rank = {sensor: rank for rank, sensor in enumerate(dict.fromkeys(sensors))}
-    pairs = list(zip(rooms, sensors, strict=True))
-    keys = sorted(set(pairs), key=lambda pair: (room_rank[pair[0]], sensor_rank[pair[1]]))
-    index = {key: code for code, key in enumerate(keys)}
-    return ReadingColumns(
-        keys,
-        np.array([index[pair] for pair in pairs], np.int64),
-        np.array(ts, np.int64),
-        np.array(celsius, np.float64),
-    )
+    keys, index = found
+    return ReadingColumns(keys, index, np.array(ts, np.int64), np.array(celsius, np.float64))
 
 
 def _celsius_of(item: Item, limits: Limits) -> float | None:
