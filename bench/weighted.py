@@ -37,7 +37,7 @@ def embedded_ratio(
         series = [sid for _, sid in storage.catalog.rooms[room]]
 
         def both(conn: object) -> tuple[float, float]:
-            reader = stats.StatsReader(conn, storage.hot, 120_000)  # type: ignore[arg-type]
+            reader = stats.StatsReader(conn, storage.hot, storage.decoded, 120_000)  # type: ignore[arg-type]
             full, plain = [], []
             for _ in range(runs):
                 started = time.perf_counter()

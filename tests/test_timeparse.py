@@ -6,6 +6,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,6 +19,7 @@ from roomtemp.timeparse import (
     epoch_buckets,
     format_duration,
     format_timestamp,
+    format_timestamps,
     local_day_buckets,
     parse_duration,
     parse_timestamp,
@@ -73,6 +75,12 @@ def test_format_matches_the_standard_library(value: int) -> None:
     assert format_timestamp(value) == moment.isoformat(timespec="milliseconds").replace(
         "+00:00", "Z"
     )
+
+
+@given(st.lists(ms_values | st.integers(0, 10**6).map(lambda k: 1672531200000 + k * 3_600_000)))
+def test_a_column_of_timestamps_formats_as_each_one_alone(values: list[int]) -> None:
+    """Few days and times of day repeat in a column (hourly buckets), or none does."""
+    assert format_timestamps(np.array(values, np.int64)) == [format_timestamp(v) for v in values]
 
 
 @given(st.integers(-(10**12), 10**12), st.sampled_from(["+05:45", "-03:30", "Z", "+14:00"]))

@@ -104,9 +104,10 @@ def format_timestamps(ms: npt.NDArray[np.int64]) -> list[str]:
     day, time_of_day = np.divmod(ms, MS_PER_DAY)
     days, day_at = np.unique(day, return_inverse=True)
     times, time_at = np.unique(time_of_day, return_inverse=True)
-    day_texts = np.array([_date_text(d) + "T" for d in days.tolist()])
-    time_texts = np.array([_time_text(t) + "Z" for t in times.tolist()])
-    texts: list[str] = np.strings.add(day_texts[day_at], time_texts[time_at]).tolist()
+    # object arrays: each text is one str concatenation, not a fixed-width unicode copy
+    day_texts = np.array([_date_text(d) + "T" for d in days.tolist()], dtype=object)
+    time_texts = np.array([_time_text(t) + "Z" for t in times.tolist()], dtype=object)
+    texts: list[str] = (day_texts[day_at] + time_texts[time_at]).tolist()
     return texts
 
 

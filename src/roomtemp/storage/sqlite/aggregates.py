@@ -12,6 +12,7 @@ from roomtemp.domain import AGGREGATE_SUMS, Aggregate, AggregateColumns
 from roomtemp.storage.rollups.timeweighted import BucketSums
 from roomtemp.storage.sqlite import schema, stats, summaries
 from roomtemp.storage.sqlite.catalog import Catalog
+from roomtemp.storage.sqlite.decoded import DecodedSlots
 from roomtemp.storage.sqlite.hot import HotTier
 from roomtemp.timeparse import Bucket, BucketColumns
 
@@ -44,8 +45,8 @@ def per_room_summaries(
 
 
 def room_buckets(
-    conn: sqlite3.Connection, hot: HotTier, catalog: Catalog, room_ids: Sequence[str],
-    buckets: Sequence[Bucket], stale_ms: int,
+    conn: sqlite3.Connection, hot: HotTier, decoded: DecodedSlots, catalog: Catalog,
+    room_ids: Sequence[str], buckets: Sequence[Bucket], stale_ms: int,
 ) -> Found:  # fmt: skip
     """Every bucket of each room, as columns with the whole range's totals."""
     if isinstance(buckets, BucketColumns):
@@ -53,7 +54,7 @@ def room_buckets(
     else:
         edges = np.array([b.start_ms for b in buckets] + [buckets[-1].end_ms], np.int64)
     start, end = buckets[0].clip_start_ms, buckets[-1].clip_end_ms
-    reader = stats.StatsReader(conn, hot, schema.GAP_MS)
+    reader = stats.StatsReader(conn, hot, decoded, schema.GAP_MS)
     found: Found = {}
     for room in room_ids:
         series = [sid for _, sid in catalog.rooms.get(room, [])]

@@ -39,6 +39,7 @@ from roomtemp.storage.sqlite import (
 )
 from roomtemp.storage.sqlite.catalog import Catalog
 from roomtemp.storage.sqlite.codec import CorruptBlock
+from roomtemp.storage.sqlite.decoded import DecodedSlots
 from roomtemp.storage.sqlite.health import Identity, quick_check
 from roomtemp.storage.sqlite.hot import HotTier
 from roomtemp.storage.sqlite.housekeeping import Housekeeper
@@ -61,6 +62,7 @@ class SqliteStorage:
         self.catalog = Catalog()
         self.identity = Identity(self.path)
         self._blocks: BlockCache = {}
+        self.decoded = DecodedSlots()
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -248,7 +250,9 @@ class SqliteStorage:
             )
         stale_ms = self.options.stale_after_ms
         return await self._read(
-            lambda conn: aggregates.room_buckets(conn, hot, catalog, room_ids, buckets, stale_ms)
+            lambda conn: aggregates.room_buckets(
+                conn, hot, self.decoded, catalog, room_ids, buckets, stale_ms
+            )
         )
 
     # -- plumbing -----------------------------------------------------------------------------

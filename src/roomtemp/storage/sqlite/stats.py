@@ -23,7 +23,8 @@ from roomtemp.storage.rollups.records import (
     from_readings,
 )
 from roomtemp.storage.rollups.timeweighted import BucketSums, SeriesInput, bucket_sums
-from roomtemp.storage.sqlite import schema, slots
+from roomtemp.storage.sqlite import schema
+from roomtemp.storage.sqlite.decoded import DecodedSlots
 from roomtemp.storage.sqlite.hot import HotTier
 from roomtemp.storage.sqlite.raw import last_before, series_raw
 from roomtemp.timeparse import MS_PER_DAY
@@ -46,8 +47,10 @@ def tier_for(edges: I64) -> int:
 class StatsReader:
     """Bucket sums of a room's series against one connection and the process's hot tier."""
 
-    def __init__(self, conn: sqlite3.Connection, hot: HotTier, gap_ms: int) -> None:
-        self.conn, self.hot, self.gap_ms = conn, hot, gap_ms
+    def __init__(
+        self, conn: sqlite3.Connection, hot: HotTier, decoded: DecodedSlots, gap_ms: int
+    ) -> None:
+        self.conn, self.hot, self.decoded, self.gap_ms = conn, hot, decoded, gap_ms
 
     def room(
         self, series: list[int], edges: I64, start: int, end: int, stale_ms: int
@@ -99,7 +102,7 @@ class StatsReader:
                 "ORDER BY key",
                 schema.series_days(sid, low, high),
             ).fetchall()
-        records = slots.decode_many([row[0] for row in rows])
+        records = self.decoded.decode_many([row[0] for row in rows])
         return records.take(np.flatnonzero((records.start >= low) & (records.start < high)))
 
     def _day_records(self, sid: int, low: int, high: int) -> Records:
