@@ -6,6 +6,7 @@ import os
 import resource
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -17,7 +18,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.processes import ServerProcess
 
+from roomtemp.storage.sqlite import EmbeddedOptions
+
 TICKS = os.sysconf("SC_CLK_TCK")
+SETTLE = EmbeddedOptions().settle_seconds + 1
+"""Before this, a day that was just written may not be due for sealing yet."""
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -76,6 +81,28 @@ class Server:
 
     def stop(self) -> None:
         self.started.stop()
+
+    def wait_sealed(self, quiet_seconds: float = 2.0, most_seconds: float = 120.0) -> float:
+        """Wait until the server has sealed what is due (a day is sealed once no reading of it
+        arrived for a few seconds, then in bounded rounds): the log and the seals stay the same
+        for `quiet_seconds`. Seconds waited. Queries asked before would read raw readings."""
+        started = time.monotonic()
+        conn = sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)
+        try:
+            seen, since = None, started
+            while time.monotonic() - started < most_seconds:
+                now = conn.execute(
+                    "SELECT (SELECT count(*) FROM log), (SELECT max(seal_id) FROM seals)"
+                ).fetchone()
+                moment = time.monotonic()
+                if now != seen:
+                    seen, since = now, moment
+                elif moment - since >= quiet_seconds and moment - started > SETTLE:
+                    break
+                time.sleep(0.2)
+        finally:
+            conn.close()
+        return time.monotonic() - started
 
 
 @dataclass

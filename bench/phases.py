@@ -129,7 +129,7 @@ def roomtemp_phase(
         with profiled(server, profile, f"ingest-{workload.name}"), Meter(server) as meter:
             outcome = _post_sequentially(server.url, bodies)
         rate = len(workload.rows) / meter.usage.wall
-        time.sleep(3)  # let the bounded seal rounds catch up with what is due
+        server.wait_sealed()
         if workload is rooms:
             alone = storage_ingest(folder, rooms.rows, sizes.batch)
             note = f"{outcome}; storage layer alone {alone:,.0f}/s"

@@ -2,8 +2,8 @@
 
 Everything is passed on to the engine unless a fault is set: then remote-write requests are
 answered with a status instead (all of them, or only bodies above a size, like an engine's
-request limit), or passed on but never answered (the engine takes the data, the sender never
-hears so), until `heal()`.
+request limit; queries too, as an engine that is down), or passed on but never answered (the
+engine takes the data, the sender never hears so), until `heal()`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 
 import httpx
 
@@ -24,6 +25,8 @@ class Fault:
     """Only bodies above this many bytes get the status (-1: every write)."""
     hang: bool = False
     """Pass writes on, then never answer."""
+    queries: bool = False
+    """The status answers queries too, as an engine that is down (not only writes)."""
 
 
 class FaultProxy:
@@ -34,6 +37,8 @@ class FaultProxy:
         self.fault = Fault()
         self.writes_passed = 0
         self.writes_refused = 0
+        self.queries: list[str] = []
+        """The PromQL of every query asked, in order (answered or not)."""
         self._released = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -43,8 +48,8 @@ class FaultProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def fail(self, status: int, larger_than: int = -1) -> None:
-        self.fault = Fault(status, larger_than)
+    def fail(self, status: int, larger_than: int = -1, *, queries: bool = False) -> None:
+        self.fault = Fault(status, larger_than, queries=queries)
 
     def hang(self) -> None:
         self._released.clear()
@@ -69,14 +74,20 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
+            if proxy.fault.queries and proxy.fault.status:
+                self._answer(proxy.fault.status, {}, b"injected fault\n")
+                return
             self._pass_on(b"")
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             fault = proxy.fault
             writing = self.path.startswith("/api/v1/write")
-            if writing and fault.status and len(body) > fault.larger_than:
-                proxy.writes_refused += 1
+            if self.path.startswith("/api/v1/query"):
+                proxy.queries.append(parse_qs(body.decode()).get("query", [""])[0])
+            refused = len(body) > fault.larger_than if writing else fault.queries
+            if fault.status and refused:
+                proxy.writes_refused += writing
                 self._answer(fault.status, {"Retry-After": "1"}, b"injected fault\n")
                 return
             self._pass_on(body)

@@ -4,11 +4,21 @@ engine takes writes again. Real engines behind a proxy that injects the faults."
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from roomtemp.api.app import create_app
+from roomtemp.config import Settings
+from roomtemp.storage.base import Storage
+from roomtemp.storage.prometheus import PrometheusStorage
+from roomtemp.storage.prometheus.options import options_from
+from roomtemp.storage.prometheus.promql import SENSOR_INFO_METRIC
+from roomtemp.wiring import storage_options
+from tests.backends import engine_settings
 from tests.engines import Engine
 from tests.prometheus.conftest import ClientFactory
 from tests.prometheus.fault_proxy import FaultProxy
@@ -67,3 +77,66 @@ def test_a_batch_too_large_for_the_engine_goes_in_parts(
         assert proxy.writes_refused > 0
         stored = client.get(f"/api/v1/rooms/lab/readings?{RANGE}").json()["readings"]
     assert stored == expected(sent)
+
+
+def test_an_engine_that_is_away_is_not_asked_for_offsets_by_every_batch(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """While the engine is down, batches are spooled calibrated with the offsets last read,
+    without asking it again: each batch would wait for it to fail (the whole timeout, if it
+    hangs). Once it takes writes again, the offsets are read again."""
+    sent = batches(12)
+    with FaultProxy(engine.url) as proxy:
+        storage = proxy.url.replace("http://", "prometheus://")
+        settings = engine_settings(engine, tmp_path / "spool", storage=storage)
+        with TestClient(create_app(settings, storage_factory=offsets_read_every_batch)) as client:
+            put = client.put("/api/v1/rooms/lab/sensors/a", json={"offset_celsius": 0.5})
+            assert put.status_code in (200, 201)
+            assert post(client, sent[:3]) == [201] * 3
+            proxy.fail(503, queries=True)
+            asked = offset_queries(proxy)
+            assert post(client, sent[3:9]) == [202] * 6
+            assert offset_queries(proxy) - asked <= 1  # the batch that found the engine away
+            proxy.heal()
+            wait_drained(client.get)
+            asked = offset_queries(proxy)
+            assert post(client, sent[9:]) == [201] * 3
+            assert offset_queries(proxy) - asked == 3  # read again, as this store is set to
+            stored = client.get(f"/api/v1/rooms/lab/readings?{RANGE}").json()["readings"]
+    calibrated = [
+        {**r, "value": r["value"] + 0.5} if r["sensor_id"] == "a" else r for r in expected(sent)
+    ]
+    assert [(r["timestamp"], r["sensor_id"], r["value"]) for r in stored] == [
+        (r["timestamp"], r["sensor_id"], r["value"]) for r in calibrated
+    ]
+
+
+def test_an_offset_put_just_before_the_engine_went_away_calibrates_what_is_spooled(
+    engine: Engine, engine_client: ClientFactory
+) -> None:
+    sent = batches(2)
+    with (
+        FaultProxy(engine.url) as proxy,
+        engine_client(engine, storage=proxy.url.replace("http://", "prometheus://")) as client,
+    ):
+        put = client.put("/api/v1/rooms/lab/sensors/b", json={"offset_celsius": -1.25})
+        assert put.status_code in (200, 201)
+        proxy.fail(503, queries=True)
+        assert post(client, sent) == [202, 202]
+        proxy.heal()
+        wait_drained(client.get)
+        stored = client.get(f"/api/v1/rooms/lab/readings?{RANGE}").json()["readings"]
+    want = [r["value"] - 1.25 if r["sensor_id"] == "b" else r["value"] for r in expected(sent)]
+    assert [r["value"] for r in stored] == want
+
+
+async def offsets_read_every_batch(settings: Settings) -> Storage:
+    """The backend as configured, but reading the sensor offsets again for every batch."""
+    configured = options_from(settings.storage, storage_options(settings))
+    storage = PrometheusStorage(replace(configured, offsets_for_ms=0))
+    await storage.open()
+    return storage
+
+
+def offset_queries(proxy: FaultProxy) -> int:
+    return sum(SENSOR_INFO_METRIC in query for query in proxy.queries)

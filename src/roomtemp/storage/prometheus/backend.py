@@ -23,6 +23,7 @@ from roomtemp.domain import (
     ReadingColumns,
     ReadingsPage,
     RoomMeta,
+    SensorKey,
     SensorLatest,
     SensorSettings,
     SetAside,
@@ -67,7 +68,7 @@ class PrometheusStorage:
         self.client = EngineClient(options.engine, transport)
         self.spool = spool or Spool(options.spool_dir, options.spool_max_bytes)
         self.rooms = RoomRegistry(self.client, options.meta_window_ms, options.horizon_ms)
-        self.sensors = SensorRegistry(self.client, self.rooms)
+        self.sensors = SensorRegistry(self.client, self.rooms, options.offsets_for_ms)
         self.writer = EngineWriter(self.client, self.rooms, self._read_side, options.wall_clock)
         self.state = EngineState()
         self.replayer = Replayer(self.spool, self.writer, self.state)
@@ -145,16 +146,23 @@ class PrometheusStorage:
         return WriteResult(accepted=len(readings), duplicates=0, spooled=True)
 
     async def _calibrated(self, readings: Sequence[Reading]) -> ReadingColumns:
-        """The batch with its sensors' offsets; while the engine does not answer, with the
-        offsets last read (a room never read is stored uncalibrated, and logged)."""
+        """The batch with its sensors' offsets."""
         batch = ReadingColumns.of(readings)
-        rooms = {room_id for room_id, _ in batch.keys}
-        try:
-            offsets = await self.sensors.offsets(rooms, self._now_ms())
-        except StorageError as exc:
-            offsets = self.sensors.cached_offsets(rooms)
-            log.warning("sensor offsets not read (%s): calibrating with those last read", exc)
-        return calibrated(batch, offsets)
+        return calibrated(batch, await self._offsets({room_id for room_id, _ in batch.keys}))
+
+    async def _offsets(self, rooms: set[str]) -> dict[SensorKey, float]:
+        """The rooms' offsets; while the engine is away or does not answer, those last read (a
+        room never read is stored uncalibrated, and logged). An engine known to be away is not
+        asked: every batch would wait for it to fail, for the whole timeout if it hangs."""
+        if self.state.up:
+            try:
+                return await self.sensors.offsets(rooms, self._now_ms())
+            except StorageError as exc:
+                log.warning("sensor offsets not read (%s): calibrating with those last read", exc)
+        elif unread := self.sensors.never_read(rooms):
+            log.warning("sensor offsets of %s unknown while the engine is away: their readings "
+                        "are stored uncalibrated", ", ".join(unread))  # fmt: skip
+        return self.sensors.cached_offsets(rooms)
 
     def _spooling(self, exc: StorageError) -> None:
         log.warning("engine does not take writes, spooling: %s", exc)

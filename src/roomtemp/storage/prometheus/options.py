@@ -27,6 +27,9 @@ class PrometheusOptions:
     meta_window_ms: int = 86_400_000
     idle_probe_seconds: float = 5.0
     stale_ms: int = 900_000
+    offsets_for_ms: int = 60_000
+    """How long a replica calibrates with the sensor offsets it read before reading them again
+    (a PUT on another replica takes effect after this)."""
     wall_clock: Callable[[], float] = field(default=time.time)
 
 

@@ -10,7 +10,7 @@ effect at once, one on another replica within that minute).
 
 from __future__ import annotations
 
-import time
+import math
 from collections.abc import Iterable, Sequence
 
 from roomtemp.domain import SensorKey, SensorSettings
@@ -26,19 +26,21 @@ from roomtemp.storage.prometheus.promql import (
 from roomtemp.storage.prometheus.remote_write import Labels, Sample, encode, series_labels
 from roomtemp.storage.prometheus.rooms import CLOCK_SLACK_MS, RoomRegistry
 
-OFFSETS_FOR_SECONDS = 60.0
-"""How long a replica calibrates with the offsets it read (a PUT elsewhere shows after this)."""
-_NEVER_READ: tuple[float, dict[str, float]] = (0.0, {})
+_NEVER_READ: tuple[float, dict[str, float]] = (-math.inf, {})
 Versioned = dict[str, dict[str, tuple[SensorSettings, float]]]
 
 
 class SensorRegistry:
     """Sensor settings as the engine holds them; stamps and windows as the room registry's."""
 
-    def __init__(self, client: EngineClient, rooms: RoomRegistry) -> None:
+    def __init__(self, client: EngineClient, rooms: RoomRegistry, offsets_for_ms: int) -> None:
         self.client = client
         self.rooms = rooms
+        self.offsets_for_ms = offsets_for_ms
+        """How long the offsets read are used before they are read again (a PUT on another
+        replica shows after this)."""
         self._offsets: dict[str, tuple[float, dict[str, float]]] = {}
+        self._read: set[str] = set()
         self.stamps = Stamps(rooms.head)
 
     async def versions(
@@ -77,23 +79,23 @@ class SensorRegistry:
         known = await self.versions([room_id], now_ms)
         stamp = self.stamps.take(now_ms)
         await self.client.write(encode(info_series(room_id, settings, float(now_ms), stamp)))
-        self._offsets.pop(room_id, None)
+        self._changed(room_id, settings)
         return settings.sensor_id not in known.get(room_id, {})
 
     async def offsets(self, room_ids: Iterable[str], now_ms: int) -> dict[SensorKey, float]:
-        """The non-zero offsets of these rooms' sensors, read again after OFFSETS_FOR_SECONDS."""
-        now = time.monotonic()
+        """The non-zero offsets of these rooms' sensors, read again after offsets_for_ms."""
         rooms = set(room_ids)
-        stale = sorted(room for room in rooms if self._offsets.get(room, _NEVER_READ)[0] < now)
+        stale = sorted(room for room in rooms if self._offsets.get(room, _NEVER_READ)[0] < now_ms)
         if stale:
             found = await self.versions(stale, now_ms)
-            until = now + OFFSETS_FOR_SECONDS
+            until = now_ms + self.offsets_for_ms
             for room_id in stale:
                 sensors = found.get(room_id, {})
                 offsets = {
                     s: v[0].offset_celsius for s, v in sensors.items() if v[0].offset_celsius
                 }
                 self._offsets[room_id] = (until, offsets)
+                self._read.add(room_id)
         return self.cached_offsets(rooms)
 
     def cached_offsets(self, room_ids: Iterable[str]) -> dict[SensorKey, float]:
@@ -104,8 +106,22 @@ class SensorRegistry:
             for sensor, offset in self._offsets.get(room_id, _NEVER_READ)[1].items()
         }
 
+    def never_read(self, room_ids: Iterable[str]) -> list[str]:
+        """The rooms whose offsets this replica has not read from the engine, sorted."""
+        return sorted(room for room in room_ids if room not in self._read)
+
+    def _changed(self, room_id: str, settings: SensorSettings) -> None:
+        """A PUT on this replica: calibrate with it at once, and read the room again at its
+        next batch (or keep it, with the rest last read, while the engine is away)."""
+        _, known = self._offsets.get(room_id, _NEVER_READ)
+        offsets = {sensor: v for sensor, v in known.items() if sensor != settings.sensor_id}
+        if settings.offset_celsius:
+            offsets[settings.sensor_id] = settings.offset_celsius
+        self._offsets[room_id] = (-math.inf, offsets)
+
     def forget(self, room_id: str) -> None:
         self._offsets.pop(room_id, None)
+        self._read.discard(room_id)
 
     async def reassert(self, now_ms: int, *, long_look: bool) -> int:
         """Write every sensor's settings again at the head's stamp; returns how many."""
