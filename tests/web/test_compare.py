@@ -63,6 +63,9 @@ def test_rooms_are_added_from_the_room_view_and_removed_in_the_legend(
 ) -> None:
     page = session.page
     page.goto(f"{live.base_url}/#/room/lab-1?range=24h")
+    # once the room is drawn: its value and chart arriving push the link down the page, and a
+    # click aimed while they arrive can land on what was there (a range button, the chart)
+    expect(page.locator('[data-chart="room"] .chart .mean')).to_have_count(1)
     page.get_by_role("link", name="Compare with other rooms").click()
     expect(page).to_have_url(f"{live.base_url}/#/compare?rooms=lab-1")
     expect(page.locator("[data-chart] .line")).to_have_count(1)
