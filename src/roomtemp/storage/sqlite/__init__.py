@@ -20,6 +20,7 @@ reads.py        rooms, latest readings, pages of raw readings
 rooms.py        room metadata and room deletion, as write jobs
 aggregates.py   a room's buckets as columns, or one summary per room
 stats.py        bucket statistics from the tiers
+decoded.py      decoded rollup slots kept by their bytes (an LRU of 16 MiB a store)
 summaries.py    count, sum, min, max per series over one range, many series at once
 catalog.py      series ids by (room, sensor)
 health.py       the file is the one opened, and sound
