@@ -281,3 +281,22 @@ def test_a_chosen_time_zone_moves_ticks_bucket_rows_and_day_buckets(
     page.reload()
     expect(page.get_by_label("Time zone")).to_have_value("Asia/Kolkata")  # remembered
     session.watch.assert_clean()
+
+
+def test_what_is_typed_as_the_edit_box_opens_is_kept(session: Session, live: LiveServer) -> None:
+    """The box's toggle event comes a moment after it opened: typing that came first stays."""
+    page = session.page
+    page.goto(f"{live.base_url}/#/room/kitchen?range=24h")
+    expect(page.locator(".chart .mean")).to_be_visible()
+    page.evaluate(
+        """() => new Promise((resolve) => {
+            const input = document.getElementById("edit-name");
+            const box = input.closest("details");
+            box.addEventListener("toggle", resolve, { once: true });  // after the view's own
+            box.open = true;  // the toggle event is queued, not fired yet
+            input.value = "Typed at once";
+            input.dispatchEvent(new Event("input", { bubbles: true }));
+        })"""
+    )
+    expect(page.locator("#edit-name")).to_have_value("Typed at once")
+    session.watch.assert_clean()

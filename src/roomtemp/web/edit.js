@@ -54,12 +54,18 @@ export function editForm(roomId, ctx, onSaved) {
       .map(([key, value]) => `${key}=${value}`)
       .join("\n");
   };
+  let typed = false; // since the box was opened
+  form.addEventListener("input", () => {
+    typed = true;
+  });
   const show = (latest) => {
     room = latest;
     if (!box.open) fill(); // never overwrite what someone is typing
   };
   box.addEventListener("toggle", () => {
-    if (box.open) fill();
+    // the event comes a moment after the box opened: what was typed by then stays
+    if (box.open && !typed) fill();
+    if (!box.open) typed = false;
   });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
