@@ -143,8 +143,11 @@ def checked_few(
     """`checked` item by item, with the same arithmetic: the same readings as checked_many,
     its series in the same order."""
     celsius = [_celsius_of(item, limits) for item in items]
-    ts = [_timestamp(item.timestamp, now_ms) for item in items]
-    if None in celsius or None in ts or not _recent(ts, now_ms, limits):  # type: ignore[arg-type]
+    stamps = [_timestamp(item.timestamp, now_ms) for item in items]
+    if None in celsius or None in stamps:
+        return None
+    ts = cast(list[int], stamps)
+    if not _recent(min(ts), max(ts), now_ms, limits):
         return None
     found = _keys(items, room_id)
     if found is None:
@@ -163,10 +166,11 @@ def _celsius_of(item: Item, limits: Limits) -> float | None:
     return value if limits.min_celsius <= value <= limits.max_celsius else None
 
 
-def _recent(ts: list[int], now_ms: int, limits: Limits) -> bool:
-    if max(ts) > now_ms + limits.clock_skew_ms:
+def _recent(earliest: int, latest: int, now_ms: int, limits: Limits) -> bool:
+    """No reading further ahead of the clock than the skew allowed, none older than the age."""
+    if latest > now_ms + limits.clock_skew_ms:
         return False
-    return limits.max_age_ms is None or min(ts) >= now_ms - limits.max_age_ms
+    return limits.max_age_ms is None or earliest >= now_ms - limits.max_age_ms
 
 
 def _celsius(items: list[Item], limits: Limits) -> np.ndarray | None:
@@ -208,11 +212,7 @@ def _timestamps(stamps: list[float | str | None], now_ms: int, limits: Limits) -
         if None in one:
             return None
         ts = np.array(one, np.int64)
-    if ts.max() > now_ms + limits.clock_skew_ms:
-        return None
-    if limits.max_age_ms is not None and ts.min() < now_ms - limits.max_age_ms:
-        return None
-    return ts
+    return ts if _recent(int(ts.min()), int(ts.max()), now_ms, limits) else None
 
 
 def _timestamp(stamp: float | str | None, now_ms: int) -> int | None:

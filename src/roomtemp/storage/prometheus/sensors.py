@@ -36,9 +36,7 @@ class SensorRegistry:
     def __init__(self, client: EngineClient, rooms: RoomRegistry, offsets_for_ms: int) -> None:
         self.client = client
         self.rooms = rooms
-        self.offsets_for_ms = offsets_for_ms
-        """How long the offsets read are used before they are read again (a PUT on another
-        replica shows after this)."""
+        self.offsets_for_ms = offsets_for_ms  # PrometheusOptions.offsets_for_ms
         self._offsets: dict[str, tuple[float, dict[str, float]]] = {}
         self._read: set[str] = set()
         self.stamps = Stamps(rooms.head)

@@ -62,8 +62,3 @@ class DecodedSlots:
                     _, (_, dropped) = self._entries.popitem(last=False)
                     self.held -= dropped
         return records
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self.held = 0
