@@ -1,5 +1,5 @@
 """Buckets given as columns are presented exactly as the same buckets given one by one, and
-written as JSON column by column exactly as orjson writes the dicts."""
+written as JSON column by column exactly as orjson writes the dicts; so is a page of readings."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from roomtemp.api.buckets import buckets_json, buckets_out
-from roomtemp.domain import AGGREGATE_SUMS, Aggregate, AggregateColumns
+from roomtemp.api.present import reading_out
+from roomtemp.api.readings_json import readings_json
+from roomtemp.domain import AGGREGATE_SUMS, Aggregate, AggregateColumns, Reading, ReadingsPage
 from roomtemp.units import Unit
 
 HOUR = 3_600_000
@@ -54,3 +56,25 @@ def test_no_buckets_written_as_an_empty_list() -> None:
     sums = {name: np.zeros(0) for name in AGGREGATE_SUMS}
     columns = AggregateColumns(empty, empty, sums, Aggregate(0, 0, 0.0, 0, 0.0, 0.0))
     assert orjson.dumps(buckets_json(columns, Unit.celsius)) == b"[]"
+
+
+@st.composite
+def readings_pages(draw: st.DrawFn) -> ReadingsPage:
+    """Readings of any instant of years 1..9999 (ms included), any value a reading may hold,
+    with and without a sensor, and raw values on none, some or all of them."""
+    instant = st.integers(-62_135_596_800_000, 253_402_300_799_999)
+    value = st.floats(-1e6, 1e6, allow_nan=False) | st.sampled_from([0.0, -0.0, 1e-7, 21.5])
+    readings = draw(st.lists(st.builds(Reading, st.just("r"), st.sampled_from([None, "a", "b-1"]),
+                                       instant, value), max_size=30))  # fmt: skip
+    raws = draw(st.none() | st.lists(st.none() | value, min_size=len(readings),
+                                     max_size=len(readings)))  # fmt: skip
+    return ReadingsPage(readings, None, raws)
+
+
+@given(readings_pages(), st.sampled_from(list(Unit)))
+def test_readings_written_as_orjson_writes_the_dicts(page: ReadingsPage, unit: Unit) -> None:
+    raws = page.raw_values if page.raw_values else [None] * len(page.readings)
+    expected = orjson.dumps(
+        [reading_out(r, unit, raw) for r, raw in zip(page.readings, raws, strict=True)]
+    )
+    assert orjson.dumps(readings_json(page, unit)) == expected
