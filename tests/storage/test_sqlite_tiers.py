@@ -12,7 +12,7 @@ import pytest
 from roomtemp.domain import Reading
 from roomtemp.errors import ConflictingReading
 from roomtemp.storage.sqlite import EmbeddedOptions, SqliteStorage
-from roomtemp.timeparse import epoch_buckets
+from roomtemp.timeparse import Bucket, epoch_buckets
 from tests.backends import SealingSqliteStorage
 from tests.support import close, ms, reference_buckets
 
@@ -154,5 +154,32 @@ async def test_expired_raw_keeps_the_rollups_answers(tmp_path: Path) -> None:
             (b.start_ms, b.count, b.minimum, b.maximum) for b in before
         ]
         assert all(close(a.mean, b.mean) for a, b in zip(after, before, strict=True))
+    finally:
+        await storage.close()
+
+
+async def test_every_rooms_summary_is_the_same_hot_and_sealed(tmp_path: Path) -> None:
+    """One summary per room over ragged days (GET /stats): from the hot tier, then from the
+    sealed days' rows and the ragged days' blocks (decoded together) after a clean stop."""
+    rooms = {f"r{k}": points(10 + k, 500, 3 * DAY) for k in range(4)}
+    start, end = T0 + 1_234_567, T0 + 2 * DAY + 98_765
+    expected = {}
+    for room, found in rooms.items():
+        values = [v for (_, t), v in found.items() if start <= t < end]
+        expected[room] = (len(values), min(values), max(values), sum(values))
+    storage = await opened(tmp_path / "s.sqlite3")
+    try:
+        for room, found in rooms.items():
+            await storage.write([Reading(room, s, t, v) for (s, t), v in found.items()])
+        for sealed in (False, True):
+            if sealed:
+                await storage.close()
+                storage = await opened(tmp_path / "s.sqlite3")
+                assert storage.hot.readings == 0
+            got = await storage.aggregate(sorted(rooms), [Bucket(start, end, start, end)])
+            for room, (count, low, high, total) in expected.items():
+                (summary,) = got[room]
+                assert (summary.count, summary.minimum, summary.maximum) == (count, low, high)
+                assert close(summary.total, total)
     finally:
         await storage.close()
