@@ -74,6 +74,7 @@ _valid_ids: set[str] = set()
 _VALUE, _UNIT, _TIMESTAMP = (operator.attrgetter(n) for n in ("value", "unit", "timestamp"))
 _SENSOR, _ROOM = operator.attrgetter("sensor_id"), operator.attrgetter("room_id")
 _RAW = operator.attrgetter("raw_value")
+_PAIR = operator.attrgetter("room_id", "sensor_id")  # one tuple an item, made in C
 
 
 def decode_json(body: bytes) -> tuple[TypedItems, bool] | None:
@@ -241,13 +242,12 @@ def _ids_hold(ids: set[str | None], optional: bool) -> bool:
 def _keys(items: list[Item], room_id: str | None) -> tuple[list[SensorKey], np.ndarray] | None:
     """The distinct (room, sensor) pairs (first seen first) and each item's index into them,
     if all ids hold."""
-    sensors = list(map(_SENSOR, items))
     if room_id is not None:
         if not set(map(_ROOM, items)) <= {None, room_id}:
             return None
-        pairs: list[tuple[str | None, str | None]] = [(room_id, s) for s in sensors]
+        pairs: list[tuple[str | None, str | None]] = [(room_id, s) for s in map(_SENSOR, items)]
     else:
-        pairs = list(zip(map(_ROOM, items), sensors, strict=True))
+        pairs = list(map(_PAIR, items))
     distinct = list(dict.fromkeys(pairs))
     rooms = {room for room, _ in distinct}
     if not _ids_hold({s for _, s in distinct}, optional=True):
