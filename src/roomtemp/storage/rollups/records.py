@@ -79,8 +79,11 @@ def concat(parts: list[Records]) -> Records:
 
 
 def by_time(records: Records) -> Records:
-    """The records sorted by their first reading."""
-    return records.take(np.argsort(records.first_ts, kind="stable"))
+    """The records sorted by their first reading (as they are, when they already are)."""
+    first = records.first_ts
+    if np.all(first[1:] >= first[:-1]):
+        return records
+    return records.take(np.argsort(first, kind="stable"))
 
 
 def from_readings(ts: I64, values: F64) -> Records:

@@ -79,11 +79,13 @@ class StatsReader:
     def _interior(self, sid: int, low: int, high: int, tier: int) -> Records:
         """Records of [low, high): rollups of sealed days without hot readings, raw elsewhere."""
         hot_ts, _ = self.hot.series_readings(sid, low, high)
-        hot_days = np.unique(hot_ts // MS_PER_DAY * MS_PER_DAY)
         rolled = self._rollups(sid, low, high, tier)
         day_of = rolled.start // MS_PER_DAY * MS_PER_DAY
-        rolled = rolled.take(np.flatnonzero(~np.isin(day_of, hot_days)))
-        covered = np.unique(rolled.start // MS_PER_DAY * MS_PER_DAY)
+        if hot_ts.shape[0]:
+            hot_days = np.unique(hot_ts // MS_PER_DAY * MS_PER_DAY)
+            kept = np.flatnonzero(~np.isin(day_of, hot_days))
+            rolled, day_of = rolled.take(kept), day_of[kept]
+        covered = np.unique(day_of)
         raw = [self._raw(sid, lo, hi) for lo, hi in _uncovered(low, high, covered)]
         return concat([rolled, *raw])
 
@@ -103,7 +105,8 @@ class StatsReader:
                 schema.series_days(sid, low, high),
             ).fetchall()
         records = self.decoded.decode_many([row[0] for row in rows])
-        return records.take(np.flatnonzero((records.start >= low) & (records.start < high)))
+        inside = (records.start >= low) & (records.start < high)
+        return records if inside.all() else records.take(np.flatnonzero(inside))
 
     def _day_records(self, sid: int, low: int, high: int) -> Records:
         rows = self.conn.execute(
