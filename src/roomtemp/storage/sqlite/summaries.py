@@ -94,12 +94,22 @@ def _whole_days(conn: sqlite3.Connection, sums: Sums, wanted: I64, low: int, hig
 
 
 def _sealed_part(conn: sqlite3.Connection, sums: Sums, wanted: I64, lo: int, hi: int) -> None:
+    """The sealed readings in [lo, hi) (within one day) of every wanted series: each block
+    decoded and cut to the range, then all of them folded in one go (folding block by block
+    cost more numpy calls than decoding)."""
+    keys, parts = [], []
     for key, raw in _day_rows(conn, wanted, lo, hi, "raw", " AND raw IS NOT NULL"):
         ts, values = codec.decode_block(raw)
         inside = values[(ts >= lo) & (ts < hi)]
         if inside.shape[0]:
-            where = np.searchsorted(wanted, [schema.series_of_day_key(key)])
-            sums.fold(where, *_reduced(inside, np.array([0, inside.shape[0]])))
+            keys.append(key)
+            parts.append(inside)
+    if parts:
+        lengths = np.array([part.shape[0] for part in parts])
+        bounds = np.cumsum(lengths) - lengths  # each block's slice; a series has one a day
+        slices = np.stack((bounds, bounds + lengths), axis=1).ravel()
+        where = np.searchsorted(wanted, schema.series_of_day_key(np.array(keys, np.int64)))
+        sums.fold(where, *_reduced(np.concatenate(parts), slices))
 
 
 def _hot(hot: HotTier, sums: Sums, wanted: I64, start: int, end: int) -> None:
