@@ -9,6 +9,8 @@ longer each time (a handful of queries per evaluation, whatever the number of ro
 
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
@@ -131,11 +133,16 @@ class AlertEvaluator:
 
     async def _evaluate_chunk(self, rooms: Sequence[RoomMeta], now_ms: int) -> Evaluation:
         room_ids = [meta.room_id for meta in rooms]
-        latest = await self.storage.latest(room_ids)
-        bands = await self._candidates(rooms, latest, now_ms)
-        found = await self._current_runs(bands, now_ms)
-        intervals = await self._intervals(room_ids)
-        return Evaluation(self.rules, now_ms, rooms, latest, found, intervals)
+        # the sensors' settings are read beside the rest (a thread or an engine query each)
+        intervals = asyncio.ensure_future(self._intervals(room_ids))
+        try:
+            latest = await self.storage.latest(room_ids)
+            bands = await self._candidates(rooms, latest, now_ms)
+            found = await self._current_runs(bands, now_ms)
+        except BaseException:
+            intervals.cancel()
+            raise
+        return Evaluation(self.rules, now_ms, rooms, latest, found, await intervals)
 
     async def _intervals(self, room_ids: Sequence[str]) -> Intervals:
         """The expected intervals of these rooms' sensors that have one."""

@@ -32,22 +32,33 @@ def rooms(conn: sqlite3.Connection, after: str | None, limit: int | None) -> lis
 def latest(
     catalog: Catalog, hot: HotTier, room_ids: Sequence[str] | None
 ) -> dict[str, list[SensorLatest]]:
-    """The newest reading of each sensor, per room (every room when `room_ids` is None)."""
+    """The newest reading of each sensor, per room (every room when `room_ids` is None): the
+    chosen series' newest readings taken from the hot tier's columns in one go."""
     by_room = catalog.rooms
     chosen = by_room if room_ids is None else {r: by_room[r] for r in room_ids if r in by_room}
-    found: dict[str, list[SensorLatest]] = {}
+    rooms = sorted(chosen.items())
+    series = np.array([sid for _, sensors in rooms for _, sid in sensors], np.int64)
     with hot.lock:
-        ts, values = hot.latest_ts, hot.latest_value
-        size = ts.shape[0]
-        for room_id, sensors in sorted(chosen.items()):
-            known = [
-                SensorLatest(sensor or None, int(ts[sid]), float(values[sid]))
-                for sensor, sid in sensors
-                if sid < size and ts[sid] > np.iinfo(np.int64).min
-            ]
-            if known:
-                found[room_id] = known
+        held = series < hot.latest_ts.shape[0]  # a series made since the columns last grew
+        stamps = np.full(series.shape[0], _NO_READING, np.int64)
+        stamps[held] = hot.latest_ts[series[held]]
+        values = np.zeros(series.shape[0])
+        values[held] = hot.latest_value[series[held]]
+    found: dict[str, list[SensorLatest]] = {}
+    pairs = iter(zip(stamps.tolist(), values.tolist(), strict=True))
+    for room_id, sensors in rooms:
+        known = [
+            SensorLatest(sensor or None, ts, value)
+            for (sensor, _), (ts, value) in zip(sensors, pairs, strict=False)
+            if ts > _NO_READING
+        ]
+        if known:
+            found[room_id] = known
     return found
+
+
+_NO_READING = int(np.iinfo(np.int64).min)
+"""The hot tier's newest timestamp of a series that has no reading."""
 
 
 def readings_page(
