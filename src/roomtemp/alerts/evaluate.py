@@ -10,7 +10,6 @@ longer each time (a handful of queries per evaluation, whatever the number of ro
 from __future__ import annotations
 
 import asyncio
-
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
