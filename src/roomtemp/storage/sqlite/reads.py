@@ -45,7 +45,8 @@ def latest(
         values = np.zeros(series.shape[0])
         values[held] = hot.latest_value[series[held]]
     found: dict[str, list[SensorLatest]] = {}
-    pairs = iter(zip(stamps.tolist(), values.tolist(), strict=True))
+    # zip takes from a room's sensors first, so each room takes only its own (stamp, value)s
+    pairs = zip(stamps.tolist(), values.tolist(), strict=True)
     for room_id, sensors in rooms:
         known = [
             SensorLatest(sensor or None, ts, value)
