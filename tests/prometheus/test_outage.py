@@ -57,6 +57,15 @@ def wait_drained(get: Any, timeout: float = 120.0, log: Path | None = None) -> d
         time.sleep(0.1)
 
 
+def stored_readings(http: httpx.Client, spool: Path) -> list[dict[str, Any]]:
+    """The lab's readings as the API answers them; its answer and log tail if it cannot."""
+    answer = http.get(f"/api/v1/rooms/lab/readings?{RANGE}")
+    if answer.status_code != 200:
+        tail = spool.with_suffix(".log").read_text().splitlines()[-40:]
+        raise AssertionError(f"{answer.status_code} {answer.text}\n" + "\n".join(tail))
+    return list(answer.json()["readings"])
+
+
 def test_engine_stopped_mid_ingest(engine: Engine, engine_client: ClientFactory) -> None:
     sent = batches(24)
     with engine_client(engine) as client:
@@ -116,7 +125,7 @@ def test_api_killed_while_spool_holds_data(engine: Engine, tmp_path: Path) -> No
     engine.start()
     with api_process(engine, spool) as (_, url), httpx.Client(base_url=url) as http:
         wait_drained(http.get, log=spool.with_suffix(".log"))
-        stored = http.get(f"/api/v1/rooms/lab/readings?{RANGE}").json()["readings"]
+        stored = stored_readings(http, spool)
     assert stored == expected(sent)
 
 
@@ -143,5 +152,5 @@ def test_api_killed_during_replay_writes_each_reading_once(engine: Engine, tmp_p
         proxy.heal()
     with api_process(engine, spool) as (_, url), httpx.Client(base_url=url, timeout=30) as http:
         wait_drained(http.get, log=spool.with_suffix(".log"))
-        stored = http.get(f"/api/v1/rooms/lab/readings?{RANGE}").json()["readings"]
+        stored = stored_readings(http, spool)
     assert stored == expected(sent)

@@ -108,6 +108,14 @@ class Stamps:
     def __init__(self, head: Head) -> None:
         self.head = head
         self._oldest_ms: int | None = None
+        self.revived = False
+        """Everything of this kind was looked for over the whole horizon and written again
+        inside the window since start; until then look-backs reach over the horizon (a replica
+        that just started knows nothing of the stamps an earlier run wrote)."""
+
+    def window_ms(self, window_ms: int, horizon_ms: int) -> int:
+        """The look-back window: `window_ms` once revived, the horizon before."""
+        return window_ms if self.revived else horizon_ms
 
     def take(self, now_ms: int) -> int:
         """The stamp of samples written now."""

@@ -8,7 +8,8 @@ change), so the newest label set wins when metadata changes. The comfort bounds 
 
 A room exists while its info series has a sample within the metadata window; every replica
 re-asserts the rooms it sees, so the registry survives as long as one replica runs (and a replica
-that starts looks back over the whole horizon once, to revive it after a long stop).
+that starts looks back over the whole horizon once, to revive it after a long stop; until that
+is done, its own look-ups reach over the horizon too).
 
 Info samples are stamped at `Head.stamp(now)`: now, or the newest reading if the engine holds
 nothing newer (a history import into an empty engine), so that they never push Prometheus's head
@@ -75,7 +76,8 @@ class RoomRegistry:
         """Per room, the newest metadata and its version."""
         rooms = room_match(room_ids)
         behind_ms = self.stamps.behind_ms(now_ms)
-        look_back = duration((window_ms or self.window_ms) + behind_ms + CLOCK_SLACK_MS)
+        window_ms = window_ms or self.stamps.window_ms(self.window_ms, self.horizon_ms)
+        look_back = duration(window_ms + behind_ms + CLOCK_SLACK_MS)
         query = f"last_over_time({selector(ROOM_INFO_METRIC, room=rooms)}[{look_back}])"
         found = await self.client.instant(query, now_ms + CLOCK_SLACK_MS)
         return newest_rooms((labels, samples[-1][1]) for labels, samples in found if samples)
@@ -131,6 +133,7 @@ class RoomRegistry:
         found = await self.versions(None, now_ms, self.horizon_ms if long_look else None)
         rooms = list(found.values())
         if not rooms:
+            self.stamps.revived |= long_look
             return 0
         written = self.stamps.take(now_ms)
         for start in range(0, len(rooms), _REASSERT_CHUNK):
@@ -140,6 +143,7 @@ class RoomRegistry:
         # every room is stamped at `written` now, and later stamps come after it
         self._reasserted_at = seen
         self.stamps.reasserted(written)
+        self.stamps.revived |= long_look
         return len(rooms)
 
 

@@ -46,7 +46,8 @@ class SensorRegistry:
     ) -> Versioned:
         """Per room and sensor, the newest settings and their version."""
         behind_ms = self.stamps.behind_ms(now_ms)
-        look_back = duration((window_ms or self.rooms.window_ms) + behind_ms + CLOCK_SLACK_MS)
+        window_ms = window_ms or self.stamps.window_ms(self.rooms.window_ms, self.rooms.horizon_ms)
+        look_back = duration(window_ms + behind_ms + CLOCK_SLACK_MS)
         rooms = room_match(room_ids)
         query = f"last_over_time({selector(SENSOR_INFO_METRIC, room=rooms)}[{look_back}])"
         found: Versioned = {}
@@ -126,6 +127,7 @@ class SensorRegistry:
         window = self.rooms.horizon_ms if long_look else None
         found = await self.versions(None, now_ms, window)
         if not found:
+            self.stamps.revived |= long_look
             return 0
         stamp = self.stamps.take(now_ms)
         series = [
@@ -137,6 +139,7 @@ class SensorRegistry:
         if series:
             await self.client.write(encode(series))
         self.stamps.reasserted(stamp)
+        self.stamps.revived |= long_look
         return len(series)
 
 
