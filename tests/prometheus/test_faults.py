@@ -103,12 +103,7 @@ def test_an_engine_that_is_away_is_not_asked_for_offsets_by_every_batch(
             assert post(client, sent[9:]) == [201] * 3
             assert offset_queries(proxy) - asked == 3  # read again, as this store is set to
             stored = client.get(f"/api/v1/rooms/lab/readings?{RANGE}").json()["readings"]
-    calibrated = [
-        {**r, "value": r["value"] + 0.5} if r["sensor_id"] == "a" else r for r in expected(sent)
-    ]
-    assert [(r["timestamp"], r["sensor_id"], r["value"]) for r in stored] == [
-        (r["timestamp"], r["sensor_id"], r["value"]) for r in calibrated
-    ]
+    assert stored == calibrated(expected(sent), {"a": 0.5})
 
 
 def test_an_offset_put_just_before_the_engine_went_away_calibrates_what_is_spooled(
@@ -126,8 +121,45 @@ def test_an_offset_put_just_before_the_engine_went_away_calibrates_what_is_spool
         proxy.heal()
         wait_drained(client.get)
         stored = client.get(f"/api/v1/rooms/lab/readings?{RANGE}").json()["readings"]
-    want = [r["value"] - 1.25 if r["sensor_id"] == "b" else r["value"] for r in expected(sent)]
-    assert [r["value"] for r in stored] == want
+    assert stored == calibrated(expected(sent), {"b": -1.25})
+
+
+def test_readings_of_sensors_whose_offsets_were_never_read_are_calibrated_on_replay(
+    engine: Engine, engine_client: ClientFactory
+) -> None:
+    """A replica that starts while the engine is away has read no offsets: its readings wait in
+    the spool and are calibrated when they are replayed (not stored as sent, the offsets lost),
+    each with its value as sent kept; a room without offsets is stored as it came."""
+    sent = batches(4)
+    with engine_client(engine) as client:
+        put = client.put("/api/v1/rooms/lab/sensors/a", json={"offset_celsius": 0.75})
+        assert put.status_code in (200, 201)
+    with (
+        FaultProxy(engine.url) as proxy,
+        engine_client(engine, storage=proxy.url.replace("http://", "prometheus://")) as client,
+    ):
+        proxy.fail(503, queries=True)
+        assert post(client, sent[:2]) == [202, 202]
+        plain = client.post("/api/v1/rooms/hall/readings", json=sent[2])
+        assert plain.status_code == 202
+        proxy.heal()
+        assert post(client, sent[3:]) in ([201], [202])
+        wait_drained(client.get)
+        stored = client.get(f"/api/v1/rooms/lab/readings?{RANGE}").json()["readings"]
+        hall = client.get(f"/api/v1/rooms/hall/readings?{RANGE}").json()["readings"]
+    want = calibrated(expected(sent[:2] + sent[3:]), {"a": 0.75})
+    assert stored == want
+    assert hall == expected(sent[2:3])
+
+
+def calibrated(readings: list[dict[str, Any]], offsets: dict[str, float]) -> list[dict[str, Any]]:
+    """The readings as the API answers them once stored with these sensors' offsets."""
+    return [
+        {**r, "value": r["value"] + offsets[r["sensor_id"]], "raw_value": r["value"]}
+        if r["sensor_id"] in offsets
+        else r
+        for r in readings
+    ]
 
 
 async def offsets_read_every_batch(settings: Settings) -> Storage:

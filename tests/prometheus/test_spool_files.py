@@ -48,6 +48,7 @@ def fill(spool: Spool) -> tuple[list[Reading], StorageFull]:
 def drain(spool: Spool) -> list[Reading]:
     replayed = []
     while (chunk := spool.peek(25)) is not None:
+        assert chunk.merged is not None
         replayed += readings_of(chunk.merged.batch)
         spool.done(chunk)
     return sorted(replayed, key=lambda r: r.timestamp_ms)
@@ -55,7 +56,7 @@ def drain(spool: Spool) -> list[Reading]:
 
 def found(data: bytes) -> list[list[Reading]]:
     return [
-        readings_of(records.decode(data[item.start : item.end]))
+        readings_of(records.decode(data[item.start : item.end]).readings)
         for item in records.scan(data)
         if isinstance(item, records.Found)
     ]
@@ -231,3 +232,43 @@ def test_a_spool_of_the_old_line_format_is_moved_over(tmp_path: Path) -> None:
     assert drain(spool) == readings(5, 10)
     assert not list(slot.glob("*.log"))
     spool.close()
+
+
+def test_a_record_keeps_the_values_as_sent_and_the_readings_awaiting_calibration_apart(
+    tmp_path: Path,
+) -> None:
+    """Three parts of a write in one record, each back as it went in; the reading count is
+    that of the readings (not of the values as sent); a chunk holding readings that await
+    calibration is not merged (the replay calibrates them first)."""
+    spooled = records.Spooled(batch(0, 6), group(readings(100, 4)), group(readings(200, 3)))
+    back = records.decode(records.encode(spooled))
+    for part in ("readings", "sent", "uncalibrated"):
+        assert readings_of(getattr(back, part)) == readings_of(getattr(spooled, part))
+    assert records.count(records.encode(spooled)) == 9
+    spool = Spool(tmp_path / "spool", 1 << 20)
+    spool.open()
+    spool.append(records.Spooled({}, group(readings(300, 2))))
+    spool.append(spooled)
+    assert spool.readings == 9
+    chunk = spool.peek(100)
+    assert chunk is not None
+    assert chunk.merged is None
+    assert len(chunk.spooled) == 2
+    assert readings_of(chunk.sent) == sorted(
+        readings(100, 4) + readings(300, 2), key=lambda r: (r.sensor_id or "", r.timestamp_ms)
+    )
+    spool.close()
+
+
+def test_a_record_of_an_earlier_version_holds_readings_stored_as_they_are() -> None:
+    """Records written before the parts existed (index entries of six fields) still decode."""
+    run = batch(0, 1)[("lab", None)]
+    index = orjson.dumps([["lab", None, run.first_ms, run.last_ms, 1, len(run.encoded)]])
+    payload = len(index).to_bytes(4, "little") + index + run.encoded
+    numbers = (records.MAGIC, len(payload), 1, zlib.crc32(payload))
+    header = records._HEADER.pack(*numbers, 0)[:-4]
+    record = header + zlib.crc32(header).to_bytes(4, "little") + payload
+    back = records.decode(record)
+    assert readings_of(back.readings) == readings(0, 1)
+    assert back.sent == {}
+    assert back.uncalibrated == {}

@@ -16,6 +16,8 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 
 import httpx
+import numpy as np
+import numpy.typing as npt
 
 from roomtemp.domain import (
     Aggregate,
@@ -34,12 +36,13 @@ from roomtemp.errors import InvalidInput, StorageError, StorageUnavailable
 from roomtemp.storage.base import StorageStatus
 from roomtemp.storage.calibration import calibrated
 from roomtemp.storage.prometheus import quarantine, raw_series
-from roomtemp.storage.prometheus.batches import SeriesBatch, group
+from roomtemp.storage.prometheus.batches import SeriesBatch, group, size
 from roomtemp.storage.prometheus.client import EngineClient, EngineRejected
 from roomtemp.storage.prometheus.deletes import delete_room_series
 from roomtemp.storage.prometheus.options import PrometheusOptions
 from roomtemp.storage.prometheus.promql import Window
 from roomtemp.storage.prometheus.reads import PromqlReader, page_after
+from roomtemp.storage.prometheus.records import Spooled
 from roomtemp.storage.prometheus.remote_write import encode
 from roomtemp.storage.prometheus.replay import EngineState, Replayer
 from roomtemp.storage.prometheus.rooms import RoomRegistry
@@ -71,7 +74,7 @@ class PrometheusStorage:
         self.sensors = SensorRegistry(self.client, self.rooms, options.offsets_for_ms)
         self.writer = EngineWriter(self.client, self.rooms, self._read_side, options.wall_clock)
         self.state = EngineState()
-        self.replayer = Replayer(self.spool, self.writer, self.state)
+        self.replayer = Replayer(self.spool, self.writer, self.state, self._replay_offsets)
         self._reader: PromqlReader | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -124,52 +127,74 @@ class PrometheusStorage:
     # -- writes -------------------------------------------------------------------------------
 
     async def write(self, readings: Sequence[Reading]) -> WriteResult:
-        given = await self._calibrated(readings)
-        batch, sent = group(given), raw_series.sent_of(given)
+        columns = ReadingColumns.of(readings)
+        offsets, unknown = await self._offsets({room_id for room_id, _ in columns.keys})
+        given = calibrated(columns, offsets)
+        if unknown:  # their readings wait in the spool until the offsets can be read
+            waiting = _uncalibrated(given, unknown)
+            ready = given.take(~waiting)
+            await self._spool(
+                Spooled(group(ready), raw_series.sent_batch(ready), group(given.take(waiting)))
+            )
+            return WriteResult(accepted=len(readings), duplicates=0, spooled=True)
+        batch = group(given)
         if self.state.up and not self.spool.readings:
             try:
-                result = (await self.writer.store(batch, strict=True, sent=sent)).result
-                if sent:
-                    await raw_series.write_raw(self.client, sent)
-                return result
+                stored = await self.writer.store(batch, strict=True, sent=raw_series.sent_of(given))
             except Unsent as exc:
                 if isinstance(exc.cause, EngineRejected) and exc.nothing_written:
                     raise InvalidInput.single(
                         ("body",), f"the storage engine refused: {exc.cause}"
                     ) from exc
                 self._spooling(exc.cause)
-                await self._spool(exc.unsent)
+                await self._spool(Spooled(exc.unsent, raw_series.sent_batch(given)))
                 return WriteResult(exc.result.accepted, exc.result.duplicates, spooled=True)
             except StorageUnavailable as exc:  # the read before the write failed
                 self._spooling(exc)
-        await self._spool(batch)
+            else:
+                await self._write_sent(raw_series.sent_batch(given))
+                return stored.result
+        await self._spool(Spooled(batch, raw_series.sent_batch(given)))
         return WriteResult(accepted=len(readings), duplicates=0, spooled=True)
 
-    async def _calibrated(self, readings: Sequence[Reading]) -> ReadingColumns:
-        """The batch with its sensors' offsets."""
-        batch = ReadingColumns.of(readings)
-        return calibrated(batch, await self._offsets({room_id for room_id, _ in batch.keys}))
+    async def _write_sent(self, sent: SeriesBatch) -> None:
+        """The values as sent beside the stored readings; spooled if the engine fails now."""
+        try:
+            await raw_series.send(self.client, sent)
+        except StorageError as exc:
+            log.warning("the values as sent of %d calibrated readings are spooled: %s",
+                        size(sent), exc)  # fmt: skip
+            await self._spool(Spooled({}, sent))
 
-    async def _offsets(self, rooms: set[str]) -> dict[SensorKey, float]:
-        """The rooms' offsets; while the engine is away or does not answer, those last read (a
-        room never read is stored uncalibrated, and logged). An engine known to be away is not
-        asked: every batch would wait for it to fail, for the whole timeout if it hangs."""
+    async def _offsets(self, rooms: set[str]) -> tuple[dict[SensorKey, float], set[str]]:
+        """The rooms' offsets, and the rooms whose offsets are unknown: while the engine is away
+        or does not answer, those last read, and none for a room never read. An engine known to
+        be away is not asked: every batch would wait for it to fail, for the whole timeout if it
+        hangs."""
         if self.state.up:
             try:
-                return await self.sensors.offsets(rooms, self._now_ms())
+                return await self.sensors.offsets(rooms, self._now_ms()), set()
             except StorageError as exc:
                 log.warning("sensor offsets not read (%s): calibrating with those last read", exc)
-        elif unread := self.sensors.never_read(rooms):
-            log.warning("sensor offsets of %s unknown while the engine is away: their readings "
-                        "are stored uncalibrated", ", ".join(unread))  # fmt: skip
-        return self.sensors.cached_offsets(rooms)
+        unread = self.sensors.never_read(rooms)
+        if unread:
+            log.warning(
+                "sensor offsets of %s unknown while the engine is away: their readings are "
+                "spooled, calibrated when it is back",
+                ", ".join(unread),
+            )
+        return self.sensors.cached_offsets(rooms), set(unread)
+
+    async def _replay_offsets(self, rooms: set[str]) -> dict[SensorKey, float]:
+        """Offsets to calibrate spooled readings with (the engine answers: it is replayed to)."""
+        return await self.sensors.offsets(rooms, self._now_ms())
 
     def _spooling(self, exc: StorageError) -> None:
         log.warning("engine does not take writes, spooling: %s", exc)
         self.state.failed(exc)
 
-    async def _spool(self, batch: SeriesBatch) -> None:
-        await asyncio.to_thread(self.spool.append, batch)
+    async def _spool(self, spooled: Spooled) -> None:
+        await asyncio.to_thread(self.spool.append, spooled)
         self.replayer.wake.set()
 
     async def put_room(self, meta: RoomMeta) -> bool:
@@ -299,3 +324,10 @@ class PrometheusStorage:
 
     def _now_ms(self) -> int:
         return round(self.options.wall_clock() * 1000)
+
+
+def _uncalibrated(batch: ReadingColumns, rooms: set[str]) -> npt.NDArray[np.bool_]:
+    """Which readings are of these rooms and not calibrated already."""
+    codes = [code for code, (room_id, _) in enumerate(batch.keys) if room_id in rooms]
+    mine = np.isin(batch.codes, codes)
+    return mine if batch.raw is None else mine & np.isnan(batch.raw)

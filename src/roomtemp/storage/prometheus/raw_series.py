@@ -1,21 +1,17 @@
 """The values as sent of calibrated readings, as their own series: `room_temperature_raw_celsius`
-with the reading's labels, written only for calibrated sensors (nothing for the others)."""
+with the reading's labels, written only for calibrated sensors (nothing for the others), after the
+readings; when that write fails, or the readings are spooled, they are spooled with them."""
 
 from __future__ import annotations
-
-import logging
-from collections import defaultdict
 
 import numpy as np
 
 from roomtemp.domain import ReadingColumns, ReadingsPage
-from roomtemp.errors import StorageError
+from roomtemp.storage.prometheus.batches import SeriesBatch, SeriesKey, group
 from roomtemp.storage.prometheus.client import EngineClient
 from roomtemp.storage.prometheus.promql import RAW_METRIC
 from roomtemp.storage.prometheus.reads import PromqlReader
-from roomtemp.storage.prometheus.remote_write import Labels, Sample, encode, series_labels
-
-log = logging.getLogger("roomtemp.storage.prometheus")
+from roomtemp.storage.prometheus.remote_write import encode_labelled, labels_bytes, series_labels
 
 Key = tuple[str, str | None, int]
 
@@ -34,21 +30,25 @@ def sent_of(batch: ReadingColumns) -> dict[Key, float]:
     }  # fmt: skip
 
 
-async def write_raw(client: EngineClient, sent: dict[Key, float]) -> None:
-    """Write the values as sent beside the readings; a failure loses only them (logged): the
-    calibrated readings are stored, and raw readings then show no `raw_value` for them."""
-    by_series: dict[tuple[str, str | None], list[Sample]] = defaultdict(list)
-    for (room_id, sensor_id, ts), raw in sorted(sent.items(), key=lambda item: item[0][2]):
-        by_series[room_id, sensor_id].append((ts, raw))
-    series: list[tuple[Labels, list[Sample]]] = [
-        (series_labels(RAW_METRIC, room=room_id, sensor=sensor_id), samples)
-        for (room_id, sensor_id), samples in by_series.items()
-    ]
-    try:
-        await client.write(encode(series))
-    except StorageError as exc:
-        log.warning("the values as sent of %d calibrated readings were not stored: %s",
-                    len(sent), exc)  # fmt: skip
+def sent_batch(batch: ReadingColumns) -> SeriesBatch:
+    """The values as sent of the batch's calibrated readings, grouped by series."""
+    if batch.raw is None:
+        return {}
+    mine = ~np.isnan(batch.raw)
+    if not mine.any():
+        return {}
+    return group(ReadingColumns(batch.keys, batch.codes[mine], batch.ts[mine], batch.raw[mine]))
+
+
+async def send(client: EngineClient, sent: SeriesBatch) -> None:
+    """Write the values as sent beside the readings (StorageError when the engine fails)."""
+    if sent:
+        series = [(_labels(key), run.encoded) for key, run in sent.items()]
+        await client.write(encode_labelled(series))
+
+
+def _labels(key: SeriesKey) -> bytes:
+    return labels_bytes(series_labels(RAW_METRIC, room=key[0], sensor=key[1]))
 
 
 async def with_raw(reader: PromqlReader, page: ReadingsPage, room_id: str) -> ReadingsPage:

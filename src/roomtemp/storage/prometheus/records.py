@@ -4,8 +4,12 @@
 
 The four numbers are little-endian u32; the header checksum covers the magic and the three numbers
 before it, the payload checksum the payload: the length of an index (u32), the index (orjson of
-`[[room, sensor, first_ms, last_ms, count, bytes], ...]`, one entry per series), then each
-series' samples as remote write encodes them (so that a replay sends them as they are).
+`[[room, sensor, first_ms, last_ms, count, bytes(, part)], ...]`, one entry per series), then each
+series' samples as remote write encodes them (so that a replay sends them as they are). `part`
+says what a series holds (absent in records of earlier versions: readings stored as they are):
+1 the values as sent of calibrated readings (written beside them), 2 readings of sensors whose
+offsets were unknown when they came (calibrated when replayed). The reading count is that of
+parts 0 and 2.
 A record whose header is sound but whose payload is not loses only itself, and its reading count
 is still known. A damaged header, or a record cut short by a failed write, is skipped by looking
 for the next magic; where the magic happens to occur inside a payload, the header checksum that
@@ -17,7 +21,7 @@ from __future__ import annotations
 import struct
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import orjson
 
@@ -27,6 +31,26 @@ MAGIC = b"\xffRT\x00"
 _HEADER = struct.Struct("<4sIIII")
 _INDEX_LENGTH = struct.Struct("<I")
 HEADER_BYTES = _HEADER.size
+
+
+@dataclass(frozen=True)
+class Spooled:
+    """What one spooled write holds."""
+
+    readings: SeriesBatch
+    """Readings to store as they are (calibrated already, or of sensors with no offset)."""
+    sent: SeriesBatch = field(default_factory=dict)
+    """The values as sent of calibrated readings, written beside them."""
+    uncalibrated: SeriesBatch = field(default_factory=dict)
+    """Readings of sensors whose offsets were unknown (the engine away): calibrated on replay."""
+
+    @property
+    def count(self) -> int:
+        """How many readings it holds."""
+        return size(self.readings) + size(self.uncalibrated)
+
+
+_PARTS = ("readings", "sent", "uncalibrated")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,35 +78,43 @@ class Torn:
     start: int
 
 
-def encode(batch: SeriesBatch) -> bytes:
-    """One record holding the batch."""
+def encode(spooled: Spooled | SeriesBatch) -> bytes:
+    """One record holding a spooled write (a batch alone: readings stored as they are)."""
+    if not isinstance(spooled, Spooled):
+        spooled = Spooled(spooled)
+    series = [
+        (part, key, run)
+        for part, name in enumerate(_PARTS)
+        for key, run in getattr(spooled, name).items()
+    ]
     index = orjson.dumps(
         [
             [room, sensor, run.first_ms, run.last_ms, run.count, len(run.encoded)]
-            for (room, sensor), run in batch.items()
+            + ([part] if part else [])
+            for part, (room, sensor), run in series
         ]
     )
     payload = b"".join(
-        [_INDEX_LENGTH.pack(len(index)), index, *(r.encoded for r in batch.values())]
+        [_INDEX_LENGTH.pack(len(index)), index, *(run.encoded for _, _, run in series)]
     )
-    numbers = (MAGIC, len(payload), size(batch), zlib.crc32(payload))
+    numbers = (MAGIC, len(payload), spooled.count, zlib.crc32(payload))
     header_crc = zlib.crc32(_HEADER.pack(*numbers, 0)[:-4])
     return _HEADER.pack(*numbers, header_crc) + payload
 
 
-def decode(data: bytes | memoryview) -> SeriesBatch:
-    """The batch of one sound record (as `scan` found it)."""
+def decode(data: bytes | memoryview) -> Spooled:
+    """The spooled write of one sound record (as `scan` found it)."""
     payload = bytes(data[HEADER_BYTES:])
     (index_length,) = _INDEX_LENGTH.unpack_from(payload)
     position = _INDEX_LENGTH.size + index_length
-    batch: SeriesBatch = {}
-    for room, sensor, first_ms, last_ms, count, length in orjson.loads(
+    parts: tuple[SeriesBatch, SeriesBatch, SeriesBatch] = ({}, {}, {})
+    for room, sensor, first_ms, last_ms, count, length, *part in orjson.loads(
         payload[_INDEX_LENGTH.size : position]
     ):
         encoded = payload[position : position + length]
-        batch[room, sensor] = Run(first_ms, last_ms, count, encoded=encoded)
+        parts[part[0] if part else 0][room, sensor] = Run(first_ms, last_ms, count, encoded=encoded)
         position += length
-    return batch
+    return Spooled(*parts)
 
 
 def count(record: bytes) -> int:

@@ -3,9 +3,11 @@
 Chunks of many spooled batches go out together (one read for duplicates, large requests, four in
 flight on disjoint series: the engines take them on several cores), and the next chunk is read
 from disk while the engine takes the current one. A failure keeps the chunk and retries it with
-backoff (a chunk written in part is harmless to resend: its readings are
-duplicates then). Only what the engine refuses as data is set aside, found by halving the refused
-part down to single readings; readings conflicting with stored ones are set aside as well.
+backoff (a chunk written in part is harmless to resend: its readings are duplicates then). The
+values as sent of calibrated readings follow their chunk; readings spooled while their sensors'
+offsets were unknown are calibrated first, with the offsets set then. Only what the engine
+refuses as data is set aside, found by halving the refused part down to single readings;
+readings conflicting with stored ones are set aside as well.
 """
 
 from __future__ import annotations
@@ -14,19 +16,25 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from roomtemp.domain import Reading
+from roomtemp.domain import Reading, SensorKey
 from roomtemp.errors import StorageError
+from roomtemp.storage.calibration import calibrated
+from roomtemp.storage.prometheus import raw_series
 from roomtemp.storage.prometheus.batches import (
     Merged,
     SeriesBatch,
+    group,
     halves,
+    merge,
     readings_of,
     size,
     streams,
 )
 from roomtemp.storage.prometheus.client import EngineMisconfigured, EngineRejected
+from roomtemp.storage.prometheus.records import Spooled
 from roomtemp.storage.prometheus.spool import Chunk, Spool
 from roomtemp.storage.prometheus.writer import EngineWriter, Unsent
 
@@ -38,6 +46,7 @@ STREAMS = 4
 FIRST_BACKOFF_SECONDS = 0.2
 MAX_BACKOFF_SECONDS = 5.0
 CONFLICT = "another value is stored at the same timestamp"
+Offsets = Callable[[set[str]], Awaitable[Mapping[SensorKey, float]]]
 
 
 @dataclass
@@ -72,10 +81,14 @@ class EngineState:
 class Replayer:
     """The background task that drains the spool."""
 
-    def __init__(self, spool: Spool, writer: EngineWriter, state: EngineState) -> None:
+    def __init__(
+        self, spool: Spool, writer: EngineWriter, state: EngineState, offsets: Offsets
+    ) -> None:
         self.spool = spool
         self.writer = writer
         self.state = state
+        self.offsets = offsets
+        """The current offsets of rooms' sensors, to calibrate readings spooled without them."""
         self.wake = asyncio.Event()
 
     async def run(self, idle_seconds: float) -> None:
@@ -90,7 +103,9 @@ class Replayer:
                 continue
             upcoming = asyncio.ensure_future(self._peek(len(chunk.entries)))
             try:
-                await self.store(chunk.merged)
+                merged, sent = await self._calibrated(chunk)
+                await self.store(merged)
+                await raw_series.send(self.writer.client, sent)
                 await asyncio.to_thread(self.spool.done, chunk)
             except asyncio.CancelledError:
                 upcoming.cancel()
@@ -105,6 +120,17 @@ class Replayer:
             self.state.replayed += chunk.readings
             chunk = await upcoming
             delay = FIRST_BACKOFF_SECONDS
+
+    async def _calibrated(self, chunk: Chunk) -> tuple[Merged, SeriesBatch]:
+        """The chunk's readings merged and the values as sent of calibrated ones, readings
+        spooled without their offsets calibrated now (with the offsets set now)."""
+        if chunk.merged is not None:
+            return chunk.merged, chunk.sent
+        rooms = {room_id for one in chunk.spooled for room_id, _ in one.uncalibrated}
+        offsets = await self.offsets(rooms)
+        parts = [_calibrate(one, offsets) for one in chunk.spooled]
+        merged = await asyncio.to_thread(merge, [readings for readings, _ in parts])
+        return merged, merge([chunk.sent, *(sent for _, sent in parts)]).batch
 
     async def store(self, merged: Merged) -> None:
         """Write the batch, its series split between requests in flight at once (each series
@@ -152,6 +178,17 @@ class Replayer:
             log.warning("spool replay waits %.1f s: %s", delay, exc)
         else:
             log.exception("spool replay failed unexpectedly; retrying in %.1f s", delay)
+
+
+def _calibrate(
+    spooled: Spooled, offsets: Mapping[SensorKey, float]
+) -> tuple[SeriesBatch, SeriesBatch]:
+    """A spooled write's readings, those spooled without offsets calibrated; and the values as
+    sent of those."""
+    if not spooled.uncalibrated:
+        return spooled.readings, {}
+    given = calibrated(readings_of(spooled.uncalibrated), offsets)
+    return {**spooled.readings, **group(given)}, raw_series.sent_batch(given)
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> None:

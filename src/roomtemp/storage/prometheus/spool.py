@@ -1,13 +1,15 @@
 """The durable outage spool: batches of readings appended to fsync'd segment files.
 
-Each batch is one checksummed record (records.py). On open, a damaged record is logged, counted
-and skipped, and a torn tail (a crash mid-append, never acknowledged) is cut off; nothing else is
-lost. An append is acknowledged only after fsync, and only if it fits both the spool's bound and
-the free space of its disk (else StorageFull: 503 with Retry-After); a failed append is cut off
-again so that later records follow a sound one. The cursor says how far replay got. Replay is
-at-least-once around a crash; the backend's duplicate detection makes a re-sent reading harmless.
-Each process claims its own numbered slot (flock), so several workers share one spool directory
-and a restarted process finds what was left. Only the records' places are kept in memory.
+Each batch is one checksummed record (records.py), with the values as sent of its calibrated
+readings, and readings whose offsets were unknown kept apart to be calibrated on replay. On
+open, a damaged record is logged, counted and skipped, and a torn tail (a crash mid-append, never
+acknowledged) is cut off; nothing else is lost. An append is acknowledged only after fsync, and
+only if it fits both the spool's bound and the free space of its disk (else StorageFull: 503
+with Retry-After); a failed append is cut off again so that later records follow a sound one.
+The cursor says how far replay got. Replay is at-least-once around a crash; the backend's
+duplicate detection makes a re-sent reading harmless. Each process claims its own numbered slot
+(flock), so several workers share one spool directory and a restarted process finds what was
+left. Only the records' places are kept in memory.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from roomtemp.errors import ConfigurationError, StorageFull
 from roomtemp.storage.prometheus import records
 from roomtemp.storage.prometheus.batches import Merged, SeriesBatch, group, merge
 from roomtemp.storage.prometheus.legacy_spool import migrate_line_segments
+from roomtemp.storage.prometheus.records import Spooled
 from roomtemp.storage.prometheus.segments import RETRY_AFTER_SECONDS, SegmentWriter
 from roomtemp.storage.prometheus.spool_disk import Cursor, Disk, claim_slot, segment_path, segments
 
@@ -53,7 +56,11 @@ class Chunk:
     """The oldest pending records, merged into one batch to replay together."""
 
     entries: list[Entry]
-    merged: Merged
+    spooled: list[Spooled]
+    merged: Merged | None
+    """Their readings merged, None while some wait to be calibrated (`uncalibrated`)."""
+    sent: SeriesBatch
+    """The values as sent of their calibrated readings."""
 
     @property
     def readings(self) -> int:
@@ -130,9 +137,10 @@ class Spool:
             self._lock_file.close()
             self._lock_file = None
 
-    def append(self, batch: SeriesBatch) -> None:
-        """Append a batch durably; StorageFull when the bound or the disk would be passed."""
-        record = records.encode(batch)
+    def append(self, spooled: Spooled | SeriesBatch) -> None:
+        """Append a write (or a batch of readings alone) durably; StorageFull when the bound or
+        the disk would be passed."""
+        record = records.encode(spooled)
         with self._lock:
             self._check_room(len(record))
             assert self._writer is not None
@@ -151,7 +159,10 @@ class Spool:
                 total += entry.count
         if not entries:
             return None
-        return Chunk(entries, merge(self._read(entries)))
+        spooled = self._read(entries)
+        waiting = any(one.uncalibrated for one in spooled)
+        merged = None if waiting else merge([one.readings for one in spooled])
+        return Chunk(entries, spooled, merged, merge([one.sent for one in spooled]).batch)
 
     def done(self, chunk: Chunk) -> None:
         """Mark a peeked chunk replayed; segments go once nothing in them is pending."""
@@ -243,9 +254,9 @@ class Spool:
             lost,
         )
 
-    def _read(self, entries: list[Entry]) -> list[SeriesBatch]:
-        """The batches of the entries, read back from their segments and checked again."""
-        batches: list[SeriesBatch] = []
+    def _read(self, entries: list[Entry]) -> list[Spooled]:
+        """The writes of the entries, read back from their segments and checked again."""
+        batches: list[Spooled] = []
         for run in _runs(entries):
             path = segment_path(self.directory, run[0].segment)
             with path.open("rb") as segment_file:
