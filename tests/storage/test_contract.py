@@ -202,6 +202,40 @@ async def test_aggregate_several_rooms_one_bucket(storage: Storage) -> None:
     assert (found["b"][0].minimum, found["b"][0].maximum) == (5.0, 5.0)
 
 
+@pytest.mark.parametrize("step", [MINUTE, MINUTE * 7])
+async def test_plain_aggregate_of_many_rooms_matches_reference(storage: Storage, step: int) -> None:
+    """Count, total, min and max of short buckets of several rooms at once (what alerts judge
+    minutes by), clipped at both ends; the same figures `aggregate` gives."""
+    rng = random.Random(step)
+    span = 3 * HOUR
+    points = {
+        room: {
+            (rng.choice([None, "a"]), T0 + rng.randrange(span)): round(rng.uniform(15, 28), 2)
+            for _ in range(150)
+        }
+        for room in ("r1", "r2", "r3")
+    }
+    for room, found in points.items():
+        await storage.write([r(room, t, v, sensor) for (sensor, t), v in found.items()])
+    start, end = T0 + HOUR + 12_345, T0 + 2 * HOUR + 54_321
+    buckets = epoch_buckets(start, end, step)
+    edges = [b.start_ms for b in buckets] + [buckets[-1].end_ms]
+    rooms = ["r1", "r2", "r3", "nowhere"]
+    plain = await storage.plain_aggregate(rooms, buckets)
+    full = await storage.aggregate(rooms, buckets)
+    assert not plain.get("nowhere")
+    for room, found in points.items():
+        want = reference_buckets([(t, v) for (_, t), v in found.items()], start, end, edges)
+        got = list(plain[room])
+        assert [(a.start_ms, a.end_ms, a.count) for a in got] == [
+            (b.start_ms, b.end_ms, b.count) for b in want
+        ]
+        _check(got, want)
+        assert [(a.count, a.minimum, a.maximum) for a in got] == [
+            (a.count, a.minimum, a.maximum) for a in full[room]
+        ]
+
+
 async def test_sensor_settings_round_trip_and_create_the_room(storage: Storage) -> None:
     door = SensorSettings("door", 0.5, 300_000)
     assert await storage.put_sensor("lab", door) is True

@@ -154,6 +154,44 @@ async def test_expired_raw_keeps_the_rollups_answers(tmp_path: Path) -> None:
             (b.start_ms, b.count, b.minimum, b.maximum) for b in before
         ]
         assert all(close(a.mean, b.mean) for a, b in zip(after, before, strict=True))
+        plain = (await storage.plain_aggregate(["lab"], buckets))["lab"]  # from the rollups
+        assert [(a.start_ms, a.count, a.minimum, a.maximum) for a in plain] == [
+            (b.start_ms, b.count, b.minimum, b.maximum) for b in before
+        ]
+    finally:
+        await storage.close()
+
+
+async def test_plain_buckets_of_many_rooms_are_the_same_hot_and_sealed(tmp_path: Path) -> None:
+    """Minutes of several rooms at once (what alerts judge by), across a day boundary and
+    clipped at both ends: from the hot tier's runs, then from the sealed days' blocks."""
+    rooms = {f"r{k}": points(20 + k, 400, 2 * DAY) for k in range(5)}
+    for k, found in enumerate(rooms.values()):  # readings right on minute edges too
+        found.update({("a", T0 + DAY + (k - m) * MINUTE): 20.0 + m for m in range(-3, 4)})
+    start, end = T0 + DAY - 47 * MINUTE - 5_000, T0 + DAY + 31 * MINUTE + 7_000
+    buckets = epoch_buckets(start, end, MINUTE)
+    edges = [b.start_ms for b in buckets] + [buckets[-1].end_ms]
+    want = {
+        room: reference_buckets([(t, v) for (_, t), v in found.items()], start, end, edges)
+        for room, found in rooms.items()
+    }
+    storage = await opened(tmp_path / "s.sqlite3")
+    try:
+        for room, found in rooms.items():
+            await storage.write([Reading(room, s, t, v) for (s, t), v in found.items()])
+        for sealed in (False, True):
+            if sealed:
+                await storage.close()
+                storage = await opened(tmp_path / "s.sqlite3")
+                assert storage.hot.readings == 0
+            got = await storage.plain_aggregate(sorted(rooms), buckets)
+            for room, expected in want.items():
+                assert [
+                    (a.start_ms, a.end_ms, a.count, a.minimum, a.maximum) for a in got[room]
+                ] == [(b.start_ms, b.end_ms, b.count, b.minimum, b.maximum) for b in expected]
+                assert all(close(a.mean, b.mean) for a, b in zip(got[room], expected, strict=True))
+                totals = got[room].totals  # type: ignore[attr-defined]
+                assert totals.count == sum(b.count for b in expected)
     finally:
         await storage.close()
 

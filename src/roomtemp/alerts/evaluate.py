@@ -211,7 +211,8 @@ class AlertEvaluator:
         """Per room, the minutes of `[low, high)` that hold readings."""
         if not room_ids or low_ms >= high_ms:
             return {}
-        found = await self.storage.aggregate(room_ids, epoch_buckets(low_ms, high_ms, MINUTE_MS))
+        buckets = epoch_buckets(low_ms, high_ms, MINUTE_MS)
+        found = await self.storage.plain_aggregate(room_ids, buckets)
         return {room_id: list(minutes) for room_id, minutes in found.items()}
 
     async def episodes(

@@ -107,6 +107,13 @@ class Storage(Protocol):
         A backend may answer AggregateColumns (with the whole range's totals).
         """
 
+    async def plain_aggregate(
+        self, room_ids: Sequence[str], buckets: Sequence[Bucket]
+    ) -> Mapping[str, Sequence[Aggregate]]:
+        """As `aggregate`, but only each bucket's count, total, minimum and maximum need be
+        right (the time-weighted parts may be zero): the plain means alerts judge minutes by,
+        for many rooms at once, at a fraction of the cost where a backend can."""
+
 
 @dataclass(frozen=True)
 class StorageOptions:

@@ -294,6 +294,11 @@ class PrometheusStorage:
         reader = await self._read_side()
         return await reader.aggregate(room_ids, buckets)
 
+    async def plain_aggregate(
+        self, room_ids: Sequence[str], buckets: Sequence[Bucket]
+    ) -> Mapping[str, Sequence[Aggregate]]:
+        return await self.aggregate(room_ids, buckets)  # the same PromQL answers both
+
     # -- background ---------------------------------------------------------------------------
 
     async def _read_side(self) -> PromqlReader:

@@ -44,15 +44,81 @@ def per_room_summaries(
     }
 
 
+def plain_buckets(
+    conn: sqlite3.Connection, hot: HotTier, catalog: Catalog, room_ids: Sequence[str],
+    buckets: Sequence[Bucket],
+) -> Found | None:  # fmt: skip
+    """Count, sum, min and max of every bucket of each room, all rooms at once (None where raw
+    readings have expired in the range)."""
+    edges = _edges(buckets)
+    cut = edges.copy()
+    cut[0], cut[-1] = buckets[0].clip_start_ms, buckets[-1].clip_end_ms
+    owners = sorted((sid, room) for room in room_ids for _, sid in catalog.rooms.get(room, []))
+    sums = summaries.grid(conn, hot, [sid for sid, _ in owners], cut)
+    if sums is None:
+        return None
+    width = edges.shape[0] - 1
+    rooms = sorted({room for _, room in owners})
+    row_of = {room: row for row, room in enumerate(rooms)}
+    where = np.repeat([row_of[room] for _, room in owners], width) * width + np.tile(
+        np.arange(width), len(owners)
+    )
+    size = len(rooms) * width
+    count = np.bincount(where, sums.count, size).astype(np.int64)
+    total = np.bincount(where, sums.total, size).astype(np.float64, copy=False)
+    minimum, maximum = np.full(size, np.inf), np.full(size, -np.inf)
+    np.minimum.at(minimum, where, sums.minimum)
+    np.maximum.at(maximum, where, sums.maximum)
+    return _plain_columns(rooms, edges, count, total, minimum, maximum)
+
+
+def _plain_columns(
+    rooms: list[str], edges: np.ndarray, count: np.ndarray, total: np.ndarray,
+    minimum: np.ndarray, maximum: np.ndarray,
+) -> Found:  # fmt: skip
+    """Each room's buckets holding readings (flat columns by room then bucket) as
+    AggregateColumns, cut from columns of all rooms at once."""
+    width = edges.shape[0] - 1
+    kept = np.flatnonzero(count > 0)
+    bucket = kept % width
+    zero = np.zeros(kept.shape[0])
+    sums = {"total": total[kept], "count": count[kept], "minimum": minimum[kept],
+            "maximum": maximum[kept], "integral": zero, "held": zero, "covered": zero,
+            "length": zero.astype(np.int64)}  # fmt: skip
+    starts, ends = edges[:-1][bucket], edges[1:][bucket]
+    bounds = np.searchsorted(kept // width, np.arange(len(rooms) + 1)).tolist()
+    shape = (len(rooms), width)
+    totals = zip(
+        total.reshape(shape).sum(axis=1).tolist(),
+        count.reshape(shape).sum(axis=1).tolist(),
+        minimum.reshape(shape).min(axis=1).tolist(),
+        maximum.reshape(shape).max(axis=1).tolist(),
+        strict=True,
+    )
+    low, high = int(edges[0]), int(edges[-1])
+    found: Found = {}
+    for row, (room, (room_total, room_count, least, most)) in enumerate(
+        zip(rooms, totals, strict=True)
+    ):
+        part = slice(bounds[row], bounds[row + 1])
+        whole = Aggregate(low, high, room_total, room_count, least, most)
+        cut = {name: column[part] for name, column in sums.items()}
+        found[room] = AggregateColumns(starts[part], ends[part], cut, whole)
+    return found
+
+
+def _edges(buckets: Sequence[Bucket]) -> np.ndarray:
+    if isinstance(buckets, BucketColumns):
+        return buckets.edges
+    return np.array([b.start_ms for b in buckets] + [buckets[-1].end_ms], np.int64)
+
+
 def room_buckets(
     conn: sqlite3.Connection, hot: HotTier, decoded: DecodedSlots, catalog: Catalog,
     room_ids: Sequence[str], buckets: Sequence[Bucket], stale_ms: int,
 ) -> Found:  # fmt: skip
     """Every bucket of each room, as columns with the whole range's totals."""
-    if isinstance(buckets, BucketColumns):
-        edges = buckets.edges
-    else:
-        edges = np.array([b.start_ms for b in buckets] + [buckets[-1].end_ms], np.int64)
+    edges = _edges(buckets)
     start, end = buckets[0].clip_start_ms, buckets[-1].clip_end_ms
     reader = stats.StatsReader(conn, hot, decoded, schema.GAP_MS)
     found: Found = {}

@@ -255,6 +255,17 @@ class SqliteStorage:
             )
         )
 
+    async def plain_aggregate(
+        self, room_ids: Sequence[str], buckets: Sequence[Bucket]
+    ) -> dict[str, Sequence[Aggregate]]:
+        if not buckets or not room_ids:
+            return {}
+        hot, catalog = self.hot, self.catalog
+        found = await self._read(
+            lambda conn: aggregates.plain_buckets(conn, hot, catalog, room_ids, buckets)
+        )
+        return await self.aggregate(room_ids, buckets) if found is None else found
+
     # -- plumbing -----------------------------------------------------------------------------
 
     async def _submit(self, job: Callable[[Group], T]) -> T:

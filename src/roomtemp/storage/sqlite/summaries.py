@@ -1,4 +1,5 @@
-"""Count, sum, min and max per series over one range, for many series at once (GET /stats).
+"""Count, sum, min and max per series over one range, for many series at once (GET /stats), or
+over many short buckets (the minutes alerts look at).
 
 Whole sealed days come from the plain columns of their day rows, the sealed parts of the ragged
 first and last days from their raw blocks, and hot readings from the hot tier's runs, all
@@ -139,3 +140,50 @@ def _reduced(values: F64, bounds: I64) -> tuple[I64, F64, F64, F64]:
         np.minimum.reduceat(values, bounds)[::2],
         np.maximum.reduceat(values, bounds)[::2],
     )
+
+
+def grid(conn: sqlite3.Connection, hot: HotTier, series: list[int], cut: I64) -> Sums | None:
+    """Sums of each series (sorted ascending) in each bucket `[cut[k], cut[k+1])`, flat by
+    series then bucket, from raw readings only: None where a day in the range has no raw
+    readings left (retention expired them: only rollups can answer)."""
+    wanted = np.array(series, np.int64)
+    width = cut.shape[0] - 1
+    sums = Sums(wanted.shape[0] * width)
+    start, end = int(cut[0]), int(cut[-1])
+    if start >= end or not wanted.shape[0]:
+        return sums
+    rows = _day_rows(conn, wanted, start, end, "raw, count")
+    if any(raw is None and count for _, raw, count in rows):
+        return None
+    flat, parts = [], []
+    for key, raw, _ in rows:
+        if raw is None:
+            continue
+        ts, values = codec.decode_block(raw)
+        inside = (ts >= start) & (ts < end)
+        if inside.any():
+            row = int(np.searchsorted(wanted, schema.series_of_day_key(int(key))))
+            flat.append(row * width + np.searchsorted(cut, ts[inside], "right") - 1)
+            parts.append(values[inside])
+    if parts:
+        where, values = np.concatenate(flat), np.concatenate(parts)
+        sums.fold(where, np.ones(where.shape[0], np.int64), values, values, values)
+    _hot_grid(hot, sums, wanted, cut)
+    return sums
+
+
+def _hot_grid(hot: HotTier, sums: Sums, wanted: I64, cut: I64) -> None:
+    cut = np.clip(cut, WINDOW_LOW, WINDOW_HIGH)
+    if cut[0] >= cut[-1]:
+        return
+    keys = composite(wanted[:, None], cut[None, :]).ravel()
+    width = cut.shape[0] - 1
+    with hot.lock:
+        runs = list(hot.runs)
+    for run in runs:
+        found = np.searchsorted(run.keys, keys).reshape(wanted.shape[0], width + 1)
+        lo, hi = found[:, :-1].ravel(), found[:, 1:].ravel()
+        full = np.flatnonzero(hi > lo)
+        if full.shape[0]:
+            bounds = np.stack((lo[full], hi[full]), axis=1).ravel()
+            sums.fold(full, *_reduced(run.values, bounds))
