@@ -22,7 +22,8 @@ from tests.backends import engine_settings
 from tests.engines import Engine
 from tests.prometheus.conftest import ClientFactory
 from tests.prometheus.fault_proxy import FaultProxy
-from tests.prometheus.test_outage import RANGE, batches, expected, wait_drained
+from tests.prometheus.test_outage import RANGE, T0, batches, expected, wait_drained
+from tests.support import iso
 
 pytestmark = pytest.mark.slow
 
@@ -142,12 +143,23 @@ def test_readings_of_sensors_whose_offsets_were_never_read_are_calibrated_on_rep
         assert post(client, sent[:2]) == [202, 202]
         plain = client.post("/api/v1/rooms/hall/readings", json=sent[2])
         assert plain.status_code == 202
+        both = [  # one calibrated already (an import), one not, of the same sensor
+            {
+                "timestamp": iso(T0 + 10_000_000),
+                "value": 30.75,
+                "raw_value": 30.0,
+                "sensor_id": "a",
+            },
+            {"timestamp": iso(T0 + 10_001_000), "value": 30.0, "sensor_id": "a"},
+        ]
+        assert client.post("/api/v1/rooms/lab/readings", json=both).status_code == 202
         proxy.heal()
         assert post(client, sent[3:]) in ([201], [202])
         wait_drained(client.get)
         stored = client.get(f"/api/v1/rooms/lab/readings?{RANGE}").json()["readings"]
         hall = client.get(f"/api/v1/rooms/hall/readings?{RANGE}").json()["readings"]
     want = calibrated(expected(sent[:2] + sent[3:]), {"a": 0.75})
+    want += [{**reading, "value": 30.75, "raw_value": 30.0} for reading in both]
     assert stored == want
     assert hall == expected(sent[2:3])
 

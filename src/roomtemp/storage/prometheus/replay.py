@@ -129,7 +129,9 @@ class Replayer:
         rooms = {room_id for one in chunk.spooled for room_id, _ in one.uncalibrated}
         offsets = await self.offsets(rooms)
         parts = [_calibrate(one, offsets) for one in chunk.spooled]
-        merged = await asyncio.to_thread(merge, [readings for readings, _ in parts])
+        merged = await asyncio.to_thread(
+            merge, [batch for batches, _ in parts for batch in batches]
+        )
         return merged, merge([chunk.sent, *(sent for _, sent in parts)]).batch
 
     async def store(self, merged: Merged) -> None:
@@ -182,13 +184,14 @@ class Replayer:
 
 def _calibrate(
     spooled: Spooled, offsets: Mapping[SensorKey, float]
-) -> tuple[SeriesBatch, SeriesBatch]:
-    """A spooled write's readings, those spooled without offsets calibrated; and the values as
-    sent of those."""
+) -> tuple[list[SeriesBatch], SeriesBatch]:
+    """A spooled write's readings, those spooled without offsets calibrated (a series may be in
+    both parts: readings calibrated already came beside uncalibrated ones); and the values as
+    sent of those calibrated now."""
     if not spooled.uncalibrated:
-        return spooled.readings, {}
+        return [spooled.readings], {}
     given = calibrated(readings_of(spooled.uncalibrated), offsets)
-    return {**spooled.readings, **group(given)}, raw_series.sent_batch(given)
+    return [spooled.readings, group(given)], raw_series.sent_batch(given)
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> None:
