@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from roomtemp.domain import Reading, SensorSettings
+from roomtemp.domain import Comfort, Reading, RoomMeta, SensorSettings
 from roomtemp.errors import ConfigurationError, ConflictingReading, StorageUnavailable
 from roomtemp.storage import open_storage
 from roomtemp.storage.sqlite import SqliteStorage
@@ -118,5 +118,29 @@ async def test_an_offset_set_inside_a_group_calibrates_the_later_writes_of_it(
         await asyncio.gather(held, *jobs)
         page = await storage.readings("lab", T0, T0 + 10, sensor_id="door")
         assert [(r.timestamp_ms, r.value) for r in page.readings] == [(T0, 20.0), (T0 + 1, 20.5)]
+    finally:
+        await storage.close()
+
+
+async def test_room_metadata_reads_back_whatever_its_labels_hold(tmp_path: Path) -> None:
+    """Labels are read with orjson where it can (most rooms), with json where only it can (a
+    lone surrogate, which Python's JSON parser gives for a `\\ud800` escape); rooms of one
+    band share one Comfort."""
+    storage = await open_storage(f"sqlite:///{tmp_path / 'labels.sqlite3'}")
+    try:
+        metas = [
+            RoomMeta("a", labels={"wing": "east", "note": "\u00e9\U0001f321"}),
+            RoomMeta("b", labels={"odd": "\ud800"}, comfort=Comfort(19.0, 24.0)),
+            RoomMeta("c", name="C", comfort=Comfort(19.0, 24.0)),
+            RoomMeta("d"),
+        ]
+        for meta in metas:
+            await storage.put_room(meta)
+        listed = await storage.list_rooms()
+        assert listed == metas
+        assert [await storage.get_room(m.room_id) for m in metas] == metas
+        assert listed[1].comfort is listed[2].comfort
+        listed[0].labels["wing"] = "changed"  # answers share no mutable state
+        assert (await storage.list_rooms())[0].labels["wing"] == "east"
     finally:
         await storage.close()

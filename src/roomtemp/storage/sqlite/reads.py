@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import orjson
 
 from roomtemp.domain import Comfort, Reading, ReadingsPage, RoomMeta, SensorLatest
 from roomtemp.storage.sqlite.catalog import Catalog
@@ -97,5 +98,27 @@ def readings_page(
 def _room(row: tuple[Any, ...]) -> RoomMeta:
     room_id, name, building, floor, labels, comfort_min, comfort_max = row
     return RoomMeta(
-        room_id, name, building, floor, json.loads(labels), Comfort(comfort_min, comfort_max)
-    )
+        room_id, name, building, floor, {} if labels == "{}" else _labels(labels),
+        _comfort(comfort_min, comfort_max),
+    )  # fmt: skip
+
+
+def _labels(text: str) -> dict[str, str]:
+    try:
+        found: dict[str, str] = orjson.loads(text)
+    except orjson.JSONDecodeError:  # a lone surrogate escape, which only json takes
+        found = json.loads(text)
+    return found
+
+
+_COMFORTS: dict[tuple[float | None, float | None], Comfort] = {}
+
+
+def _comfort(low: float | None, high: float | None) -> Comfort:
+    """One Comfort per band (frozen: shared; a list of rooms has few distinct bands)."""
+    found = _COMFORTS.get((low, high))
+    if found is None:
+        if len(_COMFORTS) > 4096:
+            _COMFORTS.clear()
+        found = _COMFORTS[low, high] = Comfort(low, high)
+    return found
