@@ -21,12 +21,11 @@ from dataclasses import dataclass, field
 
 from roomtemp.domain import Reading, SensorKey
 from roomtemp.errors import StorageError
-from roomtemp.storage.calibration import calibrated
 from roomtemp.storage.prometheus import raw_series
 from roomtemp.storage.prometheus.batches import (
     Merged,
+    Run,
     SeriesBatch,
-    group,
     halves,
     merge,
     readings_of,
@@ -34,6 +33,7 @@ from roomtemp.storage.prometheus.batches import (
     streams,
 )
 from roomtemp.storage.prometheus.client import EngineMisconfigured, EngineRejected
+from roomtemp.storage.prometheus.frames import decode_columns, encode_columns
 from roomtemp.storage.prometheus.records import Spooled
 from roomtemp.storage.prometheus.spool import Chunk, Spool
 from roomtemp.storage.prometheus.writer import EngineWriter, Unsent
@@ -187,11 +187,20 @@ def _calibrate(
 ) -> tuple[list[SeriesBatch], SeriesBatch]:
     """A spooled write's readings, those spooled without offsets calibrated (a series may be in
     both parts: readings calibrated already came beside uncalibrated ones); and the values as
-    sent of those calibrated now."""
-    if not spooled.uncalibrated:
-        return [spooled.readings], {}
-    given = calibrated(readings_of(spooled.uncalibrated), offsets)
-    return [spooled.readings, group(given)], raw_series.sent_batch(given)
+    sent of those calibrated now: the spooled runs themselves. A series without an offset is
+    taken as it is, its bytes untouched."""
+    ready: SeriesBatch = {}
+    sent: SeriesBatch = {}
+    for key, run in spooled.uncalibrated.items():
+        offset = offsets.get(key)
+        if offset:
+            ts, values = decode_columns(run.encoded)
+            calibrated = encode_columns(ts, values + offset)
+            ready[key] = Run(run.first_ms, run.last_ms, run.count, encoded=calibrated)
+            sent[key] = run
+        else:
+            ready[key] = run
+    return [spooled.readings, ready], sent
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> None:
