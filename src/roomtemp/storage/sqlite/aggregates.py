@@ -76,35 +76,16 @@ def _plain_columns(
     rooms: list[str], edges: np.ndarray, count: np.ndarray, total: np.ndarray,
     minimum: np.ndarray, maximum: np.ndarray,
 ) -> Found:  # fmt: skip
-    """Each room's buckets holding readings (flat columns by room then bucket) as
-    AggregateColumns, cut from columns of all rooms at once."""
+    """Each room's buckets holding readings (flat columns by room then bucket), every
+    Aggregate made in one pass (the evaluator walks them one by one)."""
     width = edges.shape[0] - 1
     kept = np.flatnonzero(count > 0)
     bucket = kept % width
-    zero = np.zeros(kept.shape[0])
-    sums = {"total": total[kept], "count": count[kept], "minimum": minimum[kept],
-            "maximum": maximum[kept], "integral": zero, "held": zero, "covered": zero,
-            "length": zero.astype(np.int64)}  # fmt: skip
-    starts, ends = edges[:-1][bucket], edges[1:][bucket]
+    columns = (edges[:-1][bucket], edges[1:][bucket], total[kept], count[kept], minimum[kept],
+               maximum[kept])  # fmt: skip
+    made = list(map(Aggregate, *(column.tolist() for column in columns)))
     bounds = np.searchsorted(kept // width, np.arange(len(rooms) + 1)).tolist()
-    shape = (len(rooms), width)
-    totals = zip(
-        total.reshape(shape).sum(axis=1).tolist(),
-        count.reshape(shape).sum(axis=1).tolist(),
-        minimum.reshape(shape).min(axis=1).tolist(),
-        maximum.reshape(shape).max(axis=1).tolist(),
-        strict=True,
-    )
-    low, high = int(edges[0]), int(edges[-1])
-    found: Found = {}
-    for row, (room, (room_total, room_count, least, most)) in enumerate(
-        zip(rooms, totals, strict=True)
-    ):
-        part = slice(bounds[row], bounds[row + 1])
-        whole = Aggregate(low, high, room_total, room_count, least, most)
-        cut = {name: column[part] for name, column in sums.items()}
-        found[room] = AggregateColumns(starts[part], ends[part], cut, whole)
-    return found
+    return {room: made[bounds[row] : bounds[row + 1]] for row, room in enumerate(rooms)}
 
 
 def _edges(buckets: Sequence[Bucket]) -> np.ndarray:
