@@ -1,8 +1,9 @@
 """A reverse proxy in front of a real engine that misbehaves on demand (a fake only of faults).
 
 Everything is passed on to the engine unless a fault is set: then remote-write requests are
-answered with a status instead (all of them, or only bodies above a size, like an engine's
-request limit; queries too, as an engine that is down), or passed on but never answered (the
+answered with a status instead (all of them, only bodies above a size, like an engine's
+request limit, or only those holding some bytes, as a metric name; queries too, as an engine
+that is down), or passed on but never answered (the
 engine takes the data, the sender never hears so), until `heal()`.
 """
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
+import cramjam
 import httpx
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"}
@@ -27,6 +29,8 @@ class Fault:
     """Pass writes on, then never answer."""
     queries: bool = False
     """The status answers queries too, as an engine that is down (not only writes)."""
+    holding: bytes | None = None
+    """Only writes whose request (decompressed) holds these bytes get the status."""
 
 
 class FaultProxy:
@@ -48,8 +52,15 @@ class FaultProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def fail(self, status: int, larger_than: int = -1, *, queries: bool = False) -> None:
-        self.fault = Fault(status, larger_than, queries=queries)
+    def fail(
+        self,
+        status: int,
+        larger_than: int = -1,
+        *,
+        queries: bool = False,
+        holding: bytes | None = None,
+    ) -> None:
+        self.fault = Fault(status, larger_than, queries=queries, holding=holding)
 
     def hang(self) -> None:
         self._released.clear()
@@ -86,6 +97,8 @@ def _handler(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             if self.path.startswith("/api/v1/query"):
                 proxy.queries.append(parse_qs(body.decode()).get("query", [""])[0])
             refused = len(body) > fault.larger_than if writing else fault.queries
+            if writing and fault.holding is not None:
+                refused = refused and fault.holding in bytes(cramjam.snappy.decompress_raw(body))
             if fault.status and refused:
                 proxy.writes_refused += writing
                 self._answer(fault.status, {"Retry-After": "1"}, b"injected fault\n")

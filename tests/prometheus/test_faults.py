@@ -4,6 +4,7 @@ engine takes writes again. Real engines behind a proxy that injects the faults."
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from roomtemp.config import Settings
 from roomtemp.storage.base import Storage
 from roomtemp.storage.prometheus import PrometheusStorage
 from roomtemp.storage.prometheus.options import options_from
-from roomtemp.storage.prometheus.promql import SENSOR_INFO_METRIC
+from roomtemp.storage.prometheus.promql import RAW_METRIC, SENSOR_INFO_METRIC
 from roomtemp.wiring import storage_options
 from tests.backends import engine_settings
 from tests.engines import Engine
@@ -184,3 +185,32 @@ async def offsets_read_every_batch(settings: Settings) -> Storage:
 
 def offset_queries(proxy: FaultProxy) -> int:
     return sum(SENSOR_INFO_METRIC in query for query in proxy.queries)
+
+
+def test_values_as_sent_the_engine_did_not_take_are_spooled_and_replayed(
+    engine: Engine, engine_client: ClientFactory
+) -> None:
+    """The readings went in (201) but the write of their values as sent failed: those are kept
+    in the spool and written when the engine takes them, never lost."""
+    sent = batches(3)
+    with (
+        FaultProxy(engine.url) as proxy,
+        engine_client(engine, storage=proxy.url.replace("http://", "prometheus://")) as client,
+    ):
+        put = client.put("/api/v1/rooms/lab/sensors/a", json={"offset_celsius": 0.25})
+        assert put.status_code in (200, 201)
+        proxy.fail(503, holding=RAW_METRIC.encode())
+        codes = post(client, sent)  # the replay finding the engine refusing spools the rest
+        assert codes[0] == 201
+        assert set(codes) <= {201, 202}
+        assert proxy.writes_refused >= 1
+        proxy.heal()
+        wait_drained(client.get)
+        deadline = time.monotonic() + 30
+        while True:  # the values as sent are no readings: readiness does not wait for them
+            stored = client.get(f"/api/v1/rooms/lab/readings?{RANGE}").json()["readings"]
+            if all("raw_value" in r for r in stored if r["sensor_id"] == "a"):
+                break
+            assert time.monotonic() < deadline, "values as sent not replayed"
+            time.sleep(0.1)
+    assert stored == calibrated(expected(sent), {"a": 0.25})
