@@ -5,6 +5,7 @@ worker processes would open it)."""
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -175,23 +176,13 @@ async def test_plain_buckets_of_many_rooms_are_the_same_hot_and_sealed(tmp_path:
         room: reference_buckets([(t, v) for (_, t), v in found.items()], start, end, edges)
         for room, found in rooms.items()
     }
-    storage = await opened(tmp_path / "s.sqlite3")
-    try:
-        for room, found in rooms.items():
-            await storage.write([Reading(room, s, t, v) for (s, t), v in found.items()])
-        for sealed in (False, True):
-            if sealed:
-                await storage.close()
-                storage = await opened(tmp_path / "s.sqlite3")
-                assert storage.hot.readings == 0
-            got = await storage.plain_aggregate(sorted(rooms), buckets)
-            for room, expected in want.items():
-                assert [
-                    (a.start_ms, a.end_ms, a.count, a.minimum, a.maximum) for a in got[room]
-                ] == [(b.start_ms, b.end_ms, b.count, b.minimum, b.maximum) for b in expected]
-                assert all(close(a.mean, b.mean) for a, b in zip(got[room], expected, strict=True))
-    finally:
-        await storage.close()
+    async for storage in hot_then_sealed(tmp_path / "s.sqlite3", rooms):
+        got = await storage.plain_aggregate(sorted(rooms), buckets)
+        for room, expected in want.items():
+            assert [(a.start_ms, a.end_ms, a.count, a.minimum, a.maximum) for a in got[room]] == [
+                (b.start_ms, b.end_ms, b.count, b.minimum, b.maximum) for b in expected
+            ]
+            assert all(close(a.mean, b.mean) for a, b in zip(got[room], expected, strict=True))
 
 
 async def test_every_rooms_summary_is_the_same_hot_and_sealed(tmp_path: Path) -> None:
@@ -203,19 +194,27 @@ async def test_every_rooms_summary_is_the_same_hot_and_sealed(tmp_path: Path) ->
     for room, found in rooms.items():
         values = [v for (_, t), v in found.items() if start <= t < end]
         expected[room] = (len(values), min(values), max(values), sum(values))
-    storage = await opened(tmp_path / "s.sqlite3")
+    async for storage in hot_then_sealed(tmp_path / "s.sqlite3", rooms):
+        got = await storage.aggregate(sorted(rooms), [Bucket(start, end, start, end)])
+        for room, (count, low, high, total) in expected.items():
+            (summary,) = got[room]
+            assert (summary.count, summary.minimum, summary.maximum) == (count, low, high)
+            assert close(summary.total, total)
+
+
+async def hot_then_sealed(
+    path: Path, rooms: dict[str, dict[tuple[str | None, int], float]]
+) -> AsyncIterator[SqliteStorage]:
+    """A store holding the rooms' readings in its hot tier, then the same store reopened after
+    a clean stop (everything sealed)."""
+    storage = await opened(path)
     try:
         for room, found in rooms.items():
             await storage.write([Reading(room, s, t, v) for (s, t), v in found.items()])
-        for sealed in (False, True):
-            if sealed:
-                await storage.close()
-                storage = await opened(tmp_path / "s.sqlite3")
-                assert storage.hot.readings == 0
-            got = await storage.aggregate(sorted(rooms), [Bucket(start, end, start, end)])
-            for room, (count, low, high, total) in expected.items():
-                (summary,) = got[room]
-                assert (summary.count, summary.minimum, summary.maximum) == (count, low, high)
-                assert close(summary.total, total)
+        yield storage
+        await storage.close()
+        storage = await opened(path)
+        assert storage.hot.readings == 0
+        yield storage
     finally:
         await storage.close()
