@@ -196,7 +196,7 @@ async def test_aggregate_several_rooms_one_bucket(storage: Storage) -> None:
     await storage.write([r("a", T0, 10.0), r("a", T0 + HOUR, 20.0), r("b", T0, 5.0)])
     await storage.write([r("c", T0 + 10 * HOUR, 5.0)])
     bucket = Bucket(T0, T0 + 2 * HOUR, T0, T0 + 2 * HOUR)
-    found = await storage.aggregate(["a", "b", "c"], [bucket])
+    found = await storage.aggregate(["a", "b", "c", "a"], [bucket])  # "a" asked twice
     assert set(found) == {"a", "b"}
     assert (found["a"][0].mean, found["a"][0].count) == (15.0, 2)
     assert (found["b"][0].minimum, found["b"][0].maximum) == (5.0, 5.0)
@@ -220,7 +220,7 @@ async def test_plain_aggregate_of_many_rooms_matches_reference(storage: Storage,
     start, end = T0 + HOUR + 12_345, T0 + 2 * HOUR + 54_321
     buckets = epoch_buckets(start, end, step)
     edges = [b.start_ms for b in buckets] + [buckets[-1].end_ms]
-    rooms = ["r1", "r2", "r3", "nowhere"]
+    rooms = ["r1", "r2", "r3", "nowhere", "r2"]  # a room asked twice counts once
     plain = await storage.plain_aggregate(rooms, buckets)
     full = await storage.aggregate(rooms, buckets)
     assert not plain.get("nowhere")

@@ -24,7 +24,7 @@ def per_room_summaries(
     bucket: Bucket,
 ) -> Found:  # fmt: skip
     """Count, sum, min and max of each room over one bucket (rooms without readings left out)."""
-    owners = sorted((sid, room) for room in room_ids for _, sid in catalog.rooms.get(room, []))
+    owners = sorted({(sid, room) for room in room_ids for _, sid in catalog.rooms.get(room, [])})
     sums = summaries.summaries(
         conn, hot, [sid for sid, _ in owners], bucket.clip_start_ms, bucket.clip_end_ms
     )
@@ -53,7 +53,7 @@ def plain_buckets(
     edges = _edges(buckets)
     cut = edges.copy()
     cut[0], cut[-1] = buckets[0].clip_start_ms, buckets[-1].clip_end_ms
-    owners = sorted((sid, room) for room in room_ids for _, sid in catalog.rooms.get(room, []))
+    owners = sorted({(sid, room) for room in room_ids for _, sid in catalog.rooms.get(room, [])})
     sums = summaries.grid(conn, hot, [sid for sid, _ in owners], cut)
     if sums is None:
         return None
