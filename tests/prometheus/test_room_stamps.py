@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -104,3 +106,40 @@ async def test_a_replica_finds_rooms_of_a_history_import_before_its_first_long_l
         assert [s.offset_celsius for s in settings_found["lab"]] == [0.5]
     finally:
         await started.client.close()
+
+
+async def test_a_room_described_while_a_re_assert_runs_stays_within_reach(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A re-assert reads every room, then writes them again at the head's stamp: a room put in
+    between (stamped ten days back, behind a history import) is not among what it read, and
+    must still be found once the re-assert is done (CI saw it listed, then not found)."""
+    settings = engine_settings(engine, tmp_path / "spool-2")
+    storage = PrometheusStorage(options_from(settings.storage, storage_options(settings)))
+    read, resume = asyncio.Event(), asyncio.Event()
+    versions = storage.rooms.versions
+
+    async def read_then_wait(*args: Any, **kwargs: Any) -> Any:
+        found = await versions(*args, **kwargs)
+        if not kwargs.get("room_ids", args[0] if args else None):  # the re-assert's read
+            read.set()
+            await resume.wait()
+        return found
+
+    try:  # not opened: no re-assert but the one run here
+        now = round(time.time() * 1000)
+        await storage.write([Reading("imported", None, now - 10 * DAY, 20.0)])
+        storage.rooms.stamps.revived = True  # as after the first long look
+        storage.rooms.versions = read_then_wait  # type: ignore[method-assign]
+        running = asyncio.ensure_future(storage.rooms.reassert(now, long_look=False))
+        await read.wait()
+        storage.rooms.versions = versions  # type: ignore[method-assign]
+        described = RoomMeta("described", comfort=Comfort(19.0, 24.0))
+        await storage.put_room(described)
+        await storage.write([Reading("imported", None, now - 60_000, 21.0)])
+        resume.set()
+        assert await running == 1
+        assert await storage.get_room("described") == described
+        assert [meta.room_id for meta in await storage.list_rooms()] == ["described", "imported"]
+    finally:
+        await storage.client.close()

@@ -108,6 +108,8 @@ class Stamps:
     def __init__(self, head: Head) -> None:
         self.head = head
         self._oldest_ms: int | None = None
+        self._first_since_begun: int | None = None
+        """The first stamp taken since a re-assert began reading what to write again."""
         self.revived = False
         """Everything of this kind was looked for over the whole horizon and written again
         inside the window since start; until then look-backs reach over the horizon (a replica
@@ -123,12 +125,22 @@ class Stamps:
         self.head.used(stamp)
         if self._oldest_ms is None:
             self._oldest_ms = stamp
+        if self._first_since_begun is None:
+            self._first_since_begun = stamp
         return stamp
 
     def behind_ms(self, now_ms: int) -> int:
         """How far before now a look-back must reach past its window."""
         return now_ms - min(self.head.stamp(now_ms), self._oldest_ms or now_ms)
 
+    def begin(self) -> None:
+        """A re-assert is about to read what it writes again: a series described while it runs
+        is not among what it reads, so its stamp must stay within reach afterwards."""
+        self._first_since_begun = None
+
     def reasserted(self, stamp_ms: int) -> None:
-        """Everything was written again at `stamp_ms` (taken from here)."""
-        self._oldest_ms = stamp_ms
+        """Everything read since `begin` was written again at `stamp_ms` (taken from here):
+        look-backs need reach no further back than the first stamp taken since then (stamps
+        only grow)."""
+        first = self._first_since_begun
+        self._oldest_ms = stamp_ms if first is None else min(first, stamp_ms)

@@ -130,6 +130,7 @@ class RoomRegistry:
         seen = self.head.newest_ms
         if seen is not None and seen == self._reasserted_at and not long_look:
             return 0
+        self.stamps.begin()
         found = await self.versions(None, now_ms, self.horizon_ms if long_look else None)
         rooms = list(found.values())
         if not rooms:

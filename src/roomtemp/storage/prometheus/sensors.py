@@ -125,6 +125,7 @@ class SensorRegistry:
     async def reassert(self, now_ms: int, *, long_look: bool) -> int:
         """Write every sensor's settings again at the head's stamp; returns how many."""
         window = self.rooms.horizon_ms if long_look else None
+        self.stamps.begin()
         found = await self.versions(None, now_ms, window)
         if not found:
             self.stamps.revived |= long_look
