@@ -74,15 +74,19 @@ def day_of_rooms(
 
 async def sqlite_figures(
     database: Path, metas: list[RoomMeta], readings: list[Reading], now_ms: int, runs: int
-) -> dict[str, str]:
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The figures of a store that has been running (the day's readings in its hot tier), then
+    of the same store after a restart (a clean stop seals everything: the day is read from its
+    sealed blocks)."""
     storage = await open_storage(f"sqlite:///{database}")
     try:
         await load(storage, metas, readings)
+        running = await evaluation_figures(storage, now_ms, runs)
     finally:
-        await storage.close()  # checkpointed: reads as in a server that has been running
+        await storage.close()
     storage = await open_storage(f"sqlite:///{database}")
     try:
-        return await evaluation_figures(storage, now_ms, runs)
+        return running, await evaluation_figures(storage, now_ms, runs)
     finally:
         await storage.close()
 
@@ -357,11 +361,16 @@ def evaluation_report(args: argparse.Namespace, folder: Path, now_ms: int) -> No
             f"{scenario}: {args.rooms} rooms, {len(readings):,} readings ({args.minutes} min each)"
         )
         database = folder / f"{scenario}.sqlite3"
-        figures = asyncio.run(sqlite_figures(database, metas, readings, now_ms, args.runs))
-        print(f"  alerts: {figures['alerts']}")
-        print(f"  SQLite, one evaluator cycle (every room): {figures['cycle']}")
-        print(f"  SQLite, floor (list_rooms, latest, newest minutes): {figures['floor']}")
-        print(f"  SQLite, GET /api/v1/alerts: {http_alerts(database, folder, args.runs)}")
+        running, restarted = asyncio.run(
+            sqlite_figures(database, metas, readings, now_ms, args.runs)
+        )
+        print(f"  alerts: {running['alerts']}")
+        for when, figures in (("running", running), ("after a restart", restarted)):
+            print(f"  SQLite {when}, one evaluator cycle (every room): {figures['cycle']}")
+            print(f"  SQLite {when}, floor (list_rooms, latest, newest minutes): "
+                  f"{figures['floor']}")  # fmt: skip
+        alerts = http_alerts(database, folder, args.runs)
+        print(f"  SQLite after a restart, GET /api/v1/alerts: {alerts}")
         if not args.skip_prometheus:
             runs = max(3, args.runs // 3)
             engine = asyncio.run(
