@@ -130,12 +130,14 @@ def _ready(url: str) -> bool:
         return False
 
 
-def wait_for(what: str, found: Callable[[], T], timeout: float) -> T:
-    """Poll until `found()` is truthy (and return it), or fail after `timeout` seconds."""
+def wait_for(what: str, found: Callable[[], T], timeout: float, log: Path | None = None) -> T:
+    """Poll until `found()` is truthy (and return it), or fail after `timeout` seconds, with the
+    tail of the server's `log` if given."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = found()
         if value:
             return value
         time.sleep(0.1)
-    raise AssertionError(f"gave up waiting for {what} after {timeout} s")
+    tail = log.read_text(errors="replace").splitlines()[-40:] if log and log.exists() else []
+    raise AssertionError("\n".join([f"gave up waiting for {what} after {timeout} s", *tail]))

@@ -76,7 +76,12 @@ def test_firing_and_resolved_reach_alertmanager_and_the_webhook(tmp_path: Path) 
             now = time.time()
             push(api, "lab", hot_half_hour(now))
             push(api, "lab", [{"value": 21.0, "timestamp": now - 1200, "sensor_id": "door"}])
-            wait_for("two firing notifications", lambda: len(hook.alerts("firing")) == 2, 20)
+            wait_for(
+                "two firing notifications",
+                lambda: len(hook.alerts("firing")) == 2,
+                20,
+                server.log,
+            )
             by_name = {labels["alertname"]: labels for _, labels in hook.alerts("firing")}
             assert by_name["RoomTooHot"] == HOT_LABELS
             assert by_name["SensorSilent"] == {
