@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,58 @@ def test_recorded_changes_survive_a_reopen_in_order(tmp_path: Path) -> None:
         (HOT.key, 0),
     ]
     assert again.depth() == 2
+
+
+def test_receivers_delivering_from_threads_at_once_share_the_outbox_safely(
+    tmp_path: Path,
+) -> None:
+    """Each receiver's delivery loop works the outbox from a thread of its own, on one
+    connection: deliveries, failures and recordings at once must neither fail ("cannot start a
+    transaction within a transaction", which made a delivered notice count as undelivered and
+    go out twice) nor lose or repeat a row."""
+    outbox = Outbox(tmp_path / "outbox.sqlite3")
+    receivers = [f"r{k}" for k in range(4)]
+    outbox.open(receivers)
+    rounds = 150
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(receivers) + 1)
+
+    def deliver(receiver: str) -> None:
+        start.wait()
+        try:
+            taken = 0
+            while taken < rounds and not errors:
+                queued = outbox.head(receiver, 3)
+                if queued:
+                    outbox.failed([queued[0].id])
+                    outbox.delivered([q.id for q in queued])
+                    taken += len(queued)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    def record() -> None:
+        start.wait()
+        try:
+            for k in range(rounds):
+                notice = Notice(f"too_hot|room{k}|", FIRING, {"room": f"room{k}"}, {}, k)
+                outbox.record([notice], [], receivers)
+                outbox.told_firing()
+                outbox.depth()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=deliver, args=(r,)) for r in receivers]
+    recorder = threading.Thread(target=record)
+    for thread in threads:
+        thread.start()
+    recorder.start()
+    recorder.join(60)
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert outbox.depth() == 0
+    assert len(outbox.told_firing()) == rounds
+    outbox.close()
 
 
 def test_one_process_holds_the_lock(tmp_path: Path) -> None:

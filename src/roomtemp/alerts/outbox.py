@@ -16,6 +16,7 @@ import fcntl
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -53,6 +54,10 @@ class Outbox:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+        """One connection serves every thread (each receiver's delivery loop hands its work to
+        a thread of its own): every use of it holds this, a transaction from BEGIN to COMMIT
+        (two at once on one connection fail, or commit each other's half)."""
 
     def open(self, receivers: Iterable[str]) -> int:
         """Create the file if needed; drop rows of receivers no longer configured (returning
@@ -78,7 +83,8 @@ class Outbox:
 
     def told_firing(self) -> dict[str, Notice]:
         """The alerts receivers were told fire (and not yet told resolved), by key."""
-        rows = self._db().execute("SELECT key, notice FROM told_firing").fetchall()
+        with self._lock:
+            rows = self._db().execute("SELECT key, notice FROM told_firing").fetchall()
         return {key: _notice(text) for key, text in rows}
 
     def record(
@@ -98,10 +104,15 @@ class Outbox:
 
     def head(self, receiver: str, limit: int) -> list[Queued]:
         """The oldest notices queued for a receiver, in the order they were recorded."""
-        rows = self._db().execute(
-            "SELECT id, notice, attempts FROM queued WHERE receiver = ? ORDER BY id LIMIT ?",
-            (receiver, limit),
-        )
+        with self._lock:
+            rows = (
+                self._db()
+                .execute(
+                    "SELECT id, notice, attempts FROM queued WHERE receiver = ? ORDER BY id LIMIT ?",
+                    (receiver, limit),
+                )
+                .fetchall()
+            )
         return [
             Queued(row_id, receiver, _notice(text), attempts) for row_id, text, attempts in rows
         ]
@@ -118,7 +129,8 @@ class Outbox:
 
     def depth(self) -> int:
         """How many notices wait, over every receiver."""
-        return int(self._db().execute("SELECT count(*) FROM queued").fetchone()[0])
+        with self._lock:
+            return int(self._db().execute("SELECT count(*) FROM queued").fetchone()[0])
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -126,21 +138,29 @@ class Outbox:
         return self._conn
 
     def _transaction(self) -> _Transaction:
-        return _Transaction(self._db())
+        return _Transaction(self._db(), self._lock)
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on an exception."""
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on an exception, holding the connection's lock."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
+    def __init__(self, conn: sqlite3.Connection, lock: threading.Lock) -> None:
+        self.conn, self.lock = conn, lock
 
     def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
+        self.lock.acquire()
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.lock.release()
+            raise
         return self.conn
 
     def __exit__(self, kind: object, *_: object) -> None:
-        self.conn.execute("COMMIT" if kind is None else "ROLLBACK")
+        try:
+            self.conn.execute("COMMIT" if kind is None else "ROLLBACK")
+        finally:
+            self.lock.release()
 
 
 class OutboxLock:
