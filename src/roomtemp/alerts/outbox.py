@@ -104,15 +104,9 @@ class Outbox:
 
     def head(self, receiver: str, limit: int) -> list[Queued]:
         """The oldest notices queued for a receiver, in the order they were recorded."""
+        query = "SELECT id, notice, attempts FROM queued WHERE receiver = ? ORDER BY id LIMIT ?"
         with self._lock:
-            rows = (
-                self._db()
-                .execute(
-                    "SELECT id, notice, attempts FROM queued WHERE receiver = ? ORDER BY id LIMIT ?",
-                    (receiver, limit),
-                )
-                .fetchall()
-            )
+            rows = self._db().execute(query, (receiver, limit)).fetchall()
         return [
             Queued(row_id, receiver, _notice(text), attempts) for row_id, text, attempts in rows
         ]
