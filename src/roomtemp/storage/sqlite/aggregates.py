@@ -63,26 +63,19 @@ def plain_buckets(
     where = np.repeat([row_of[room] for _, room in owners], width) * width + np.tile(
         np.arange(width), len(owners)
     )
-    size = len(rooms) * width
-    count = np.bincount(where, sums.count, size).astype(np.int64)
-    total = np.bincount(where, sums.total, size).astype(np.float64, copy=False)
-    minimum, maximum = np.full(size, np.inf), np.full(size, -np.inf)
-    np.minimum.at(minimum, where, sums.minimum)
-    np.maximum.at(maximum, where, sums.maximum)
-    return _plain_columns(rooms, edges, count, total, minimum, maximum)
+    per_room = summaries.Sums(len(rooms) * width)
+    per_room.fold(where, sums.count, sums.total, sums.minimum, sums.maximum)
+    return _plain_columns(rooms, edges, per_room)
 
 
-def _plain_columns(
-    rooms: list[str], edges: np.ndarray, count: np.ndarray, total: np.ndarray,
-    minimum: np.ndarray, maximum: np.ndarray,
-) -> Found:  # fmt: skip
-    """Each room's buckets holding readings (flat columns by room then bucket), every
-    Aggregate made in one pass (the evaluator walks them one by one)."""
+def _plain_columns(rooms: list[str], edges: np.ndarray, sums: summaries.Sums) -> Found:
+    """Each room's buckets holding readings (sums flat by room then bucket), every Aggregate
+    made in one pass (the evaluator walks them one by one)."""
     width = edges.shape[0] - 1
-    kept = np.flatnonzero(count > 0)
+    kept = np.flatnonzero(sums.count > 0)
     bucket = kept % width
-    columns = (edges[:-1][bucket], edges[1:][bucket], total[kept], count[kept], minimum[kept],
-               maximum[kept])  # fmt: skip
+    columns = (edges[:-1][bucket], edges[1:][bucket], sums.total[kept], sums.count[kept],
+               sums.minimum[kept], sums.maximum[kept])  # fmt: skip
     made = list(map(Aggregate, *(column.tolist() for column in columns)))
     bounds = np.searchsorted(kept // width, np.arange(len(rooms) + 1)).tolist()
     return {room: made[bounds[row] : bounds[row + 1]] for row, room in enumerate(rooms)}

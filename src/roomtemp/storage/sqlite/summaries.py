@@ -55,7 +55,7 @@ def summaries(
     for lo, hi in edges:
         if lo < hi:
             _sealed_part(conn, sums, wanted, lo, hi)
-    _hot(hot, sums, wanted, start, end)
+    _hot(hot, sums, wanted, np.array([start, end], np.int64))
     return sums
 
 
@@ -113,22 +113,6 @@ def _sealed_part(conn: sqlite3.Connection, sums: Sums, wanted: I64, lo: int, hi:
         sums.fold(where, *_reduced(np.concatenate(parts), slices))
 
 
-def _hot(hot: HotTier, sums: Sums, wanted: I64, start: int, end: int) -> None:
-    start, end = max(start, WINDOW_LOW), min(end, WINDOW_HIGH)
-    if start >= end:
-        return
-    low_keys = composite(wanted, np.full(wanted.shape[0], start, np.int64))
-    high_keys = composite(wanted, np.full(wanted.shape[0], end, np.int64))
-    with hot.lock:
-        runs = list(hot.runs)
-    for run in runs:
-        lo, hi = np.searchsorted(run.keys, low_keys), np.searchsorted(run.keys, high_keys)
-        full = np.flatnonzero(hi > lo)
-        if not full.shape[0]:
-            continue
-        sums.fold(full, *_reduced(run.values, np.stack((lo[full], hi[full]), axis=1).ravel()))
-
-
 def _reduced(values: F64, bounds: I64) -> tuple[I64, F64, F64, F64]:
     """(count, sum, min, max) of the non-empty slices [bounds[2i], bounds[2i+1]) of values."""
     count = (bounds[1::2] - bounds[::2]).astype(np.int64)
@@ -168,11 +152,13 @@ def grid(conn: sqlite3.Connection, hot: HotTier, series: list[int], cut: I64) ->
     if parts:
         where, values = np.concatenate(flat), np.concatenate(parts)
         sums.fold(where, np.ones(where.shape[0], np.int64), values, values, values)
-    _hot_grid(hot, sums, wanted, cut)
+    _hot(hot, sums, wanted, cut)
     return sums
 
 
-def _hot_grid(hot: HotTier, sums: Sums, wanted: I64, cut: I64) -> None:
+def _hot(hot: HotTier, sums: Sums, wanted: I64, cut: I64) -> None:
+    """Fold the hot readings of each wanted series in each bucket `[cut[k], cut[k+1])` into
+    `sums` (flat by series then bucket): one binary search of every run for all the edges."""
     cut = np.clip(cut, WINDOW_LOW, WINDOW_HIGH)
     if cut[0] >= cut[-1]:
         return
