@@ -137,7 +137,7 @@ class PrometheusStorage:
                 Spooled(group(ready), raw_series.sent_batch(ready), group(given.take(waiting)))
             )
             return WriteResult(accepted=len(readings), duplicates=0, spooled=True)
-        batch = group(given)
+        batch, sent = group(given), raw_series.sent_batch(given)
         if self.state.up and not self.spool.readings:
             try:
                 stored = await self.writer.store(batch, strict=True, sent=raw_series.sent_of(given))
@@ -147,14 +147,14 @@ class PrometheusStorage:
                         ("body",), f"the storage engine refused: {exc.cause}"
                     ) from exc
                 self._spooling(exc.cause)
-                await self._spool(Spooled(exc.unsent, raw_series.sent_batch(given)))
+                await self._spool(Spooled(exc.unsent, sent))
                 return WriteResult(exc.result.accepted, exc.result.duplicates, spooled=True)
             except StorageUnavailable as exc:  # the read before the write failed
                 self._spooling(exc)
             else:
-                await self._write_sent(raw_series.sent_batch(given))
+                await self._write_sent(sent)
                 return stored.result
-        await self._spool(Spooled(batch, raw_series.sent_batch(given)))
+        await self._spool(Spooled(batch, sent))
         return WriteResult(accepted=len(readings), duplicates=0, spooled=True)
 
     async def _write_sent(self, sent: SeriesBatch) -> None:
