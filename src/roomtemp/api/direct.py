@@ -2,23 +2,26 @@
 
 FastAPI walks a route's dependency tree on every request, each node through the whole general
 solver (overrides, caches, generators, thread pools, four kinds of parameters). For a one-reading
-push that walk cost about as much as the rest of the app's work. `DirectRoute` keeps the route
-exactly as declared (the same dependant: the same OpenAPI document, the same access decision,
-the same path parameter rules) and solves it with a plan compiled when the route is built, in
-FastAPI's order: sub-dependencies in declaration order, each call once per request, then the
-path parameters, validated by FastAPI's own fields (so their errors read the same).
+push that walk cost about as much as the rest of the app's work, and for a room list about a
+tenth of the request. `DirectRoute` keeps the route exactly as declared (the same dependant: the
+same OpenAPI document, the same access decision, the same parameter rules) and solves it with a
+plan compiled when the route is built, in FastAPI's order: at each node its sub-dependencies in
+declaration order (each call once per request; a node whose parameters fail is not called), then
+its path and query parameters, validated by FastAPI's own fields, every failure of the request
+gathered into one RequestValidationError (so errors read the same, in the same order).
 
-It takes only trees it can solve as FastAPI does: async dependencies whose parameters are the
-Request (or HTTPConnection) or other dependencies, path parameters on the endpoint, an endpoint
-that answers with a Response. Any other tree is refused when the route is built, so a dependency
-added later cannot be skipped silently. While `app.dependency_overrides` is set, FastAPI's own
-solver runs.
+It plans only trees it can solve as FastAPI does: async dependencies whose parameters are the
+Request (or HTTPConnection), path or query parameters, or other dependencies; an endpoint
+annotated as returning a Response. Any other route (a body, headers, a sync dependency) is
+solved by FastAPI's own handler, and `planned` is False with the reason in `unplanned`: the app's
+tests check which routes are planned, so a dependency added later cannot slow a hot route
+unnoticed. While `app.dependency_overrides` is set, FastAPI's own solver runs.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from fastapi import Request, Response
@@ -26,13 +29,17 @@ from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import request_params_to_args
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, _effective_route_context_var
+from starlette.datastructures import QueryParams
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
-Solver = Callable[[Request, dict[Any, Any]], Awaitable[Any]]
+Solver = Callable[[Request, dict[Any, Any], list[Any]], Awaitable[Any]]
 
 
 class DirectRoute(APIRoute):
-    """An APIRoute solved by a compiled plan (see the module's doc)."""
+    """An APIRoute solved by a compiled plan where its tree allows (see the module's doc)."""
+
+    planned = False
+    unplanned = "not built yet"
 
     def get_route_handler(self) -> Handler:
         general = super().get_route_handler()
@@ -40,13 +47,20 @@ class DirectRoute(APIRoute):
         # one FastAPI's own handler solves; FastAPI passes it in this context variable
         context = _effective_route_context_var.get()
         route = context if context is not None and context.original_route is self else self
-        solve = _compiled(route.dependant, root=True)
+        reasons = _unsupported(route.dependant, root=True)
+        self.planned, self.unplanned = not reasons, ", ".join(reasons)
+        if reasons:
+            return general
+        solve = _compiled(route.dependant)
         overrides = route.dependency_overrides_provider
 
         async def handler(request: Request) -> Response:
             if overrides is not None and getattr(overrides, "dependency_overrides", None):
                 return await general(request)
-            answer = await solve(request, {})
+            errors: list[Any] = []
+            answer = await solve(request, {}, errors)
+            if errors:
+                raise RequestValidationError(errors)
             if not isinstance(answer, Response):
                 raise TypeError(f"{self.path}: a DirectRoute endpoint must return a Response")
             return answer
@@ -54,9 +68,13 @@ class DirectRoute(APIRoute):
         return handler
 
 
-def _compiled(dependant: Dependant, *, root: bool = False) -> Solver:
-    """The solver of one node: its sub-dependencies, then (at the root) its path parameters."""
-    _check_supported(dependant, root)
+_INVALID = object()
+"""What a node's solver returns when its parameters (or a sub-dependency's) failed: the node is
+not called, as FastAPI does not call it; the failures are in the request's error list."""
+
+
+def _compiled(dependant: Dependant) -> Solver:
+    """The solver of one node: its sub-dependencies, then its path and query parameters."""
     call = dependant.call
     assert call is not None
     subs = [(sub.name, sub.call, sub.use_cache, _compiled(sub)) for sub in dependant.dependencies]
@@ -65,22 +83,28 @@ def _compiled(dependant: Dependant, *, root: bool = False) -> Solver:
         for name in (dependant.request_param_name, dependant.http_connection_param_name)
         if name is not None
     ]
-    path_fields = dependant.path_params
+    path_fields, query_fields = dependant.path_params, dependant.query_params
 
-    async def solve(request: Request, cache: dict[Any, Any]) -> Any:
+    async def solve(request: Request, cache: dict[Any, Any], errors: list[Any]) -> Any:
         values: dict[str, Any] = {}
+        valid = True
         for name, key, use_cache, solve_sub in subs:
             if use_cache and key in cache:
                 value = cache[key]
             else:
-                value = cache[key] = await solve_sub(request, cache)
+                value = await solve_sub(request, cache, errors)
+                if value is _INVALID:
+                    valid = False
+                    continue
+                cache[key] = value
             if name is not None:
                 values[name] = value
         if path_fields:
-            found, errors = request_params_to_args(path_fields, request.path_params)
-            if errors:
-                raise RequestValidationError(errors)
-            values.update(found)
+            valid &= _validated(path_fields, request.path_params, values, errors)
+        if query_fields:
+            valid &= _validated(query_fields, request.query_params, values, errors)
+        if not valid:
+            return _INVALID
         for name in request_names:
             values[name] = request
         return await call(**values)
@@ -88,28 +112,49 @@ def _compiled(dependant: Dependant, *, root: bool = False) -> Solver:
     return solve
 
 
-def _check_supported(dependant: Dependant, root: bool) -> None:
-    """TypeError naming what this node has that the plan cannot solve as FastAPI would."""
+def _validated(
+    fields: list[Any],
+    given: Mapping[str, Any] | QueryParams,
+    values: dict[str, Any],
+    errors: list[Any],
+) -> bool:
+    """The parameters' values into `values` as FastAPI validates them; False if any failed."""
+    found, failed = request_params_to_args(fields, given)
+    values.update(found)
+    errors.extend(failed)
+    return not failed
+
+
+def _unsupported(dependant: Dependant, *, root: bool = False) -> list[str]:
+    """What this tree has that the plan cannot solve as FastAPI would (empty: nothing)."""
     call = dependant.call
-    unsupported = [
-        what
+    found = [
+        f"{what} ({getattr(call, '__name__', call)!r})"
         for what, present in (
-            ("query parameters", dependant.query_params),
             ("header parameters", dependant.header_params),
             ("cookie parameters", dependant.cookie_params),
             ("body parameters", dependant.body_params),
-            ("path parameters below the endpoint", dependant.path_params and not root),
             ("a WebSocket parameter", dependant.websocket_param_name),
             ("a Response parameter", dependant.response_param_name),
             ("a BackgroundTasks parameter", dependant.background_tasks_param_name),
             ("a SecurityScopes parameter", dependant.security_scopes_param_name),
             ("a concurrency limit", dependant.concurrency),
             ("a sync or generator callable", not _is_coroutine(call)),
+            ("an endpoint not annotated as returning a Response", root and not _answers(call)),
         )
         if present
     ]
-    if unsupported:
-        raise TypeError(f"DirectRoute cannot solve {call!r}: it has {', '.join(unsupported)}")
+    return found + [reason for sub in dependant.dependencies for reason in _unsupported(sub)]
+
+
+def _answers(call: object) -> bool:
+    """Whether the endpoint is annotated as returning a Response (the plan returns its answer
+    as it is; FastAPI would serialise anything else through the response model)."""
+    try:
+        answer = inspect.signature(call, eval_str=True).return_annotation  # type: ignore[arg-type]
+    except (NameError, TypeError, ValueError):
+        return False
+    return inspect.isclass(answer) and issubclass(answer, Response)
 
 
 def _is_coroutine(call: object) -> bool:

@@ -9,13 +9,16 @@ from fastapi import APIRouter, Query
 from roomtemp.alerts.rules import AlertState, Kind
 from roomtemp.api.answers import ALERT_KINDS, ALERT_STATES, AlertsOut, EpisodesOut
 from roomtemp.api.deps import OutUnit, Range, RoomId, Service, parse_choices
+from roomtemp.api.direct import DirectRoute
 from roomtemp.api.present import FastJSONResponse, alert_out, episode_out
 from roomtemp.domain import ID_PATTERN
 from roomtemp.listing import AlertsQuery
 from roomtemp.security.access import CurrentCaller, requires
 from roomtemp.security.scopes import Scope
 
-router = APIRouter(prefix="/api/v1", tags=["alerts"], dependencies=[requires(Scope.READ)])
+router = APIRouter(
+    route_class=DirectRoute, prefix="/api/v1", tags=["alerts"], dependencies=[requires(Scope.READ)]
+)
 
 
 @router.get(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from roomtemp.api.direct import DirectRoute
 from roomtemp.api.web_files import serve
 from roomtemp.security.access import PUBLIC
 
-router = APIRouter(include_in_schema=False, dependencies=[PUBLIC])
+router = APIRouter(route_class=DirectRoute, include_in_schema=False, dependencies=[PUBLIC])
 
 
 @router.get("/")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from roomtemp.api.deps import Service
+from roomtemp.api.direct import DirectRoute
 from roomtemp.api.models import HealthOut, ReadyOut
 from roomtemp.api.present import FastJSONResponse
 from roomtemp.security.access import PUBLIC
 from roomtemp.service import Readiness
 
-router = APIRouter(tags=["health"], dependencies=[PUBLIC])
+router = APIRouter(route_class=DirectRoute, tags=["health"], dependencies=[PUBLIC])
 
 DEGRADED = "the engine does not take writes now: they go to the outage spool and are replayed"
 

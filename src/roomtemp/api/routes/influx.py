@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request, Response
 from roomtemp import __version__
 from roomtemp.api.bodies import read_body
 from roomtemp.api.deps import Service
+from roomtemp.api.direct import DirectRoute
 from roomtemp.api.models import InfluxHealthOut
 from roomtemp.api.present import FastJSONResponse
 from roomtemp.api.writes import stored
@@ -25,7 +26,7 @@ from roomtemp.security.access import PUBLIC, CurrentCaller, requires
 from roomtemp.security.gatekeeper import check_batch_rooms
 from roomtemp.security.scopes import Caller, Scope
 
-router = APIRouter(tags=["influxdb"])
+router = APIRouter(route_class=DirectRoute, tags=["influxdb"])
 
 MEDIA_TYPES = ("text/plain", "application/octet-stream", "application/x-www-form-urlencoded")
 """Line protocol under any name clients give it (curl's default is the form type)."""

@@ -16,12 +16,13 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from roomtemp.api.deps import Service
+from roomtemp.api.direct import DirectRoute
 from roomtemp.domain import RoomMeta, SensorLatest
 from roomtemp.errors import StorageUnavailable
 from roomtemp.security.access import CurrentCaller, requires
 from roomtemp.security.scopes import Scope
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=DirectRoute, tags=["health"])
 LABELS = ["room", "sensor", "building", "floor"]
 
 

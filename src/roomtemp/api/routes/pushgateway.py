@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Request, Response
 
 from roomtemp.api.bodies import read_body
 from roomtemp.api.deps import Service
+from roomtemp.api.direct import DirectRoute
 from roomtemp.api.errors import problems_in
 from roomtemp.api.models import WriteOut
 from roomtemp.api.present import FastJSONResponse
@@ -24,7 +25,9 @@ from roomtemp.security.access import CurrentCaller, requires
 from roomtemp.security.gatekeeper import check_room
 from roomtemp.security.scopes import Scope
 
-router = APIRouter(tags=["pushgateway"], dependencies=[requires(Scope.WRITE)])
+router = APIRouter(
+    route_class=DirectRoute, tags=["pushgateway"], dependencies=[requires(Scope.WRITE)]
+)
 
 PATH = "/metrics/{grouping:path}"
 _GROUPING = (

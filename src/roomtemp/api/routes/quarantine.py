@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query
 
 from roomtemp.api.answers import QuarantineOut
 from roomtemp.api.deps import Range, RoomId, Service, decode_cursor, encode_cursor
+from roomtemp.api.direct import DirectRoute
 from roomtemp.api.present import FastJSONResponse, set_aside_out
 from roomtemp.security.access import requires
 from roomtemp.security.scopes import Scope
 
-router = APIRouter(prefix="/api/v1", tags=["readings"])
+router = APIRouter(route_class=DirectRoute, prefix="/api/v1", tags=["readings"])
 
 
 @router.get(

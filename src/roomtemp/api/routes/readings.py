@@ -27,7 +27,7 @@ from roomtemp.security.scopes import Caller, Scope
 from roomtemp.timeparse import format_timestamp
 from roomtemp.units import Unit, from_celsius
 
-router = APIRouter(prefix="/api/v1", tags=["readings"])
+router = APIRouter(route_class=DirectRoute, prefix="/api/v1", tags=["readings"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     202: {"model": WriteOut, "description": "the engine is down: spooled, replayed later"},
@@ -66,7 +66,6 @@ async def _ingest(
 
 _PUSH: dict[str, Any] = {
     "methods": ["POST"],
-    "route_class_override": DirectRoute,  # the hot path: dependencies solved by a plan
     "status_code": 201,
     "response_model": WriteOut,
     "responses": _ERRORS,
@@ -124,7 +123,7 @@ async def get_readings(
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     sensor_id: Annotated[str | None, Query(description="only this sensor")] = None,
     format: Annotated[str, Query(pattern="^(json|csv)$", description="json or csv")] = "json",
-) -> Any:
+) -> Response:
     if sensor_id is not None:
         _check_sensor(sensor_id)
     page = await service.readings(

@@ -16,6 +16,7 @@ from roomtemp.api.deps import (
     encode_cursor,
     parse_choices,
 )
+from roomtemp.api.direct import DirectRoute
 from roomtemp.api.models import RoomMetaIn
 from roomtemp.api.present import FastJSONResponse, paced_list_answer, room_out, temperature_out
 from roomtemp.domain import Comfort, RoomMeta
@@ -23,7 +24,7 @@ from roomtemp.listing import RoomsQuery
 from roomtemp.security.access import CurrentCaller, requires
 from roomtemp.security.scopes import Scope
 
-router = APIRouter(prefix="/api/v1", tags=["rooms"])
+router = APIRouter(route_class=DirectRoute, prefix="/api/v1", tags=["rooms"])
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "unknown room"}}
 Building = Annotated[str | None, Query(description="only rooms of this building")]

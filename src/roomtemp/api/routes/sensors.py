@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path
 
 from roomtemp.api.answers import SensorSettingsOut, SensorsOut
 from roomtemp.api.deps import OutUnit, RoomId, Service
+from roomtemp.api.direct import DirectRoute
 from roomtemp.api.models import SensorSettingsIn
 from roomtemp.api.present import FastJSONResponse, sensor_out
 from roomtemp.domain import ID_PATTERN, SensorSettings
@@ -15,7 +16,7 @@ from roomtemp.errors import InvalidInput
 from roomtemp.security.access import requires
 from roomtemp.security.scopes import Scope
 
-router = APIRouter(prefix="/api/v1", tags=["sensors"])
+router = APIRouter(route_class=DirectRoute, prefix="/api/v1", tags=["sensors"])
 
 SensorId = Annotated[
     str, Path(pattern=ID_PATTERN, description="the sensor's id", examples=["window"])

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from roomtemp.api.buckets import buckets_json
 from roomtemp.api.deps import OutUnit, Range, RoomId, Service, StatsParams
+from roomtemp.api.direct import DirectRoute
 from roomtemp.api.errors import problems_in
 from roomtemp.api.present import FastJSONResponse, stats_summary_out, summary_out
 from roomtemp.api.stats_answers import CrossRoomStatsOut, StatsOut
@@ -15,7 +16,9 @@ from roomtemp.security.access import CurrentCaller, requires
 from roomtemp.security.scopes import Scope
 from roomtemp.timeparse import format_duration, format_timestamp
 
-router = APIRouter(prefix="/api/v1", tags=["stats"], dependencies=[requires(Scope.READ)])
+router = APIRouter(
+    route_class=DirectRoute, prefix="/api/v1", tags=["stats"], dependencies=[requires(Scope.READ)]
+)
 
 
 @router.get(
