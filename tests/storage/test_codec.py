@@ -1,7 +1,10 @@
-"""Raw blocks: what is encoded comes back, and a block whose checksummed body is damaged is
-refused, never decoded into readings."""
+"""Raw blocks: what is encoded comes back, and a damaged block (a bit flipped in its header or
+its body) is refused, never decoded into readings; blocks of the first version still read."""
 
 from __future__ import annotations
+
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -11,8 +14,7 @@ from hypothesis import strategies as st
 from roomtemp.storage.sqlite.codec import CorruptBlock, decode_block, encode_block
 
 HEADER_SIZE = 20
-"""A block's header (version, mode, scale, count, first timestamp, checksum): the checksum
-covers the body after it, not the header."""
+"""A block's header (version, mode, scale, count, first timestamp, checksum)."""
 
 
 @st.composite
@@ -43,18 +45,41 @@ def test_a_block_decodes_to_what_was_encoded(block: tuple[np.ndarray, np.ndarray
     assert np.array_equal(found_values, values)  # -0.0 may come back as 0.0, an equal value
 
 
-def _body_bit(payload: bytes, data: st.DataObject) -> int:
-    """A bit of the block's checksummed body (its header's first timestamp and scale are not
-    covered by the checksum: a known gap, docs/storage.md "Raw block")."""
-    return data.draw(st.integers(HEADER_SIZE * 8, len(payload) * 8 - 1))
-
-
 @given(blocks(), st.data())
-def test_a_flipped_bit_in_the_body_is_refused(
+def test_a_flipped_bit_anywhere_is_refused(
     block: tuple[np.ndarray, np.ndarray], data: st.DataObject
 ) -> None:
     payload = bytearray(encode_block(*block))
-    bit = _body_bit(payload, data)
+    in_header = data.draw(st.booleans())
+    bits = (0, HEADER_SIZE * 8 - 1) if in_header else (HEADER_SIZE * 8, len(payload) * 8 - 1)
+    bit = data.draw(st.integers(*bits))
     payload[bit // 8] ^= 1 << (bit % 8)
+    with pytest.raises(CorruptBlock):
+        decode_block(bytes(payload))
+
+
+def _first_version(payload: bytes) -> bytes:
+    """The block as the first version wrote it: version 1, the checksum of the body only."""
+    body = payload[HEADER_SIZE:]
+    return b"\x01" + payload[1:16] + struct.pack("<I", zlib.crc32(body)) + body
+
+
+@given(blocks())
+def test_a_block_of_the_first_version_still_decodes(block: tuple[np.ndarray, np.ndarray]) -> None:
+    ts, values = block
+    found_ts, found_values = decode_block(_first_version(encode_block(ts, values)))
+    assert np.array_equal(found_ts, ts)
+    assert np.array_equal(found_values, values)
+
+
+@given(blocks(), st.integers(0, 15 * 8 - 1))
+def test_a_first_version_block_with_a_flipped_version_or_body_bit_is_refused(
+    block: tuple[np.ndarray, np.ndarray], bit: int
+) -> None:
+    """The first version's checksum did not cover its header (a known gap, closed by version
+    2); what it covers is still checked."""
+    payload = bytearray(_first_version(encode_block(*block)))
+    at = 0 if bit < 8 else HEADER_SIZE * 8 + bit % (len(payload) * 8 - HEADER_SIZE * 8)
+    payload[at // 8] ^= 1 << (bit % 8 if bit < 8 else at % 8)
     with pytest.raises(CorruptBlock):
         decode_block(bytes(payload))

@@ -7,8 +7,11 @@ next ...) and zlib, which finds the long runs of zero bytes that regular sensors
 
 Block layout (little endian):
     header  <B version, B mode (0 scaled deltas, 1 float bits, 2 scaled offsets), B decimals,
-             B pad, I count, q first_ts, I crc32 of the compressed body>
+             B pad, I count, q first_ts, I crc32>
     body    zlib( B ts_width, B value_width, ts planes, value planes )
+The crc32 of version 2 covers the header before it and the compressed body, so that a flipped
+bit anywhere in the block is refused; version 1 (written before 3 Dec 2026, still read) covered
+the body only.
 """
 
 from __future__ import annotations
@@ -21,11 +24,14 @@ import numpy.typing as npt
 
 from roomtemp.storage.rollups.records import F64, I64
 
-VERSION = 1
+VERSION = 2
+BODY_ONLY_CRC = 1
+"""The first version, still read: its checksum covers the body, not the header."""
 MODE_SCALED, MODE_FLOAT, MODE_OFFSET = 0, 1, 2
 MAX_DECIMALS = 4
 U64 = npt.NDArray[np.uint64]
 _HEADER = struct.Struct("<BBBxIqI")
+_CRC_AT = _HEADER.size - 4
 _WIDTHS: tuple[tuple[int, type[np.unsignedinteger]], ...] = (
     (0xFF, np.uint8),
     (0xFFFF, np.uint16),
@@ -110,7 +116,8 @@ def encode_block(ts: I64, values: F64, level: int = 6) -> bytes:
             best = (body, mode, decimals)
     assert best is not None
     body, mode, decimals = best
-    return _HEADER.pack(VERSION, mode, decimals, count, int(ts[0]), zlib.crc32(body)) + body
+    head = _HEADER.pack(VERSION, mode, decimals, count, int(ts[0]), 0)[:_CRC_AT]
+    return head + struct.pack("<I", zlib.crc32(body, zlib.crc32(head))) + body
 
 
 def _value_columns(values: F64) -> list[tuple[int, int, U64]]:
@@ -134,7 +141,13 @@ def decode_block(payload: bytes) -> tuple[I64, F64]:
     try:
         version, mode, decimals, count, first, crc = _HEADER.unpack_from(payload)
         body = payload[_HEADER.size :]
-        if version != VERSION or zlib.crc32(body) != crc:
+        if version == VERSION:
+            found = zlib.crc32(body, zlib.crc32(payload[:_CRC_AT]))
+        elif version == BODY_ONLY_CRC:
+            found = zlib.crc32(body)
+        else:
+            raise CorruptBlock(f"raw block of unknown version {version}")
+        if found != crc:
             raise CorruptBlock("raw block checksum mismatch")
         return _decoded(zlib.decompress(body), mode, decimals, count, first)
     except (struct.error, zlib.error, ValueError, IndexError) as exc:

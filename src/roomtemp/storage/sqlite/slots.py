@@ -9,7 +9,11 @@ With scaled integers (values with at most 4 decimals, checked exactly) every fie
 integer; each field is delta-coded along the slots, zigzagged, split into byte planes, then zlib.
 Otherwise (float mode) the fields are stored as float64 bits.
 
-Layout: <B version, B mode, B decimals, B width, H slots, q period start, q slot width> + zlib
+Layout: <B version, B mode, B decimals, B width, H slots, q period start, q slot width, I crc32>
++ zlib; the crc32 (version 2) covers the header before it and the compressed body, so that a
+flipped bit in the scale, the period or the slot width is refused, not decoded into other
+figures. Version 1 (written before 3 Dec 2026, still read) had no checksum (zlib's own covers
+the grid, not the header).
 """
 
 from __future__ import annotations
@@ -24,10 +28,13 @@ import numpy.typing as npt
 from roomtemp.storage.rollups.records import F64, I64, Records, concat
 from roomtemp.storage.sqlite.codec import CorruptBlock, planes, scale_of, unzigzag, zigzag
 
-VERSION = 1
+VERSION = 2
+UNCHECKED = 1
+"""The first version, still read: no checksum of its own."""
 SCALED, FLOAT = 0, 1
 FIELDS = 9
 _HEADER = struct.Struct("<BBBBHqq")
+_CRC = struct.Struct("<I")
 _KINDS: dict[int, type[np.unsignedinteger]] = {
     1: np.uint8,
     2: np.uint16,
@@ -53,7 +60,8 @@ def encode(records: Records, period_start: int, width_ms: int, slots: int) -> by
         ints = grid.astype(np.int64)
         width, body = planes(zigzag(np.diff(ints, axis=1, prepend=0).ravel()))
     header = _HEADER.pack(VERSION, mode, decimals or 0, width, slots, period_start, width_ms)
-    return header + zlib.compress(body, 6)
+    packed = zlib.compress(body, 6)
+    return header + _CRC.pack(zlib.crc32(packed, zlib.crc32(header))) + packed
 
 
 def _fields(records: Records, factor: float, mode: int) -> Grid:
@@ -82,17 +90,30 @@ def decode_many(blobs: list[bytes]) -> Records:
     for blob in blobs:
         try:
             version, mode, decimals, width, slots, start, slot_width = _HEADER.unpack_from(blob)
-            body = zlib.decompress(blob[_HEADER.size :])
+            body = zlib.decompress(_checked_body(blob, version))
         except (struct.error, zlib.error) as exc:
             raise CorruptBlock(f"rollup slots do not decode: {exc}") from exc
-        if version != VERSION or len(body) != FIELDS * slots * (8 if mode == FLOAT else width):
-            raise CorruptBlock(f"rollup slots of unknown version {version} or size")
+        if len(body) != FIELDS * slots * (8 if mode == FLOAT else width):
+            raise CorruptBlock(f"rollup slots of version {version}: the grid's size is wrong")
         groups[(mode, decimals, width, slots, slot_width)].append((start, body))
     parts = [_decode_group(*key, items) for key, items in groups.items()]
     if len(parts) == 1:
         return parts[0]  # blobs come in time order, and so do their slots
     records = concat(parts)
     return records.take(np.argsort(records.start, kind="stable"))
+
+
+def _checked_body(blob: bytes, version: int) -> bytes:
+    """The compressed grid of a blob whose checksum (version 2) holds."""
+    if version == UNCHECKED:
+        return blob[_HEADER.size :]
+    if version != VERSION:
+        raise CorruptBlock(f"rollup slots of unknown version {version}")
+    at = _HEADER.size + _CRC.size
+    (crc,) = _CRC.unpack_from(blob, _HEADER.size)
+    if zlib.crc32(blob[at:], zlib.crc32(blob[: _HEADER.size])) != crc:
+        raise CorruptBlock("rollup slots checksum mismatch")
+    return blob[at:]
 
 
 def _decode_group(
