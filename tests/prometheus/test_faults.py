@@ -127,11 +127,12 @@ def test_an_offset_put_just_before_the_engine_went_away_calibrates_what_is_spool
 
 
 def test_readings_of_sensors_whose_offsets_were_never_read_are_calibrated_on_replay(
-    engine: Engine, engine_client: ClientFactory
+    engine: Engine, engine_client: ClientFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A replica that starts while the engine is away has read no offsets: its readings wait in
     the spool and are calibrated when they are replayed (not stored as sent, the offsets lost),
-    each with its value as sent kept; a room without offsets is stored as it came."""
+    each with its value as sent kept; a room without offsets is stored as it came. The log
+    names each such room once, not on every batch."""
     sent = batches(4)
     with engine_client(engine) as client:
         put = client.put("/api/v1/rooms/lab/sensors/a", json={"offset_celsius": 0.75})
@@ -154,6 +155,11 @@ def test_readings_of_sensors_whose_offsets_were_never_read_are_calibrated_on_rep
             {"timestamp": iso(T0 + 10_001_000), "value": 30.0, "sensor_id": "a"},
         ]
         assert client.post("/api/v1/rooms/lab/readings", json=both).status_code == 202
+        told = [r.getMessage() for r in caplog.records if "unknown while the engine" in r.message]
+        assert [message.split(" unknown")[0] for message in told] == [
+            "sensor offsets of lab",
+            "sensor offsets of hall",
+        ]
         proxy.heal()
         assert post(client, sent[3:]) in ([201], [202])
         wait_drained(client.get)

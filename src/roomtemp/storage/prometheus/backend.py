@@ -77,6 +77,8 @@ class PrometheusStorage:
         self.replayer = Replayer(self.spool, self.writer, self.state, self._replay_offsets)
         self._reader: PromqlReader | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._told_unread: set[str] = set()
+        """Rooms named in the "offsets unknown" warning since the offsets were last read."""
 
     async def open(self) -> None:
         """Load the spool left by an earlier run and start replaying and re-asserting."""
@@ -173,16 +175,20 @@ class PrometheusStorage:
         hangs."""
         if self.state.up:
             try:
-                return await self.sensors.offsets(rooms, self._now_ms()), set()
+                found = await self.sensors.offsets(rooms, self._now_ms())
+                self._told_unread.clear()
+                return found, set()
             except StorageError as exc:
                 log.warning("sensor offsets not read (%s): calibrating with those last read", exc)
         unread = self.sensors.never_read(rooms)
-        if unread:
+        untold = [room for room in unread if room not in self._told_unread]
+        if untold:  # each room named once while the offsets cannot be read, not every batch
             log.warning(
                 "sensor offsets of %s unknown while the engine is away: their readings are "
                 "spooled, calibrated when it is back",
-                ", ".join(unread),
+                ", ".join(untold),
             )
+            self._told_unread.update(untold)
         return self.sensors.cached_offsets(rooms), set(unread)
 
     async def _replay_offsets(self, rooms: set[str]) -> dict[SensorKey, float]:
