@@ -24,7 +24,7 @@ def per_room_summaries(
     bucket: Bucket,
 ) -> Found:  # fmt: skip
     """Count, sum, min and max of each room over one bucket (rooms without readings left out)."""
-    owners = sorted({(sid, room) for room in room_ids for _, sid in catalog.rooms.get(room, [])})
+    owners = _owners(catalog, room_ids)
     sums = summaries.summaries(
         conn, hot, [sid for sid, _ in owners], bucket.clip_start_ms, bucket.clip_end_ms
     )
@@ -53,7 +53,7 @@ def plain_buckets(
     edges = _edges(buckets)
     cut = edges.copy()
     cut[0], cut[-1] = buckets[0].clip_start_ms, buckets[-1].clip_end_ms
-    owners = sorted({(sid, room) for room in room_ids for _, sid in catalog.rooms.get(room, [])})
+    owners = _owners(catalog, room_ids)
     sums = summaries.grid(conn, hot, [sid for sid, _ in owners], cut)
     if sums is None:
         return None
@@ -79,6 +79,11 @@ def _plain_columns(rooms: list[str], edges: np.ndarray, sums: summaries.Sums) ->
     made = list(map(Aggregate, *(column.tolist() for column in columns)))
     bounds = np.searchsorted(kept // width, np.arange(len(rooms) + 1)).tolist()
     return {room: made[bounds[row] : bounds[row + 1]] for row, room in enumerate(rooms)}
+
+
+def _owners(catalog: Catalog, room_ids: Sequence[str]) -> list[tuple[int, str]]:
+    """(series, room) of every series of these rooms, by series; a room asked twice counts once."""
+    return sorted({(sid, room) for room in room_ids for _, sid in catalog.rooms.get(room, [])})
 
 
 def _edges(buckets: Sequence[Bucket]) -> np.ndarray:
