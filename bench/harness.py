@@ -66,6 +66,7 @@ class Server:
     @classmethod
     def start(cls, folder: Path, workers: int, name: str = "bench") -> Server:
         """`roomtemp serve` on a SQLite file (fresh unless it exists), ready to answer."""
+        folder.mkdir(parents=True, exist_ok=True)
         database = folder / f"{name}.sqlite3"
         settings = {
             "ROOMTEMP_STORAGE": f"sqlite:///{database}",
