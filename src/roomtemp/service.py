@@ -148,19 +148,21 @@ class RoomService:
         # whether more follow; when filters skip rooms, later reads take ROOMS_PER_READ
         after, size = query.after, query.limit + 1
         while True:
-            chunk = await self.storage.list_rooms(after=after, limit=size)
-            chosen = [meta for meta in chunk if matches(meta, query)]
-            evaluation = await self.evaluator.evaluate(chosen, self.now_ms())
-            async for meta in paced(chosen):
+            # the rooms and their sensors in one read (one thread hop or engine round)
+            read = await self.storage.read_rooms(
+                after=after, limit=size, keep=lambda meta: matches(meta, query)
+            )
+            evaluation = await self.evaluator.evaluate(read.rooms, self.now_ms(), read)
+            async for meta in paced(read.rooms):
                 view = view_of(evaluation, meta)
                 if query.states is None or view.current.state in query.states:
                     found.append(view)
                 if len(found) == query.limit:
-                    more = meta is not chunk[-1] or len(chunk) == size
+                    more = meta.room_id != read.last_id or read.listed == size
                     return RoomsPage(found, meta.room_id if more else None)
-            if len(chunk) < size:
+            if read.listed < size:
                 return RoomsPage(found, None)
-            after, size = chunk[-1].room_id, max(size, ROOMS_PER_READ)
+            after, size = read.last_id, max(size, ROOMS_PER_READ)
 
     async def alerts(self, query: AlertsQuery) -> list[Alert]:
         """The alerts active now, derived from the stored data."""

@@ -236,6 +236,42 @@ async def test_plain_aggregate_of_many_rooms_matches_reference(storage: Storage,
         ]
 
 
+@pytest.mark.parametrize(
+    ("after", "limit", "keep"),
+    [
+        (None, None, None),
+        (None, 2, None),
+        ("hall", None, None),
+        ("a-room", 2, None),
+        (None, None, "no-a"),
+        (None, 3, "none"),
+        ("lab", None, None),
+    ],
+)
+async def test_read_rooms_is_the_list_and_its_rooms_sensors(
+    storage: Storage, after: str | None, limit: int | None, keep: str | None
+) -> None:
+    """read_rooms answers what list_rooms, latest and sensor_settings answer apart."""
+    await storage.put_room(RoomMeta("a-room", "A", "hq", "1", {}, Comfort(19.0, 24.0)))
+    await storage.write(
+        [r("lab", T0, 20.0, "a"), r("lab", T0 + MINUTE, 21.0), r("hall", T0, 18.0, "x")]
+    )
+    await storage.put_sensor("lab", SensorSettings("a", 0.5, 300_000))
+    await storage.put_sensor("b-room", SensorSettings("door", None, 60_000))
+    keeps = {"no-a": lambda meta: not meta.room_id.startswith("a"), "none": lambda meta: False}
+    chosen = keeps[keep] if keep is not None else None
+
+    read = await storage.read_rooms(after=after, limit=limit, keep=chosen)
+
+    listed = await storage.list_rooms(after=after, limit=limit)
+    kept = [meta for meta in listed if chosen is None or chosen(meta)]
+    ids = [meta.room_id for meta in kept]
+    assert (read.listed, read.last_id) == (len(listed), listed[-1].room_id if listed else None)
+    assert read.rooms == kept
+    assert read.latest == ((await storage.latest(ids)) if ids else {})
+    assert read.settings == ((await storage.sensor_settings(ids)) if ids else {})
+
+
 async def test_sensor_settings_round_trip_and_create_the_room(storage: Storage) -> None:
     door = SensorSettings("door", 0.5, 300_000)
     assert await storage.put_sensor("lab", door) is True

@@ -17,7 +17,15 @@ from roomtemp.alerts.pacing import paced
 from roomtemp.alerts.rules import MINUTE_MS, AlertRules, AlertState, Kind, threshold_of
 from roomtemp.alerts.runs import Run, current_run, oldest_is_open, runs
 from roomtemp.alerts.state import Current, current_of
-from roomtemp.domain import Aggregate, Comfort, Reading, RoomMeta, SensorLatest
+from roomtemp.domain import (
+    Aggregate,
+    Comfort,
+    Reading,
+    RoomMeta,
+    RoomsRead,
+    SensorLatest,
+    SensorSettings,
+)
 from roomtemp.storage.base import Storage
 from roomtemp.timeparse import epoch_buckets
 
@@ -101,6 +109,16 @@ class Evaluation:
         ]
 
 
+def intervals_of(settings: dict[str, list[SensorSettings]]) -> Intervals:
+    """The expected intervals of the sensors that have one, by (room, sensor)."""
+    return {
+        (room_id, s.sensor_id): s.expected_interval_ms
+        for room_id, sensors in settings.items()
+        for s in sensors
+        if s.expected_interval_ms is not None
+    }
+
+
 def is_silent(
     rules: AlertRules, sensor: SensorLatest, now_ms: int, interval_ms: int | None = None
 ) -> bool:
@@ -118,11 +136,14 @@ class AlertEvaluator:
         self.storage = storage
         self.rules = rules
 
-    async def evaluate(self, rooms: Sequence[RoomMeta], now_ms: int) -> Evaluation:
+    async def evaluate(
+        self, rooms: Sequence[RoomMeta], now_ms: int, known: RoomsRead | None = None
+    ) -> Evaluation:
         """The state of these rooms now, evaluated CHUNK rooms at a time: each piece of work
-        (and each engine query) stays small, and other requests are answered in between."""
+        (and each engine query) stays small, and other requests are answered in between.
+        `known`: these rooms' sensors as read with their list (not read again)."""
         parts = [
-            await self._evaluate_chunk(rooms[first : first + CHUNK], now_ms)
+            await self._evaluate_chunk(rooms[first : first + CHUNK], now_ms, known)
             for first in range(0, len(rooms), CHUNK)
         ]
         latest = {room: sensors for part in parts for room, sensors in part.latest.items()}
@@ -130,8 +151,15 @@ class AlertEvaluator:
         intervals = {key: ms for part in parts for key, ms in part.intervals.items()}
         return Evaluation(self.rules, now_ms, rooms, latest, found, intervals)
 
-    async def _evaluate_chunk(self, rooms: Sequence[RoomMeta], now_ms: int) -> Evaluation:
+    async def _evaluate_chunk(
+        self, rooms: Sequence[RoomMeta], now_ms: int, known: RoomsRead | None
+    ) -> Evaluation:
         room_ids = [meta.room_id for meta in rooms]
+        if known is not None:
+            latest = {r: known.latest[r] for r in room_ids if r in known.latest}
+            settings = {r: known.settings[r] for r in room_ids if r in known.settings}
+            found = await self._current_runs(await self._candidates(rooms, latest, now_ms), now_ms)
+            return Evaluation(self.rules, now_ms, rooms, latest, found, intervals_of(settings))
         # the sensors' settings are read beside the rest (a thread or an engine query each)
         intervals = asyncio.ensure_future(self._intervals(room_ids))
         try:
@@ -147,13 +175,7 @@ class AlertEvaluator:
         """The expected intervals of these rooms' sensors that have one."""
         if not room_ids:
             return {}
-        settings = await self.storage.sensor_settings(room_ids)
-        return {
-            (room_id, s.sensor_id): s.expected_interval_ms
-            for room_id, sensors in settings.items()
-            for s in sensors
-            if s.expected_interval_ms is not None
-        }
+        return intervals_of(await self.storage.sensor_settings(room_ids))
 
     async def _candidates(
         self, rooms: Sequence[RoomMeta], latest: dict[str, list[SensorLatest]], now_ms: int

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -12,6 +13,7 @@ from roomtemp.domain import (
     Reading,
     ReadingsPage,
     RoomMeta,
+    RoomsRead,
     SensorLatest,
     SensorSettings,
     SetAside,
@@ -77,6 +79,17 @@ class Storage(Protocol):
     ) -> list[RoomMeta]:
         """Rooms sorted by room id: every one, or at most `limit` of those after `after`."""
 
+    async def read_rooms(
+        self,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        keep: Callable[[RoomMeta], bool] | None = None,
+    ) -> RoomsRead:
+        """`list_rooms(after=after, limit=limit)`, the rooms `keep` keeps (all when None), and
+        their sensors' newest readings and settings, read together where the backend can (a
+        room list and its states in one trip to the store instead of two after each other)."""
+
     async def delete_room(self, room_id: str) -> bool:
         """Delete a room and its readings; False when the room is unknown."""
 
@@ -113,6 +126,34 @@ class Storage(Protocol):
         """As `aggregate`, but only each bucket's count, total, minimum and maximum need be
         right (the time-weighted parts may be zero): the plain means alerts judge minutes by,
         for many rooms at once, at a fraction of the cost where a backend can."""
+
+
+ROOMS_PER_QUERY = 1000
+"""Rooms whose sensors one query of `read_rooms_apart` asks for."""
+
+
+async def read_rooms_apart(
+    storage: Storage,
+    after: str | None,
+    limit: int | None,
+    keep: Callable[[RoomMeta], bool] | None,
+) -> RoomsRead:
+    """`Storage.read_rooms` from the list, then the kept rooms' newest readings and settings
+    (side by side, ROOMS_PER_QUERY rooms at a time so each engine query stays small): for a
+    backend whose reads cannot share one trip."""
+    listed = await storage.list_rooms(after=after, limit=limit)
+    kept = listed if keep is None else [meta for meta in listed if keep(meta)]
+    latest: dict[str, list[SensorLatest]] = {}
+    settings: dict[str, list[SensorSettings]] = {}
+    for first in range(0, len(kept), ROOMS_PER_QUERY):
+        room_ids = [meta.room_id for meta in kept[first : first + ROOMS_PER_QUERY]]
+        newest, given = await asyncio.gather(
+            storage.latest(room_ids), storage.sensor_settings(room_ids)
+        )
+        latest.update(newest)
+        settings.update(given)
+    last_id = listed[-1].room_id if listed else None
+    return RoomsRead(len(listed), last_id, kept, latest, settings)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import httpx
 import numpy as np
@@ -25,6 +25,7 @@ from roomtemp.domain import (
     ReadingColumns,
     ReadingsPage,
     RoomMeta,
+    RoomsRead,
     SensorKey,
     SensorLatest,
     SensorSettings,
@@ -33,7 +34,7 @@ from roomtemp.domain import (
     WriteResult,
 )
 from roomtemp.errors import InvalidInput, StorageError, StorageUnavailable
-from roomtemp.storage.base import StorageStatus
+from roomtemp.storage.base import StorageStatus, read_rooms_apart
 from roomtemp.storage.calibration import calibrated
 from roomtemp.storage.prometheus import quarantine, raw_series
 from roomtemp.storage.prometheus.batches import SeriesBatch, group, size
@@ -263,6 +264,15 @@ class PrometheusStorage:
         if after is not None:
             found = [meta for meta in found if meta.room_id > after]
         return found if limit is None else found[:limit]
+
+    async def read_rooms(
+        self,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        keep: Callable[[RoomMeta], bool] | None = None,
+    ) -> RoomsRead:
+        return await read_rooms_apart(self, after, limit, keep)
 
     async def latest(self, room_ids: Sequence[str] | None = None) -> dict[str, list[SensorLatest]]:
         if room_ids is not None and not room_ids:

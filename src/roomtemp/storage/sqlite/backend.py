@@ -20,6 +20,7 @@ from roomtemp.domain import (
     Reading,
     ReadingsPage,
     RoomMeta,
+    RoomsRead,
     SensorLatest,
     SensorSettings,
     SetAside,
@@ -214,6 +215,27 @@ class SqliteStorage:
         self, *, after: str | None = None, limit: int | None = None
     ) -> list[RoomMeta]:
         return await self._read(lambda conn: reads.rooms(conn, after, limit))
+
+    async def read_rooms(
+        self,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+        keep: Callable[[RoomMeta], bool] | None = None,
+    ) -> RoomsRead:
+        """The list, the kept rooms' newest readings and their settings in one snapshot and
+        one thread hop (`keep` runs in that thread)."""
+
+        def query(conn: sqlite3.Connection) -> RoomsRead:
+            listed = reads.rooms(conn, after, limit)
+            kept = listed if keep is None else [meta for meta in listed if keep(meta)]
+            room_ids = [meta.room_id for meta in kept]
+            latest = reads.latest(self.catalog, self.hot, room_ids) if room_ids else {}
+            settings = sensors.settings(conn, room_ids) if room_ids else {}
+            last_id = listed[-1].room_id if listed else None
+            return RoomsRead(len(listed), last_id, kept, latest, settings)
+
+        return await self._read(query)
 
     async def latest(self, room_ids: Sequence[str] | None = None) -> dict[str, list[SensorLatest]]:
         return await self._read(lambda conn: reads.latest(self.catalog, self.hot, room_ids))
