@@ -11,9 +11,10 @@ from roomtemp.alerts.state import Current, RoomState
 from roomtemp.domain import RoomMeta, SensorLatest, SensorSettings
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RoomView:
-    """A room's metadata, its newest reading, whether that is stale, and its current state."""
+    """A room's metadata, its newest reading, whether that is stale, and its current state.
+    Not frozen, as Current."""
 
     meta: RoomMeta
     latest: SensorLatest | None
@@ -61,9 +62,14 @@ def view_of(evaluation: Evaluation, meta: RoomMeta) -> RoomView:
     current = evaluation.current(meta.room_id)
     if not sensors:
         return RoomView(meta, None, True, current)
-    newest = max(sensors, key=lambda s: (s.timestamp_ms, s.sensor_id or ""))
+    newest = sensors[0] if len(sensors) == 1 else max(sensors, key=_recency)
     stale = evaluation.now_ms - newest.timestamp_ms > evaluation.rules.stale_after_ms
     return RoomView(meta, newest, stale, current)
+
+
+def _recency(sensor: SensorLatest) -> tuple[int, str]:
+    """Newest reading last, ties broken by sensor id."""
+    return sensor.timestamp_ms, sensor.sensor_id or ""
 
 
 def matches(meta: RoomMeta, query: RoomsQuery) -> bool:

@@ -20,6 +20,8 @@ class Unit(StrEnum):
     kelvin = "kelvin"
 
 
+_CELSIUS = Unit.celsius
+
 _ALIASES = {
     "celsius": Unit.celsius,
     "c": Unit.celsius,
@@ -57,6 +59,8 @@ def to_celsius(value: float, unit: Unit) -> float:
 
 def from_celsius(value: Value, unit: Unit) -> Value:
     """Convert a value (or a column of values) in degrees Celsius to `unit`."""
+    if unit is _CELSIUS:  # most answers; a member looked up on its class costs more
+        return value
     if unit is Unit.fahrenheit:
         return value * 9.0 / 5.0 + 32.0
     if unit is Unit.kelvin:

@@ -32,9 +32,12 @@ class RoomValue:
     sensors: list[tuple[SensorLatest, bool]]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Current:
-    """`current` of a room: value and time (None without readings), staleness, state, since."""
+    """`current` of a room: value and time (None without readings), staleness, state, since.
+
+    Not frozen: every room of every list builds one, and a frozen init costs four times as
+    much."""
 
     value: float | None
     timestamp_ms: int | None
@@ -46,10 +49,21 @@ class Current:
 def room_value(sensors: Sequence[SensorLatest], now_ms: int, stale_after_ms: int) -> RoomValue:
     """The room's value from its sensors' newest readings (at least one)."""
     marked = [(s, now_ms - s.timestamp_ms > stale_after_ms) for s in sensors]
-    fresh = [s for s, stale in marked if not stale]
-    used = fresh or list(sensors)
+    return RoomValue(*_mean_of(sensors, now_ms, stale_after_ms), marked)
+
+
+def _mean_of(
+    sensors: Sequence[SensorLatest], now_ms: int, stale_after_ms: int
+) -> tuple[float, int, bool]:
+    """The mean of the non-stale sensors' newest readings (of all, when all are stale), the
+    newest of the readings used, and whether all were stale."""
+    if len(sensors) == 1:  # most rooms: nothing to gather
+        only = sensors[0]
+        return only.value, only.timestamp_ms, now_ms - only.timestamp_ms > stale_after_ms
+    fresh = [s for s in sensors if now_ms - s.timestamp_ms <= stale_after_ms]
+    used = fresh or sensors
     newest = max(s.timestamp_ms for s in used)
-    return RoomValue(sum(s.value for s in used) / len(used), newest, not fresh, marked)
+    return sum(s.value for s in used) / len(used), newest, not fresh
 
 
 def current_of(
@@ -59,11 +73,9 @@ def current_of(
     `since` is the run's start, or for a stale room its newest reading plus stale-after."""
     if not sensors:
         return Current(None, None, True, RoomState.no_data, None)
-    found = room_value(sensors, now_ms, stale_after_ms)
-    if found.stale:
-        since = found.timestamp_ms + stale_after_ms
-        return Current(found.value, found.timestamp_ms, True, RoomState.stale, since)
+    value, newest, stale = _mean_of(sensors, now_ms, stale_after_ms)
+    if stale:
+        return Current(value, newest, True, RoomState.stale, newest + stale_after_ms)
     if run is not None:
-        state = RoomState(run.kind.value)
-        return Current(found.value, found.timestamp_ms, False, state, run.start_ms)
-    return Current(found.value, found.timestamp_ms, False, RoomState.ok, None)
+        return Current(value, newest, False, RoomState(run.kind.value), run.start_ms)
+    return Current(value, newest, False, RoomState.ok, None)
