@@ -74,13 +74,18 @@ def _recency(sensor: SensorLatest) -> tuple[int, str]:
 
 def matches(meta: RoomMeta, query: RoomsQuery) -> bool:
     """Whether the room passes the query's filters (but the state, which needs its data)."""
-    if (query.building is not None and meta.building != query.building) or (
-        query.floor is not None and meta.floor != query.floor
-    ):
+    if not located(meta, query.building, query.floor):
         return False
     if query.text is not None and not _mentions(meta, query.text.casefold()):
         return False
     return query.visible(meta.room_id)
+
+
+def located(meta: RoomMeta, building: str | None, floor: str | None) -> bool:
+    """Whether the room is in this building and on this floor (None: any)."""
+    return (building is None or meta.building == building) and (
+        floor is None or meta.floor == floor
+    )
 
 
 def _mentions(meta: RoomMeta, text: str) -> bool:

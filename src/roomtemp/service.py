@@ -26,6 +26,7 @@ from roomtemp.listing import (
     RoomsQuery,
     RoomView,
     SensorView,
+    located,
     matches,
     sensor_views,
     view_of,
@@ -166,12 +167,16 @@ class RoomService:
 
     async def alerts(self, query: AlertsQuery) -> list[Alert]:
         """The alerts active now, derived from the stored data."""
-        metas = [
-            m
-            for m in _filtered(await self.storage.list_rooms(), query.building, query.floor)
-            if (query.room_id is None or m.room_id == query.room_id) and query.visible(m.room_id)
-        ]
-        evaluation = await self.evaluator.evaluate(metas, self.now_ms())
+
+        def wanted(meta: RoomMeta) -> bool:
+            return (
+                located(meta, query.building, query.floor)
+                and (query.room_id is None or meta.room_id == query.room_id)
+                and query.visible(meta.room_id)
+            )
+
+        read = await self.storage.read_rooms(keep=wanted)
+        evaluation = await self.evaluator.evaluate(read.rooms, self.now_ms(), read)
         return [
             alert
             for alert in await evaluation.alerts()
@@ -181,7 +186,8 @@ class RoomService:
 
     async def evaluate_all(self) -> Evaluation:
         """Every room evaluated now (for the notifier)."""
-        return await self.evaluator.evaluate(await self.storage.list_rooms(), self.now_ms())
+        read = await self.storage.read_rooms()
+        return await self.evaluator.evaluate(read.rooms, self.now_ms(), read)
 
     async def episodes(self, room_id: str, start_ms: int, end_ms: int) -> list[Episode]:
         """The room's alert episodes in `[start, end)`, oldest first."""
@@ -273,9 +279,4 @@ class RoomService:
 
 
 def _filtered(metas: list[RoomMeta], building: str | None, floor: str | None) -> list[RoomMeta]:
-    return [
-        meta
-        for meta in metas
-        if (building is None or meta.building == building)
-        and (floor is None or meta.floor == floor)
-    ]
+    return [meta for meta in metas if located(meta, building, floor)]
