@@ -1,5 +1,6 @@
 """Buckets given as columns are presented exactly as the same buckets given one by one, and
-written as JSON column by column exactly as orjson writes the dicts; so is a page of readings."""
+a stats answer holding them is written exactly as orjson writes it with the dicts; so is a page
+of readings."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from roomtemp.api.buckets import buckets_json, buckets_out
-from roomtemp.api.present import reading_out
-from roomtemp.api.readings_json import readings_json
+from roomtemp.api.buckets import bucket_rows, buckets_out
+from roomtemp.api.present import StructJSONResponse, reading_out
+from roomtemp.api.readings_json import reading_rows
 from roomtemp.domain import AGGREGATE_SUMS, Aggregate, AggregateColumns, Reading, ReadingsPage
 from roomtemp.units import Unit
 
@@ -44,18 +45,34 @@ def test_columns_answer_as_rows_do(columns: AggregateColumns, unit: Unit) -> Non
     assert buckets_out(columns, unit) == buckets_out(list(columns), unit)
 
 
-@given(bucket_columns(), st.sampled_from(list(Unit)))
-def test_columns_written_as_orjson_writes_the_dicts(columns: AggregateColumns, unit: Unit) -> None:
-    expected = orjson.dumps(buckets_out(list(columns), unit))
-    assert orjson.dumps(buckets_json(columns, unit)) == expected
-    assert orjson.dumps(buckets_json(list(columns), unit)) == expected
+def _answer(buckets: object, summary: object) -> dict[str, object]:
+    """A stats answer as the route builds it (its keys in its order)."""
+    return {"room_id": "lab", "start": "2024-03-01T00:00:00.000Z", "step": "1h",
+            "unit": "celsius", "buckets": buckets, "summary": summary}  # fmt: skip
+
+
+summaries = st.fixed_dictionaries(
+    {"mean": st.none() | st.floats(-60, 100), "count": st.integers(0, 10**9),
+     "coverage": st.none() | st.floats(0, 1)}
+)  # fmt: skip
+
+
+@given(bucket_columns(), st.sampled_from(list(Unit)), summaries)
+def test_an_answer_is_written_as_orjson_writes_it_with_the_dicts(
+    columns: AggregateColumns, unit: Unit, summary: dict[str, object]
+) -> None:
+    expected = orjson.dumps(_answer(buckets_out(list(columns), unit), summary))
+    for given_as in (columns, list(columns)):
+        answer = StructJSONResponse(_answer(bucket_rows(given_as, unit), summary))
+        assert answer.body == expected
+        assert answer.headers["content-type"] == "application/json"
 
 
 def test_no_buckets_written_as_an_empty_list() -> None:
     empty = np.zeros(0, np.int64)
     sums = {name: np.zeros(0) for name in AGGREGATE_SUMS}
     columns = AggregateColumns(empty, empty, sums, Aggregate(0, 0, 0.0, 0, 0.0, 0.0))
-    assert orjson.dumps(buckets_json(columns, Unit.celsius)) == b"[]"
+    assert StructJSONResponse(bucket_rows(columns, Unit.celsius)).body == b"[]"
 
 
 @st.composite
@@ -77,4 +94,4 @@ def test_readings_written_as_orjson_writes_the_dicts(page: ReadingsPage, unit: U
     expected = orjson.dumps(
         [reading_out(r, unit, raw) for r, raw in zip(page.readings, raws, strict=True)]
     )
-    assert orjson.dumps(readings_json(page, unit)) == expected
+    assert StructJSONResponse(reading_rows(page, unit)).body == expected

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+import msgspec
 import orjson
 from fastapi.responses import Response
 
@@ -46,6 +47,20 @@ class FastJSONResponse(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+class StructJSONResponse(Response):
+    """A JSON answer that may hold msgspec structs (bucket and reading rows), written in one
+    msgspec pass: the same bytes orjson writes for the same answer with dicts, without writing
+    the rows apart and copying them in (a year of hourly buckets is 1.5 MB)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return _STRUCT_ENCODER.encode(content)
+
+
+_STRUCT_ENCODER = msgspec.json.Encoder()
 
 
 async def paced_list_answer(

@@ -15,8 +15,8 @@ from roomtemp.api.direct import DirectRoute
 from roomtemp.api.errors import problems_in
 from roomtemp.api.models import WriteOut
 from roomtemp.api.openapi import READING_SCHEMA
-from roomtemp.api.present import FastJSONResponse
-from roomtemp.api.readings_json import readings_json
+from roomtemp.api.present import FastJSONResponse, StructJSONResponse
+from roomtemp.api.readings_json import reading_rows
 from roomtemp.api.writes import store_items
 from roomtemp.domain import ID_RULE, ReadingsPage, is_valid_id
 from roomtemp.errors import InvalidInput
@@ -137,7 +137,7 @@ async def get_readings(
     next_cursor = encode_cursor(page.next_after) if page.next_after else None
     if format == "csv":
         return _csv_page(room, page, unit, request, next_cursor)
-    return FastJSONResponse({"readings": readings_json(page, unit), "next_cursor": next_cursor})
+    return StructJSONResponse({"readings": reading_rows(page, unit), "next_cursor": next_cursor})
 
 
 def _check_sensor(sensor_id: str) -> None:

@@ -6,11 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from roomtemp.api.buckets import buckets_json
+from roomtemp.api.buckets import bucket_rows
 from roomtemp.api.deps import OutUnit, Range, RoomId, Service, StatsParams
 from roomtemp.api.direct import DirectRoute
 from roomtemp.api.errors import problems_in
-from roomtemp.api.present import FastJSONResponse, stats_summary_out, summary_out
+from roomtemp.api.present import (
+    FastJSONResponse,
+    StructJSONResponse,
+    stats_summary_out,
+    summary_out,
+)
 from roomtemp.api.stats_answers import CrossRoomStatsOut, StatsOut
 from roomtemp.security.access import CurrentCaller, requires
 from roomtemp.security.scopes import Scope
@@ -29,18 +34,18 @@ router = APIRouter(
 )
 async def room_stats(
     room: RoomId, query: StatsParams, unit: OutUnit, service: Service
-) -> FastJSONResponse:
+) -> StructJSONResponse:
     with problems_in("query"):
         buckets, summary = await service.stats(room, query)
     step_ms = query.step_ms if query.step_ms is not None else query.end_ms - query.start_ms
-    return FastJSONResponse(
+    return StructJSONResponse(
         {
             "room_id": room,
             "start": format_timestamp(query.start_ms),
             "end": format_timestamp(query.end_ms),
             "step": format_duration(step_ms),
             "unit": unit.value,
-            "buckets": buckets_json(buckets, unit),
+            "buckets": bucket_rows(buckets, unit),
             "summary": stats_summary_out(summary, unit),
         }
     )
