@@ -52,11 +52,17 @@ class AlertRules:
     default_comfort: Comfort = field(default_factory=Comfort)
 
     def band(self, comfort: Comfort) -> Comfort:
-        """The band a room is held to: its own edges, open ones filled from the default band."""
+        """The band a room is held to: its own edges, open ones filled from the default band
+        (the room's own band itself when there is nothing to fill: a list asks for each room's)."""
         low, high = comfort.min_celsius, comfort.max_celsius
+        default = self.default_comfort
+        if (low is not None or default.min_celsius is None) and (
+            high is not None or default.max_celsius is None
+        ):
+            return comfort
         return Comfort(
-            low if low is not None else self.default_comfort.min_celsius,
-            high if high is not None else self.default_comfort.max_celsius,
+            low if low is not None else default.min_celsius,
+            high if high is not None else default.max_celsius,
         )
 
     def silent_after_ms(self, expected_interval_ms: int | None = None) -> int:

@@ -123,7 +123,7 @@ def current_out(current: Current, unit: Unit) -> CurrentOut:
         "value": _convert(current.value, unit),
         "timestamp": _time(current.timestamp_ms),
         "stale": current.stale,
-        "state": current.state.value,
+        "state": current.state,  # a StrEnum: orjson writes its value
         "state_since": _time(current.since_ms),
     }
 
