@@ -8,7 +8,10 @@ same OpenAPI document, the same access decision, the same parameter rules) and s
 plan compiled when the route is built, in FastAPI's order: at each node its sub-dependencies in
 declaration order (each call once per request; a node whose parameters fail is not called), then
 its path and query parameters, validated by FastAPI's own fields, every failure of the request
-gathered into one RequestValidationError (so errors read the same, in the same order).
+gathered into one RequestValidationError (so errors read the same, in the same order). An
+optional query parameter the request does not name is given its default without FastAPI's walk
+of the field (a room list has six, mostly absent): only where FastAPI gives that very default
+(immutable, not validated); anything else goes through FastAPI's validation.
 
 It plans only trees it can solve as FastAPI does: async dependencies whose parameters are the
 Request (or HTTPConnection), path or query parameters, or other dependencies; an endpoint
@@ -26,7 +29,11 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
-from fastapi.dependencies.utils import request_params_to_args
+from fastapi.dependencies.utils import (
+    _get_param_aliases,
+    _get_param_model,
+    request_params_to_args,
+)
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, _effective_route_context_var
 from starlette.datastructures import QueryParams
@@ -83,7 +90,8 @@ def _compiled(dependant: Dependant) -> Solver:
         for name in (dependant.request_param_name, dependant.http_connection_param_name)
         if name is not None
     ]
-    path_fields, query_fields = dependant.path_params, dependant.query_params
+    path_fields = dependant.path_params
+    query_fields = [(field, _absent_default(field)) for field in dependant.query_params]
 
     async def solve(request: Request, cache: dict[Any, Any], errors: list[Any]) -> Any:
         values: dict[str, Any] = {}
@@ -102,7 +110,15 @@ def _compiled(dependant: Dependant) -> Solver:
         if path_fields:
             valid &= _validated(path_fields, request.path_params, values, errors)
         if query_fields:
-            valid &= _validated(query_fields, request.query_params, values, errors)
+            given = request.query_params
+            asked = []
+            for field, absent in query_fields:
+                if absent is None or any(key in given for key in absent.keys):
+                    asked.append(field)
+                else:  # an optional parameter not given: its default, as FastAPI gives it
+                    values[field.name] = absent.default
+            if asked:
+                valid &= _validated(asked, given, values, errors)
         if not valid:
             return _INVALID
         for name in request_names:
@@ -123,6 +139,31 @@ def _validated(
     values.update(found)
     errors.extend(failed)
     return not failed
+
+
+class _Absent:
+    """An optional parameter's request keys and the default FastAPI gives when none is there."""
+
+    __slots__ = ("default", "keys")
+
+    def __init__(self, keys: list[str], default: object) -> None:
+        self.keys, self.default = keys, default
+
+
+_SHARED = (type(None), bool, int, float, str, bytes)
+"""Defaults FastAPI's deep copy returns as they are."""
+
+
+def _absent_default(field: Any) -> _Absent | None:
+    """How to answer the parameter when the query does not name it: its default, when it is
+    optional, not validated and immutable (FastAPI gives `deepcopy(default)`, which is then the
+    default itself) and not a model of parameters; None: ask FastAPI."""
+    info = field.field_info
+    if info.is_required() or info.validate_default or _get_param_model(field) is not None:
+        return None
+    if type(field.default) not in _SHARED:
+        return None
+    return _Absent([key for _, key in _get_param_aliases(field)], field.default)
 
 
 def _unsupported(dependant: Dependant, *, root: bool = False) -> list[str]:
