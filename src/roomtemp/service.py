@@ -196,8 +196,8 @@ class RoomService:
 
     async def sensors_by_room(self) -> list[tuple[RoomMeta, list[SensorLatest]]]:
         """Every room with the newest reading of each of its sensors."""
-        latest = await self.storage.latest()
-        return [(meta, latest.get(meta.room_id, [])) for meta in await self.storage.list_rooms()]
+        read = await self.storage.read_rooms()
+        return [(meta, read.latest.get(meta.room_id, [])) for meta in read.rooms]
 
     async def put_sensor(self, room_id: str, settings: SensorSettings) -> tuple[SensorView, bool]:
         """Create or replace a sensor's settings (creating its room); True when they are new."""
