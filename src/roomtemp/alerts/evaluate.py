@@ -1,10 +1,11 @@
 """The evaluator: alerts, room states and episodes, derived from the stored data on request.
 
 Nothing is kept between evaluations, so every replica and every backend gives the same answer.
-Minutes come from `Storage.aggregate` (1-minute buckets) and sensors from `Storage.latest`; the
-cost follows what is wrong, not how many rooms there are: one query gives every room's newest
-minutes, and only rooms out of their band are looked at further back, in windows four times
-longer each time (a handful of queries per evaluation, whatever the number of rooms).
+Minutes come from `Storage.aggregate` (1-minute buckets) and sensors from `Storage.latest` (or
+with the room list, from `Storage.read_rooms`); the cost follows what is wrong, not how many
+rooms there are: one query gives every room's newest minutes, and only rooms out of their band
+are looked at further back, in windows four times longer each time (a handful of queries per
+evaluation, whatever the number of rooms).
 """
 
 from __future__ import annotations

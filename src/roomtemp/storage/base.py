@@ -88,7 +88,9 @@ class Storage(Protocol):
     ) -> RoomsRead:
         """`list_rooms(after=after, limit=limit)`, the rooms `keep` keeps (all when None), and
         their sensors' newest readings and settings, read together where the backend can (a
-        room list and its states in one trip to the store instead of two after each other)."""
+        room list and its states in one trip to the store instead of two after each other).
+        `keep` must be a quick check without side effects: a backend may call it in a worker
+        thread."""
 
     async def delete_room(self, room_id: str) -> bool:
         """Delete a room and its readings; False when the room is unknown."""
