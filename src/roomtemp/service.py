@@ -19,7 +19,7 @@ from roomtemp.domain import (
     SetAsidePage,
     WriteResult,
 )
-from roomtemp.errors import RoomNotFound, StorageError
+from roomtemp.errors import RoomNotFound, StorageError, TooLarge
 from roomtemp.listing import (
     AlertsQuery,
     RoomsPage,
@@ -107,8 +107,15 @@ class RoomService:
     async def ingest(self, items: Sequence[object], room_id: str | None) -> WriteResult:
         """Validate a batch of raw items (parsed JSON, CSV or NDJSON) and store it atomically.
 
-        InvalidInput locates each problem by the item's index.
+        InvalidInput locates each problem by the item's index; TooLarge above `max_batch`,
+        whichever way the batch came (the HTTP routes refuse it before parsing all of it, an MQTT
+        message of up to 8 MiB is refused here).
         """
+        if len(items) > self.options.max_batch:
+            raise TooLarge(
+                f"{len(items)} readings in one batch, more than the limit of "
+                f"{self.options.max_batch}; split the batch"
+            )
         rules, limits = self.options.screening, self.options.limits
         batch = validate_batch(
             items, room_id=room_id, now_ms=self.now_ms(), limits=rules.validation_limits(limits)

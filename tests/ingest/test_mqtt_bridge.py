@@ -170,6 +170,8 @@ BAD = [
     ("sensors/kitchen/wall", b"500", "plausible range"),
     ("sensors/Kitchen!/wall", b"20", "invalid room_id"),
     ("sensors/kitchen/wall", b'{"value": 20, "room_id": "lab"}', "differs"),
+    # a batch above the limit, as over HTTP: one message of 10,001 readings (400 KB)
+    ("sensors/kitchen/wall", orjson.dumps([{"value": 20.0}] * 10_001), "more than the limit"),
 ]
 
 
