@@ -264,12 +264,11 @@ class SetAsidePage:
 
 @dataclass(frozen=True, slots=True)
 class RoomsRead:
-    """A stretch of rooms by id as `Storage.list_rooms` lists them (`listed` of them, the last
-    being `last_id`), the ones a filter kept, and the kept rooms' sensors: their newest
-    readings (as `Storage.latest`) and their settings (as `Storage.sensor_settings`)."""
+    """A stretch of rooms by id as `Storage.list_rooms` lists them, the ones a filter kept, and
+    the kept rooms' sensors: their newest readings (as `Storage.latest`) and their settings (as
+    `Storage.sensor_settings`)."""
 
-    listed: int
-    last_id: str | None
+    listed: list[RoomMeta]
     rooms: list[RoomMeta]
     latest: dict[str, list[SensorLatest]]
     settings: dict[str, list[SensorSettings]]

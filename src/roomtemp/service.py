@@ -166,11 +166,11 @@ class RoomService:
                 if query.states is None or view.current.state in query.states:
                     found.append(view)
                 if len(found) == query.limit:
-                    more = meta.room_id != read.last_id or read.listed == size
+                    more = meta is not read.listed[-1] or len(read.listed) == size
                     return RoomsPage(found, meta.room_id if more else None)
-            if read.listed < size:
+            if len(read.listed) < size:
                 return RoomsPage(found, None)
-            after, size = read.last_id, max(size, ROOMS_PER_READ)
+            after, size = read.listed[-1].room_id, max(size, ROOMS_PER_READ)
 
     async def alerts(self, query: AlertsQuery) -> list[Alert]:
         """The alerts active now, derived from the stored data."""

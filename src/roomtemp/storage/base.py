@@ -154,8 +154,7 @@ async def read_rooms_apart(
         )
         latest.update(newest)
         settings.update(given)
-    last_id = listed[-1].room_id if listed else None
-    return RoomsRead(len(listed), last_id, kept, latest, settings)
+    return RoomsRead(listed, kept, latest, settings)
 
 
 @dataclass(frozen=True)

@@ -232,8 +232,7 @@ class SqliteStorage:
             room_ids = [meta.room_id for meta in kept]
             latest = reads.latest(self.catalog, self.hot, room_ids) if room_ids else {}
             settings = sensors.settings(conn, room_ids) if room_ids else {}
-            last_id = listed[-1].room_id if listed else None
-            return RoomsRead(len(listed), last_id, kept, latest, settings)
+            return RoomsRead(listed, kept, latest, settings)
 
         return await self._read(query)
 
