@@ -13,12 +13,11 @@ from roomtemp.domain import RoomMeta, SensorLatest, SensorSettings
 
 @dataclass(slots=True)
 class RoomView:
-    """A room's metadata, its newest reading, whether that is stale, and its current state.
-    Not frozen, as Current."""
+    """A room's metadata, its newest reading and its current state (stale when that reading
+    is). Not frozen, as Current."""
 
     meta: RoomMeta
     latest: SensorLatest | None
-    stale: bool
     current: Current
 
 
@@ -61,10 +60,9 @@ def view_of(evaluation: Evaluation, meta: RoomMeta) -> RoomView:
     sensors = evaluation.latest.get(meta.room_id, [])
     current = evaluation.current(meta.room_id)
     if not sensors:
-        return RoomView(meta, None, True, current)
+        return RoomView(meta, None, current)
     newest = sensors[0] if len(sensors) == 1 else max(sensors, key=_recency)
-    stale = evaluation.now_ms - newest.timestamp_ms > evaluation.rules.stale_after_ms
-    return RoomView(meta, newest, stale, current)
+    return RoomView(meta, newest, current)
 
 
 def _recency(sensor: SensorLatest) -> tuple[int, str]:

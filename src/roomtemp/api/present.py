@@ -94,7 +94,7 @@ def room_out(view: RoomView, unit: Unit = Unit.celsius) -> RoomOut:
             "max_celsius": meta.comfort.max_celsius,
         },
         "latest": None if latest is None else _latest_out(latest, unit),
-        "stale": view.stale,
+        "stale": view.current.stale,  # all stale when the newest reading is
         "current": current_out(view.current, unit),
     }
 
