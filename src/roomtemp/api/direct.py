@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request, Response
@@ -141,13 +142,12 @@ def _validated(
     return not failed
 
 
+@dataclass(frozen=True, slots=True)
 class _Absent:
     """An optional parameter's request keys and the default FastAPI gives when none is there."""
 
-    __slots__ = ("default", "keys")
-
-    def __init__(self, keys: list[str], default: object) -> None:
-        self.keys, self.default = keys, default
+    keys: list[str]
+    default: object
 
 
 _SHARED = (type(None), bool, int, float, str, bytes)
