@@ -153,15 +153,15 @@ def py_spy() -> str | None:
 
 
 @contextmanager
-def profiled(server: Server, folder: Path | None, name: str) -> Iterator[None]:
-    """Sample the server (and its workers) with py-spy while the block runs; a flame graph SVG
-    lands in `folder`. Does nothing without a folder or without py-spy."""
+def profiled(process: subprocess.Popen[bytes], folder: Path | None, name: str) -> Iterator[None]:
+    """Sample a server process (and its workers) with py-spy while the block runs; a flame graph
+    SVG lands in `folder`. Does nothing without a folder or without py-spy."""
     tool = py_spy()
     if folder is None or tool is None:
         yield
         return
     folder.mkdir(parents=True, exist_ok=True)
-    command = [tool, "record", "--pid", str(server.process.pid), "--subprocesses", "--rate", "200"]
+    command = [tool, "record", "--pid", str(process.pid), "--subprocesses", "--rate", "200"]
     command += ["--nonblocking", "--output", str(folder / f"{name}.svg")]
     recorder = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)  # let it attach

@@ -133,7 +133,7 @@ def roomtemp_phase(
     for workload in (rooms, year):
         server = Server.start(folder, 1, workload.name)
         bodies = json_bodies(workload.rows, sizes.batch)
-        with profiled(server, profile, f"ingest-{workload.name}"), Meter(server) as meter:
+        with profiled(server.process, profile, f"ingest-{workload.name}"), Meter(server) as meter:
             outcome = _post_sequentially(server.url, bodies)
         rate = len(workload.rows) / meter.usage.wall
         server.wait_sealed()
@@ -146,7 +146,7 @@ def roomtemp_phase(
             _roomtemp_queries(server, sizes, rooms, results, profile)
         else:
             params = _span(year.start_ms, year.end_ms) | {"step": "1h"}
-            with profiled(server, profile, "stats-year"):
+            with profiled(server.process, profile, "stats-year"):
                 ms = statistics.median(latencies(server.url, "/api/v1/rooms/year/stats",
                                                  params, sizes.runs))  # fmt: skip
             lean = statistics.median(plain_latencies(server.url, "/api/v1/rooms/year/stats",
@@ -183,7 +183,7 @@ def _roomtemp_queries(
         "raw_day": (f"/api/v1/rooms/{first}/readings", _span(end - DAY, end) | {"limit": "10000"}),
     }  # fmt: skip
     for key, (path, params) in asked.items():
-        with profiled(server, profile, f"query-{key}"):
+        with profiled(server.process, profile, f"query-{key}"):
             ms = statistics.median(latencies(server.url, path, params, sizes.runs))
         _query(results, key, "roomtemp", ms, sizes, rooms)
 
@@ -211,7 +211,7 @@ def single_readings(folder: Path, sizes: Sizes, results: Results, profile: Path 
     server = Server.start(folder, 1, "gateway")
     try:
         bodies = json_bodies(rows, sizes.gateway_rooms)
-        with profiled(server, profile, "ingest-gateway"), Meter(server) as meter:
+        with profiled(server.process, profile, "ingest-gateway"), Meter(server) as meter:
             outcome = _post_sequentially(server.url, bodies)
         results.put("gateway", "roomtemp", len(rows) / meter.usage.wall, unit="readings/s",
                     what="gateway shape, 1 client, one reading of each of 1,000 rooms a request",
@@ -243,7 +243,7 @@ def _single(server: Server, sizes: Sizes, profile: Path | None) -> tuple[Rate, R
             posts = single_posts_httpx(server.url, "single", base_ms, clients, seconds)
         rate = Rate(posts, meter.usage.server_cpu / (posts * meter.usage.wall) * 1e6)
         return rate, rate, "wrk not installed: no ratio"
-    with profiled(server, profile, "single"):
+    with profiled(server.process, profile, "single"):
         posts = _wrk_rate(server, server.url, clients, seconds, SINGLE_READING_SCRIPT,
                           [str(base_ms), "single"])  # fmt: skip
     return posts, _wrk_rate(server, server.url + "/healthz", clients, seconds), "wrk"

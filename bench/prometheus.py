@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from tests.engines import Engine  # noqa: E402
 from tests.processes import ServerProcess  # noqa: E402
 
-from harness import process_cpu_seconds  # noqa: E402
+from harness import process_cpu_seconds, profiled  # noqa: E402
 from prometheus_queries import query_latencies  # noqa: E402
 from roomtemp.storage.prometheus.remote_write import HEADERS, encode, series_labels  # noqa: E402
 
@@ -176,7 +176,8 @@ async def live_ingest(kind: str, args: argparse.Namespace, work: Path, out: Resu
             seconds = await ingest_direct(engine, make_batches(count, f"d{round_}", end_ms))
             direct.append(count / seconds)
             before = process_cpu_seconds(api.process.pid)
-            seconds = await ingest_api(api.url, make_batches(count, f"r{round_}", end_ms))
+            with profiled(api.process, args.profile, f"{kind}-live-{round_}"):
+                seconds = await ingest_api(api.url, make_batches(count, f"r{round_}", end_ms))
             through.append(count / seconds)
             cpu.append((process_cpu_seconds(api.process.pid) - before) / count * 1e6)
         ratios = [t / d for t, d in zip(through, direct, strict=True)]
@@ -230,15 +231,16 @@ async def outage(kind: str, args: argparse.Namespace, work: Path, out: Results) 
     try:
         engine.stop()
         spooled = await ingest_api(api.url, make_batches(count, "o", now_ms()), expect=202)
-        engine.start()
-        started, first = time.perf_counter(), None
-        for _ in range(2 * args.workers):  # as readiness probes do: replay stops backing off
-            httpx.get(api.url + "/readyz")
-        while not replay_done(engine, api.url, count, args.workers):
-            if first is None and appended(engine)[0]:  # the restarted engine counts from 0
-                first = time.perf_counter()
-            await asyncio.sleep(0.01)
-        ended = time.perf_counter()
+        with profiled(api.process, args.profile, f"{kind}-replay"):
+            engine.start()
+            started, first = time.perf_counter(), None
+            for _ in range(2 * args.workers):  # as readiness probes do: replay stops backing off
+                httpx.get(api.url + "/readyz")
+            while not replay_done(engine, api.url, count, args.workers):
+                if first is None and appended(engine)[0]:  # the restarted engine counts from 0
+                    first = time.perf_counter()
+                await asyncio.sleep(0.01)
+            ended = time.perf_counter()
         replayed = ended - started
         flowing = ended - (first or started)
     finally:
@@ -275,6 +277,9 @@ def main() -> None:
     parser.add_argument("--import-days", type=float, default=2.0)
     parser.add_argument("--engines", default="prometheus,victoriametrics")
     parser.add_argument("--workers", type=int, default=1, help="API worker processes")
+    parser.add_argument(
+        "--profile", type=Path, help="folder for py-spy flame graphs of the API (live, replay)"
+    )
     args = parser.parse_args()
     print(
         f"{args.readings} live readings x {args.repeat} rounds, {BATCH} a request, "
