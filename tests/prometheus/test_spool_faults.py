@@ -20,7 +20,7 @@ from roomtemp.config import Settings
 from roomtemp.storage import Storage
 from roomtemp.storage.prometheus import PrometheusStorage, records
 from roomtemp.storage.prometheus.options import options_from
-from roomtemp.storage.prometheus.spool import Spool
+from roomtemp.storage.prometheus.spool import Chunk, Spool
 from roomtemp.storage.prometheus.spool_disk import Disk
 from roomtemp.wiring import storage_options
 from tests.backends import engine_settings
@@ -150,3 +150,41 @@ def test_a_full_disk_refuses_before_acknowledging_and_keeps_what_it_took(
             wait_drained(client.get)
             stored = client.get(f"/api/v1/rooms/lab/readings?{RANGE}").json()["readings"]
     assert stored == expected(sent[:taken] + sent[25:27])
+
+
+class UnreadableForAWhile(Spool):
+    """A spool whose reads fail the first `failures` times (a disk error while replaying)."""
+
+    def __init__(self, directory: Path, max_bytes: int, failures: int) -> None:
+        super().__init__(directory, max_bytes)
+        self.failures = failures
+
+    def peek(self, max_readings: int, skip: int = 0) -> Chunk | None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise OSError(errno.EIO, "Input/output error")
+        return super().peek(max_readings, skip)
+
+
+def test_replay_outlives_a_spool_read_error(
+    engine: Engine, tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    sent = batches(10)
+
+    async def factory(settings: Settings) -> Storage:
+        options = options_from(settings.storage, storage_options(settings))
+        spool = UnreadableForAWhile(options.spool_dir, options.spool_max_bytes, failures=2)
+        storage = PrometheusStorage(options, spool=spool)
+        await storage.open()
+        return storage
+
+    engine.stop()
+    settings = engine_settings(engine, tmp_path / "spool")
+    app = create_app(settings, clock=clock, storage_factory=factory)
+    with caplog.at_level(logging.WARNING), TestClient(app) as client:
+        assert post(client, sent) == [202] * 10
+        engine.start()
+        wait_drained(client.get)
+        stored = client.get(f"/api/v1/rooms/lab/readings?{RANGE}").json()["readings"]
+    assert stored == expected(sent)
+    assert "spool replay failed unexpectedly" in caplog.text

@@ -108,12 +108,13 @@ def decode(data: bytes | memoryview) -> Spooled:
     (index_length,) = _INDEX_LENGTH.unpack_from(payload)
     position = _INDEX_LENGTH.size + index_length
     parts: tuple[SeriesBatch, SeriesBatch, SeriesBatch] = ({}, {}, {})
-    for room, sensor, first_ms, last_ms, count, length, *part in orjson.loads(
-        payload[_INDEX_LENGTH.size : position]
-    ):
-        encoded = payload[position : position + length]
-        parts[part[0] if part else 0][room, sensor] = Run(first_ms, last_ms, count, encoded=encoded)
-        position += length
+    for row in orjson.loads(payload[_INDEX_LENGTH.size : position]):
+        # [room, sensor, first_ms, last_ms, count, length] + [part] when not 0; by index, not
+        # unpacked: a starred unpacking per series was a third of a replay's CPU
+        end = position + row[5]
+        run = Run(row[2], row[3], row[4], None, payload[position:end])
+        parts[row[6] if len(row) > 6 else 0][row[0], row[1]] = run
+        position = end
     return Spooled(*parts)
 
 

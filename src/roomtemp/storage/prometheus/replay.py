@@ -2,10 +2,11 @@
 
 Chunks of many spooled batches go out together (one read for duplicates, large requests, four in
 flight on disjoint series: the engines take them on several cores), and the next chunk is read
-from disk while the engine takes the current one. A failure keeps the chunk and retries it with
-backoff (a chunk written in part is harmless to resend: its readings are duplicates then). The
-values as sent of calibrated readings follow their chunk; readings spooled while their sensors'
-offsets were unknown are calibrated first, with the offsets set then. Only what the engine
+from disk and calibrated while the engine takes the current one. A failure keeps the chunk and
+retries it with backoff (a chunk written in part is harmless to resend: its readings are
+duplicates then), and a failure to read the spool is retried the same way. The values as sent
+of calibrated readings follow their chunk; readings spooled while their sensors' offsets were
+unknown are calibrated first, with the offsets set then. Only what the engine
 refuses as data is set aside, found by halving the refused part down to single readings;
 readings conflicting with stored ones are set aside as well.
 """
@@ -17,7 +18,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from roomtemp.domain import Reading, SensorKey
 from roomtemp.errors import StorageError
@@ -97,29 +98,53 @@ class Replayer:
         chunk: Chunk | None = None
         while True:
             self.wake.clear()
-            chunk = chunk or await self._peek(0)
-            if chunk is None:
-                await _wait(self.wake, idle_seconds)
-                continue
-            upcoming = asyncio.ensure_future(self._peek(len(chunk.entries)))
             try:
-                merged, sent = await self._calibrated(chunk)
-                await self.store(merged)
-                await raw_series.send(self.writer.client, sent)
-                await asyncio.to_thread(self.spool.done, chunk)
+                chunk = chunk or await self._next(0)
+                if chunk is None:
+                    await _wait(self.wake, idle_seconds)
+                    continue
+                upcoming = await self._replay(chunk)
+                chunk = None  # replayed: never sent again, whatever happens next
+                chunk = await upcoming
             except asyncio.CancelledError:
-                upcoming.cancel()
                 raise
             except Exception as exc:  # the replay task must outlive any failure
-                await upcoming
                 self._report(exc, delay)
                 await _wait(self.state.answered, delay)
                 delay = min(delay * 2, MAX_BACKOFF_SECONDS)
                 continue
-            self.state.wrote()
-            self.state.replayed += chunk.readings
-            chunk = await upcoming
             delay = FIRST_BACKOFF_SECONDS
+
+    async def _replay(self, chunk: Chunk) -> asyncio.Future[Chunk | None]:
+        """Write the chunk and mark it done, the next one read (and calibrated) meanwhile: the
+        engine takes one while this process readies the other. Returns the next one's future."""
+        upcoming = asyncio.ensure_future(self._next(len(chunk.entries)))
+        try:
+            merged, sent = await self._calibrated(chunk)
+            await self.store(merged)
+            await raw_series.send(self.writer.client, sent)
+            await asyncio.to_thread(self.spool.done, chunk)
+        except asyncio.CancelledError:
+            upcoming.cancel()
+            raise
+        except Exception:
+            await asyncio.gather(upcoming, return_exceptions=True)  # read again after a retry
+            raise
+        self.state.wrote()
+        self.state.replayed += chunk.readings
+        return upcoming
+
+    async def _next(self, skip: int) -> Chunk | None:
+        """The pending chunk after the first `skip` records, calibrated if the engine answers
+        for the offsets now (else when its turn comes)."""
+        chunk = await asyncio.to_thread(self.spool.peek, CHUNK_READINGS, skip)
+        if chunk is None or chunk.merged is not None:
+            return chunk
+        try:
+            merged, sent = await self._calibrated(chunk)
+        except StorageError:
+            return chunk
+        return replace(chunk, merged=merged, sent=sent)
 
     async def _calibrated(self, chunk: Chunk) -> tuple[Merged, SeriesBatch]:
         """The chunk's readings merged and the values as sent of calibrated ones, readings
@@ -128,11 +153,7 @@ class Replayer:
             return chunk.merged, chunk.sent
         rooms = {room_id for one in chunk.spooled for room_id, _ in one.uncalibrated}
         offsets = await self.offsets(rooms)
-        parts = [_calibrate(one, offsets) for one in chunk.spooled]
-        merged = await asyncio.to_thread(
-            merge, [batch for batches, _ in parts for batch in batches]
-        )
-        return merged, merge([chunk.sent, *(sent for _, sent in parts)]).batch
+        return await asyncio.to_thread(_calibrated_merge, chunk, offsets)
 
     async def store(self, merged: Merged) -> None:
         """Write the batch, its series split between requests in flight at once (each series
@@ -171,15 +192,22 @@ class Replayer:
     async def _keep_aside(self, readings: list[Reading], reason: str) -> None:
         await asyncio.to_thread(self.spool.keep_aside, readings, reason)
 
-    async def _peek(self, skip: int) -> Chunk | None:
-        return await asyncio.to_thread(self.spool.peek, CHUNK_READINGS, skip)
-
     def _report(self, exc: Exception, delay: float) -> None:
         if isinstance(exc, StorageError):
             self.state.failed(exc)
             log.warning("spool replay waits %.1f s: %s", delay, exc)
         else:
             log.exception("spool replay failed unexpectedly; retrying in %.1f s", delay)
+
+
+def _calibrated_merge(
+    chunk: Chunk, offsets: Mapping[SensorKey, float]
+) -> tuple[Merged, SeriesBatch]:
+    """The chunk's readings calibrated with `offsets` and merged; the values as sent of the
+    calibrated ones."""
+    parts = [_calibrate(one, offsets) for one in chunk.spooled]
+    merged = merge([batch for batches, _ in parts for batch in batches])
+    return merged, merge([chunk.sent, *(sent for _, sent in parts)]).batch
 
 
 def _calibrate(
@@ -189,6 +217,8 @@ def _calibrate(
     both parts: readings calibrated already came beside uncalibrated ones); and the values as
     sent of those calibrated now: the spooled runs themselves. A series without an offset is
     taken as it is, its bytes untouched."""
+    if offsets.keys().isdisjoint(spooled.uncalibrated):  # most often: nothing to calibrate
+        return [spooled.readings, spooled.uncalibrated], {}
     ready: SeriesBatch = {}
     sent: SeriesBatch = {}
     for key, run in spooled.uncalibrated.items():
