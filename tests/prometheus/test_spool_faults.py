@@ -117,10 +117,14 @@ def small_disk(path: Path, capacity: int) -> Iterator[tuple[Disk | None, Callabl
             subprocess.run(["umount", str(path)], check=True)
 
 
-def spool_on(disk: Disk | None) -> Callable[[Settings], Awaitable[Storage]]:
+def spool_on(
+    make: Callable[[Path, int], Spool],
+) -> Callable[[Settings], Awaitable[Storage]]:
+    """A storage factory whose spool `make(directory, max_bytes)` builds."""
+
     async def factory(settings: Settings) -> Storage:
         options = options_from(settings.storage, storage_options(settings))
-        spool = Spool(options.spool_dir, options.spool_max_bytes, disk)
+        spool = make(options.spool_dir, options.spool_max_bytes)
         storage = PrometheusStorage(options, spool=spool)
         await storage.open()
         return storage
@@ -135,7 +139,11 @@ def test_a_full_disk_refuses_before_acknowledging_and_keeps_what_it_took(
     engine.stop()
     with small_disk(tmp_path / "disk", 192 * 1024) as (disk, free_space):
         settings = engine_settings(engine, tmp_path / "disk" / "spool")
-        app = create_app(settings, clock=clock, storage_factory=spool_on(disk))
+        app = create_app(
+            settings,
+            clock=clock,
+            storage_factory=spool_on(lambda path, most: Spool(path, most, disk)),
+        )
         with TestClient(app) as client:
             answers = [client.post("/api/v1/rooms/lab/readings", json=b) for b in sent[:25]]
             codes = [answer.status_code for answer in answers]
@@ -170,16 +178,9 @@ def test_replay_outlives_a_spool_read_error(
     engine: Engine, tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     sent = batches(10)
-
-    async def factory(settings: Settings) -> Storage:
-        options = options_from(settings.storage, storage_options(settings))
-        spool = UnreadableForAWhile(options.spool_dir, options.spool_max_bytes, failures=2)
-        storage = PrometheusStorage(options, spool=spool)
-        await storage.open()
-        return storage
-
     engine.stop()
     settings = engine_settings(engine, tmp_path / "spool")
+    factory = spool_on(lambda path, most: UnreadableForAWhile(path, most, failures=2))
     app = create_app(settings, clock=clock, storage_factory=factory)
     with caplog.at_level(logging.WARNING), TestClient(app) as client:
         assert post(client, sent) == [202] * 10

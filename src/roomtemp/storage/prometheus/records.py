@@ -110,7 +110,7 @@ def decode(data: bytes | memoryview) -> Spooled:
     parts: tuple[SeriesBatch, SeriesBatch, SeriesBatch] = ({}, {}, {})
     for row in orjson.loads(payload[_INDEX_LENGTH.size : position]):
         # [room, sensor, first_ms, last_ms, count, length] + [part] when not 0; by index, not
-        # unpacked: a starred unpacking per series was a third of a replay's CPU
+        # unpacked: a starred unpacking per series was a quarter of a replay's CPU
         end = position + row[5]
         run = Run(row[2], row[3], row[4], None, payload[position:end])
         parts[row[6] if len(row) > 6 else 0][row[0], row[1]] = run
