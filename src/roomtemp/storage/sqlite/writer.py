@@ -9,7 +9,9 @@ conflicting reading, is undone alone), appends ONE log row with the new readings
 group, commits, and only then resolves the jobs' futures (one wake-up of the event loop for the
 whole group): an acknowledgement means the data is on disk (synchronous=FULL). Jobs read small
 tables through `Group.read`, once per group while no row changes. Between groups, and every
-second when idle, it runs the store's housekeeping (bounded seal rounds, retention).
+half second when idle, it runs the store's housekeeping (bounded seal rounds, retention); once
+idle after work, at most every 10 seconds (`release_every`), it gives the memory the process freed
+back to the system (what the hot tier's merges and seals freed, otherwise kept by the allocator).
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
 
+from roomtemp.storage import memory
 from roomtemp.storage.rollups.records import F64, I64
 from roomtemp.storage.sqlite import logrows
 from roomtemp.storage.sqlite.hot import HotTier, Run, sorted_run
@@ -35,6 +39,7 @@ log = logging.getLogger("roomtemp.storage.sqlite")
 T = TypeVar("T")
 _MAX_JOBS_PER_COMMIT = 256
 _IDLE_SECONDS = 0.5
+_RELEASE_EVERY_SECONDS = 10.0
 
 
 @dataclass
@@ -101,6 +106,9 @@ class GroupCommitWriter:
             target=self._run, name="roomtemp-sqlite-writer", daemon=True
         )
         self.commits = 0
+        self.release_rounds = 0
+        self.release_every = _RELEASE_EVERY_SECONDS
+        self._released_at = (-1, -1, -_RELEASE_EVERY_SECONDS)  # (high water, seal, when)
 
     def start(self) -> None:
         self._thread.start()
@@ -126,6 +134,8 @@ class GroupCommitWriter:
                     first = self._queue.get(timeout=0 if busy else _IDLE_SECONDS)
                 except queue.Empty:
                     busy = self._tidy(conn)
+                    if not busy:
+                        self._release_memory()
                     continue
                 if first is None:
                     return
@@ -154,6 +164,18 @@ class GroupCommitWriter:
             log.error("embedded store housekeeping failed (retried): %s", exc)
             self._on_failure(exc)
             return False
+
+    def _release_memory(self) -> None:
+        """Return freed memory to the system when work was done since the last time and the
+        last time was long enough ago (an idle store costs nothing)."""
+        high_water, seal, when = self._released_at
+        now = time.monotonic()
+        work = (self._hot.high_water, self._hot.applied_seal)  # any log row or seal since
+        if work == (high_water, seal) or now - when < self.release_every:
+            return
+        self._released_at = (*work, now)
+        memory.release_free_memory()
+        self.release_rounds += 1
 
     def _commit_group(self, conn: sqlite3.Connection, jobs: list[_Pending]) -> None:
         group = Group(conn)
