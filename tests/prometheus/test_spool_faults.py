@@ -8,6 +8,7 @@ import errno
 import logging
 import os
 import subprocess
+import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -189,3 +190,45 @@ def test_replay_outlives_a_spool_read_error(
         stored = client.get(f"/api/v1/rooms/lab/readings?{RANGE}").json()["readings"]
     assert stored == expected(sent)
     assert "spool replay failed unexpectedly" in caplog.text
+
+
+class Watched(Spool):
+    """A spool that notes when it is first read and how many records each replayed chunk held."""
+
+    def __init__(self, directory: Path, max_bytes: int) -> None:
+        super().__init__(directory, max_bytes)
+        self.peeked = threading.Event()
+        self.replayed: list[int] = []
+
+    def peek(self, max_readings: int, skip: int = 0) -> Chunk | None:
+        chunk = super().peek(max_readings, skip)
+        if chunk is not None:
+            self.peeked.set()
+        return chunk
+
+    def done(self, chunk: Chunk) -> None:
+        self.replayed.append(len(chunk.entries))
+        super().done(chunk)
+
+
+def test_a_replay_retried_after_an_outage_takes_what_was_spooled_meanwhile(
+    engine: Engine, tmp_path: Path, clock: FakeClock
+) -> None:
+    """The chunk a failed attempt read is read again when retried: the backlog spooled during
+    the outage goes out in full chunks, not the one record that was there when it began."""
+    sent = batches(10)
+    engine.stop()
+    spools: list[Watched] = []
+    factory = spool_on(lambda path, most: spools.append(Watched(path, most)) or spools[-1])
+    app = create_app(
+        engine_settings(engine, tmp_path / "spool"), clock=clock, storage_factory=factory
+    )
+    with TestClient(app) as client:
+        assert post(client, sent[:1]) == [202]
+        assert spools[0].peeked.wait(30)  # the replay read that record and failed to send it
+        assert post(client, sent[1:]) == [202] * 9
+        engine.start()
+        wait_drained(client.get)
+        stored = client.get(f"/api/v1/rooms/lab/readings?{RANGE}").json()["readings"]
+    assert stored == expected(sent)
+    assert spools[0].replayed == [10]

@@ -2,9 +2,11 @@
 
 Chunks of many spooled batches go out together (one read for duplicates, large requests, four in
 flight on disjoint series: the engines take them on several cores), and the next chunk is read
-from disk and calibrated while the engine takes the current one. A failure keeps the chunk and
-retries it with backoff (a chunk written in part is harmless to resend: its readings are
-duplicates then), and a failure to read the spool is retried the same way. The values as sent
+from disk and calibrated while the engine takes the current one. A failure is retried with
+backoff from the same oldest pending record, the chunk read again (what was spooled meanwhile
+joins it, instead of an outage's backlog starting with the few records there when it began; a
+chunk written in part is harmless to resend: its readings are duplicates then), and a failure to
+read the spool is retried the same way. The values as sent
 of calibrated readings follow their chunk; readings spooled while their sensors' offsets were
 unknown are calibrated first, with the offsets set then. Only what the engine refuses as data is
 set aside, found by halving the refused part down to single readings; readings conflicting with
@@ -109,6 +111,7 @@ class Replayer:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the replay task must outlive any failure
+                chunk = None  # read again when retried: what was spooled meanwhile joins it
                 self._report(exc, delay)
                 await _wait(self.state.answered, delay)
                 delay = min(delay * 2, MAX_BACKOFF_SECONDS)
