@@ -4,6 +4,8 @@ engine takes writes again. Real engines behind a proxy that injects the faults."
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -14,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from roomtemp.api.app import create_app
 from roomtemp.config import Settings
-from roomtemp.storage.base import Storage
+from roomtemp.domain import SensorSettings
 from roomtemp.storage.prometheus import PrometheusStorage
 from roomtemp.storage.prometheus.options import options_from
 from roomtemp.storage.prometheus.promql import RAW_METRIC, SENSOR_INFO_METRIC
@@ -108,6 +110,37 @@ def test_an_engine_that_is_away_is_not_asked_for_offsets_by_every_batch(
     assert stored == calibrated(expected(sent), {"a": 0.5})
 
 
+@pytest.mark.anyio
+async def test_offsets_that_cannot_be_read_are_reported_once_until_they_can(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The batches in flight when the engine went away each fail their offsets read before a
+    failed write marks it away: that is said once, not once a batch, and again after a read
+    succeeded in between."""
+    told = "sensor offsets not read"
+    with FaultProxy(engine.url) as proxy:
+        storage_url = proxy.url.replace("http://", "prometheus://")
+        settings = engine_settings(engine, tmp_path / "spool", storage=storage_url)
+        storage = await offsets_read_every_batch(settings)
+        try:
+            await storage.put_sensor("lab", SensorSettings("a", offset_celsius=0.5))
+            assert (await storage._offsets({"lab"}))[0] == {("lab", "a"): 0.5}
+            with caplog.at_level(logging.WARNING, "roomtemp"):
+                proxy.fail(503, queries=True)
+                in_flight = [storage._offsets({"lab"}) for _ in range(4)]
+                for offsets, unread in await asyncio.gather(*in_flight):
+                    assert offsets == {("lab", "a"): 0.5}  # those last read
+                    assert not unread
+                assert caplog.text.count(told) == 1
+                proxy.heal()
+                assert (await storage._offsets({"lab"}))[0] == {("lab", "a"): 0.5}
+                proxy.fail(503, queries=True)
+                await storage._offsets({"lab"})
+                assert caplog.text.count(told) == 2
+        finally:
+            await storage.close()
+
+
 def test_an_offset_put_just_before_the_engine_went_away_calibrates_what_is_spooled(
     engine: Engine, engine_client: ClientFactory
 ) -> None:
@@ -181,7 +214,7 @@ def calibrated(readings: list[dict[str, Any]], offsets: dict[str, float]) -> lis
     ]
 
 
-async def offsets_read_every_batch(settings: Settings) -> Storage:
+async def offsets_read_every_batch(settings: Settings) -> PrometheusStorage:
     """The backend as configured, but reading the sensor offsets again for every batch."""
     configured = options_from(settings.storage, storage_options(settings))
     storage = PrometheusStorage(replace(configured, offsets_for_ms=0))

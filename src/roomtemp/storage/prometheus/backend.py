@@ -80,6 +80,7 @@ class PrometheusStorage:
         self._tasks: list[asyncio.Task[None]] = []
         self._told_unread: set[str] = set()
         """Rooms named in the "offsets unknown" warning since the offsets were last read."""
+        self._told_offsets_failed = False
 
     async def open(self) -> None:
         """Load the spool left by an earlier run and start replaying and re-asserting."""
@@ -178,9 +179,16 @@ class PrometheusStorage:
             try:
                 found = await self.sensors.offsets(rooms, self._now_ms())
                 self._told_unread.clear()
+                self._told_offsets_failed = False
                 return found, set()
             except StorageError as exc:
-                log.warning("sensor offsets not read (%s): calibrating with those last read", exc)
+                # said once until a read succeeds: the batches in flight when the engine went
+                # away all fail here before a failed write marks it away
+                level = logging.DEBUG if self._told_offsets_failed else logging.WARNING
+                log.log(
+                    level, "sensor offsets not read (%s): calibrating with those last read", exc
+                )
+                self._told_offsets_failed = True
         unread = self.sensors.never_read(rooms)
         untold = [room for room in unread if room not in self._told_unread]
         if untold:  # each room named once while the offsets cannot be read, not every batch
