@@ -155,6 +155,17 @@ def test_head_answers_wherever_get_does(client: TestClient, path: str) -> None:
     assert head.headers["content-type"] == got.headers["content-type"]
 
 
+def test_head_is_counted_as_head_under_its_route(client: TestClient) -> None:
+    client.head("/api/v1/rooms")
+    client.head("/api/v1/rooms")
+    client.get("/api/v1/rooms")
+    exported = client.get("/metrics").text
+    head = 'roomtemp_http_requests_total{code="200",method="HEAD",route="/api/v1/rooms"} 2.0'
+    get = 'roomtemp_http_requests_total{code="200",method="GET",route="/api/v1/rooms"} 1.0'
+    assert head in exported
+    assert get in exported
+
+
 def test_head_of_an_unknown_room_is_404(client: TestClient) -> None:
     assert client.head("/api/v1/rooms/nowhere").status_code == 404
 

@@ -99,8 +99,8 @@ def create_app(
     for resource in ROUTERS:
         app.include_router(resource.router)
 
-    app.add_middleware(RequestMetrics, metrics=service_metrics)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(RequestMetrics, metrics=service_metrics)  # outside: it sees a HEAD
     return app
 
 

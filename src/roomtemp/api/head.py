@@ -27,4 +27,10 @@ class HeadAsGet:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, without_body)
+        # the same scope, so that the request metrics around this see the route matched, and
+        # HEAD again once it is answered (they count it as HEAD, not as a GET)
+        scope["method"] = "GET"
+        try:
+            await self.app(scope, receive, without_body)
+        finally:
+            scope["method"] = "HEAD"
