@@ -297,3 +297,24 @@ def test_tokens_never_reach_the_server_log(server: Server) -> None:
     assert "roomtemp" in logged
     assert server.token not in logged
     assert "rt_wrong-token" not in logged
+
+
+def test_a_head_is_answered_without_a_body_and_counted_as_head(server: Server) -> None:
+    """Through the real server's protocol: the HEAD's answer carries the GET's headers and no
+    body (the GET after it on the same connection is read whole), and the request metrics
+    count it as HEAD under its route."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"HEAD /api/v1/rooms HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        received = b""
+        while b"\r\n\r\n" not in received:
+            received += sock.recv(4096)
+        head, _, rest = received.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 401 ")  # no token: the GET's answer, without its body
+        assert b"content-length: " in head.lower()
+        assert rest == b""
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert _whole_answer(sock).startswith(b"HTTP/1.1 200 ")
+    authorized = bearer(server.token)
+    assert httpx.head(f"{server.url}/api/v1/rooms", headers=authorized, timeout=5).content == b""
+    exported = httpx.get(f"{server.url}/metrics", headers=authorized, timeout=5).text
+    assert 'method="HEAD",route="/api/v1/rooms"' in exported

@@ -38,7 +38,7 @@ from roomtemp.domain import WriteResult
 from roomtemp.ingest.mqtt_bridge import Store
 from roomtemp.security.access import GUARD
 from roomtemp.security.install import install_security
-from roomtemp.security.server import HeadTimeoutH11Protocol
+from roomtemp.security.server import HeadLimitedProtocol
 from roomtemp.service import Clock, RoomService
 from roomtemp.storage import Storage
 from roomtemp.telemetry import ServiceMetrics
@@ -173,7 +173,8 @@ class RequestMetrics:
 def app_from_environment() -> FastAPI:
     """Factory for `uvicorn --factory` and for worker processes: settings from ROOMTEMP_*."""
     settings = Settings()
-    HeadTimeoutH11Protocol.head_timeout_seconds = settings.head_timeout
+    HeadLimitedProtocol.head_timeout_seconds = settings.head_timeout
+    HeadLimitedProtocol.head_cap_bytes = settings.max_header_bytes
     app = create_app(settings)
     app.openapi()  # built once now, not on the first request
     # The modules, the app and its schemas live as long as the server process: keep them out of

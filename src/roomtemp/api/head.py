@@ -27,10 +27,12 @@ class HeadAsGet:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        # the same scope, so that the request metrics around this see the route matched, and
-        # HEAD again once it is answered (they count it as HEAD, not as a GET)
-        scope["method"] = "GET"
+        # a scope of its own: the server's stays HEAD (uvicorn's httptools protocol sends no
+        # body and expects none for a HEAD by it); the route matched is handed back for the
+        # request metrics around this, which count a HEAD as HEAD
+        inner = {**scope, "method": "GET"}
         try:
-            await self.app(scope, receive, without_body)
+            await self.app(inner, receive, without_body)
         finally:
-            scope["method"] = "HEAD"
+            if "route" in inner:
+                scope["route"] = inner["route"]

@@ -86,10 +86,9 @@ def _run(settings: Settings) -> None:
         log_level=settings.log_level.lower(),
         access_log=False,
         timeout_graceful_shutdown=10,
-        # Limits enforced before the app sees a request: h11 (which, unlike httptools, caps
-        # the size of a request head) with a deadline on heads; bodies are limited in the app.
+        # Limits enforced before the app sees a request: httptools with a deadline on heads
+        # and a cap on their size (security/server.py); bodies are limited in the app.
         http=SERVER_PROTOCOL,
-        h11_max_incomplete_event_size=settings.max_header_bytes,
         timeout_keep_alive=settings.keep_alive_timeout,
         limit_concurrency=settings.max_connections,
         server_header=False,

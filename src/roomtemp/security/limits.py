@@ -3,8 +3,8 @@
 A declared Content-Length above the limit is refused before a byte of the body is read; a body
 that grows past it (chunked, or lying about its length) is cut off as soon as it does. A body
 that trickles in slower than the timeout allows is cut off too, so a slow client cannot hold a
-worker forever. The server (h11) already caps a request head that arrives in pieces; a head that
-arrives whole is measured here.
+worker forever. The server (security/server.py) already caps a request head that arrives in
+pieces; a head that arrives whole is measured here.
 """
 
 from __future__ import annotations
