@@ -6,11 +6,11 @@ from disk and calibrated while the engine takes the current one. A failure is re
 backoff from the same oldest pending record, the chunk read again (what was spooled meanwhile
 joins it, instead of an outage's backlog starting with the few records there when it began; a
 chunk written in part is harmless to resend: its readings are duplicates then), and a failure to
-read the spool is retried the same way. The values as sent
-of calibrated readings follow their chunk; readings spooled while their sensors' offsets were
-unknown are calibrated first, with the offsets set then. Only what the engine refuses as data is
-set aside, found by halving the refused part down to single readings; readings conflicting with
-stored ones are set aside as well.
+read the spool is retried the same way. The values as sent of calibrated readings follow their
+chunk; readings spooled while their sensors' offsets were unknown are calibrated first, with the
+offsets set then. Only what the engine refuses as data is set aside, found by halving the
+refused part down to single readings; readings conflicting with stored ones are set aside as
+well.
 """
 
 from __future__ import annotations
