@@ -137,6 +137,11 @@ class Settings(BaseSettings):
     retention_rollups: float | None = Field(
         None, gt=0, description="embedded store: seconds (or 10y) rollups are kept; unset: all"
     )
+    decoded_cache_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=0,
+        description="embedded store: bytes of decoded hourly rollups kept per worker (0: none)",
+    )
     spool_dir: str = Field("./data/spool", description="outage spool directory")
     spool_max_bytes: int = Field(256 * 1024 * 1024, ge=4096, description="outage spool bound")
 

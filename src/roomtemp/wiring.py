@@ -42,6 +42,7 @@ def storage_options(settings: Settings) -> StorageOptions:
         flush_url=settings.prometheus_flush_url,
         retention_raw_seconds=settings.retention_raw,
         retention_rollups_seconds=settings.retention_rollups,
+        decoded_cache_bytes=settings.decoded_cache_bytes,
         stale_after_seconds=settings.stale_after,
     )
 

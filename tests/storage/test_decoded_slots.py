@@ -4,7 +4,7 @@ answered from the old one, a bad blob is refused and not kept, and it stays in i
 from __future__ import annotations
 
 import random
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +12,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from roomtemp.config import Settings
 from roomtemp.domain import Reading
+from roomtemp.storage import open_storage
 from roomtemp.storage.rollups.records import Records, rollup
-from roomtemp.storage.sqlite import slots
+from roomtemp.storage.sqlite import SqliteStorage, slots
 from roomtemp.storage.sqlite.codec import CorruptBlock
-from roomtemp.storage.sqlite.decoded import DecodedSlots
+from roomtemp.storage.sqlite.decoded import DEFAULT_BUDGET_BYTES, DecodedSlots
 from roomtemp.timeparse import epoch_buckets
+from roomtemp.wiring import storage_options
 from tests.backends import SealingSqliteStorage
 from tests.storage.test_sqlite_tiers import NEVER
 from tests.support import close, ms, reference_buckets
@@ -132,3 +135,33 @@ async def test_stats_see_a_late_reading_sealed_into_a_cached_period(tmp_path: Pa
         await check()
     finally:
         await storage.close()
+
+
+@pytest.mark.anyio
+async def test_the_budget_is_a_setting_and_none_keeps_nothing(tmp_path: Path) -> None:
+    """ROOMTEMP_DECODED_CACHE_BYTES reaches the store; with 0 every query decodes again and
+    answers the same as with the default budget."""
+    settings = Settings(storage=f"sqlite:///{tmp_path / 'c.sqlite3'}", decoded_cache_bytes=0)
+    opened = await open_storage(settings.storage, storage_options(settings))
+    assert isinstance(opened, SqliteStorage)
+    assert opened.decoded.budget == 0
+    await opened.close()
+    answers = []
+    for budget in (0, DEFAULT_BUDGET_BYTES):
+        options = replace(NEVER, decoded_cache_bytes=budget)
+        storage = SealingSqliteStorage(tmp_path / f"s{budget}.sqlite3", options)
+        await storage.open()
+        try:
+            await storage.write(
+                [Reading("lab", None, T0 + k * 60_000, k % 97 / 10) for k in range(3 * 1440)]
+            )
+            buckets = epoch_buckets(T0, T0 + 3 * DAY, HOUR)
+            first = (await storage.aggregate(["lab"], buckets))["lab"]
+            again = (await storage.aggregate(["lab"], buckets))["lab"]
+            assert [(a.count, a.total) for a in first] == [(a.count, a.total) for a in again]
+            answers.append([(a.count, a.total, a.minimum, a.maximum) for a in first])
+            assert (storage.decoded.held == 0) == (budget == 0)
+            assert (storage.decoded.hits > 0) == (budget > 0)
+        finally:
+            await storage.close()
+    assert answers[0] == answers[1]

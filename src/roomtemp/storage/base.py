@@ -180,6 +180,8 @@ class StorageOptions:
     flush_url: str | None = None
     retention_raw_seconds: float | None = None
     retention_rollups_seconds: float | None = None
+    decoded_cache_bytes: int = 16 * 1024 * 1024
+    """Embedded store: decoded rollups kept per store object, least recently used out first."""
     stale_after_seconds: float = 900.0
     """How long a reading holds its value (time-weighted means and coverage)."""
 

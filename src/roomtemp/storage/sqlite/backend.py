@@ -63,7 +63,7 @@ class SqliteStorage:
         self.catalog = Catalog()
         self.identity = Identity(self.path)
         self._blocks: BlockCache = {}
-        self.decoded = DecodedSlots()
+        self.decoded = DecodedSlots(self.options.decoded_cache_bytes)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from roomtemp.storage.base import StorageOptions
+from roomtemp.storage.sqlite.decoded import DEFAULT_BUDGET_BYTES
 
 Clock = Callable[[], int]
 """The current time in epoch ms (injected so tests control what is due for sealing)."""
@@ -34,6 +35,8 @@ class EmbeddedOptions:
     retention_every_ms: int = 600_000
     stale_after_ms: int = 900_000
     """ROOMTEMP_STALE_AFTER: how long a reading holds its value (time-weighted mean, coverage)."""
+    decoded_cache_bytes: int = DEFAULT_BUDGET_BYTES
+    """ROOMTEMP_DECODED_CACHE_BYTES: decoded 1h and 5m slot blobs kept (decoded.py)."""
     clock: Clock = wall_clock_ms
 
 
@@ -47,4 +50,5 @@ def options_from(options: StorageOptions) -> EmbeddedOptions:
         retention_raw_ms=ms(options.retention_raw_seconds),
         retention_rollups_ms=ms(options.retention_rollups_seconds),
         stale_after_ms=round(options.stale_after_seconds * 1000),
+        decoded_cache_bytes=options.decoded_cache_bytes,
     )
