@@ -225,7 +225,7 @@ async def outage(kind: str, args: argparse.Namespace, work: Path, out: Results) 
     """Ingest while the engine is down (spooled), then time the replay of that backlog, from the
     moment the engine is back (its start-up is not counted; readiness probes then tell replay
     to stop backing off) until it has taken every reading (each worker replays its own spool)."""
-    count = args.readings * 5
+    count = args.outage_readings
     engine = Engine(kind, work / f"{kind}-outage").start()
     api = start_api(engine, work / f"{kind}-outage-api", args.workers)
     try:
@@ -277,6 +277,13 @@ def main() -> None:
     parser.add_argument("--import-days", type=float, default=2.0)
     parser.add_argument("--engines", default="prometheus,victoriametrics")
     parser.add_argument("--workers", type=int, default=1, help="API worker processes")
+    parser.add_argument(
+        "--outage-readings",
+        type=int,
+        default=500_000,
+        help="readings spooled while the engine is down, then replayed (the first and the last"
+        " chunk take the longest: a larger backlog shows the rate in between)",
+    )
     parser.add_argument(
         "--profile", type=Path, help="folder for py-spy flame graphs of the API (live, replay)"
     )
