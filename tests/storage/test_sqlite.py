@@ -144,3 +144,55 @@ async def test_room_metadata_reads_back_whatever_its_labels_hold(tmp_path: Path)
         assert (await storage.list_rooms())[0].labels["wing"] == "east"
     finally:
         await storage.close()
+
+
+class PausedReads(SqliteStorage):
+    """The embedded store whose next statement after `pause.set()`, in a thread other than
+    the writer's, waits inside SQLite until `resume` is set (a read caught mid-statement)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.pause, self.paused, self.resume = (
+            threading.Event(),
+            threading.Event(),
+            threading.Event(),
+        )
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = super()._connect()
+        conn.set_progress_handler(self._maybe_wait, 1)
+        return conn
+
+    def _maybe_wait(self) -> int:
+        if self.pause.is_set() and threading.current_thread().name != "roomtemp-sqlite-writer":
+            self.pause.clear()
+            self.paused.set()
+            self.resume.wait(30)
+        return 0
+
+
+async def test_close_waits_for_a_read_running_on_a_connection_and_refuses_later_ones(
+    tmp_path: Path,
+) -> None:
+    """A read still inside SQLite when the store closes (a request's, or one whose awaiting task
+    was cancelled) finishes before its connection is closed: closing it under the read crashed
+    the process (CI saw a segmentation fault in a test's teardown). Reads after close fail."""
+    storage = PausedReads(tmp_path / "db.sqlite3")
+    await storage.open()
+    await storage.write([Reading("lab", None, T0, 20.0)])
+    storage.pause.set()
+    reading = asyncio.ensure_future(storage.list_rooms())
+    assert await asyncio.to_thread(storage.paused.wait, 30)
+    closing = asyncio.ensure_future(storage.close())
+    for _ in range(3000):  # until close has stopped new reads and waits for this one
+        if storage._closed:
+            break
+        await asyncio.sleep(0.01)
+    assert storage._closed
+    await asyncio.sleep(0.2)
+    assert not closing.done()
+    storage.resume.set()
+    assert [meta.room_id for meta in await reading] == ["lab"]
+    await closing
+    with pytest.raises(StorageUnavailable, match="closed"):
+        await storage.list_rooms()

@@ -51,6 +51,8 @@ from roomtemp.timeparse import Bucket
 
 log = logging.getLogger("roomtemp.storage.sqlite")
 T = TypeVar("T")
+_CLOSE_WAIT_SECONDS = 30.0
+"""How long close waits for reads still running before it leaves their connections open."""
 
 
 class SqliteStorage:
@@ -67,6 +69,10 @@ class SqliteStorage:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._reads_done = threading.Condition(self._lock)
+        self._reads = 0
+        """Reads running in threads now: close waits for them before it closes connections."""
+        self._closed = False
         self.housekeeper = Housekeeper(self.hot, self.options, self._catch_up, self._blocks.clear)
         self._writer = GroupCommitWriter(
             self._connect,
@@ -128,7 +134,17 @@ class SqliteStorage:
             await asyncio.to_thread(self._seal_on_close)
         except (sqlite3.Error, StorageUnavailable, CorruptBlock) as exc:
             log.warning("embedded store not sealed on close (kept in its log): %s", exc)
+        await asyncio.to_thread(self._close_connections)
+
+    def _close_connections(self) -> None:
+        """Close every reader's connection once no read is running on one: a read that began
+        as the store closed (a request's, or one whose awaiting task was cancelled) would run
+        on a connection closed under it, and SQLite's library crashes the process then."""
         with self._lock:
+            self._closed = True
+            if not self._reads_done.wait_for(lambda: self._reads == 0, _CLOSE_WAIT_SECONDS):
+                log.warning("embedded store closed with %d reads still running", self._reads)
+                return  # their connections are left to the process's end, never closed under them
             for conn in self._connections:
                 conn.close()
             self._connections.clear()
@@ -306,6 +322,19 @@ class SqliteStorage:
         """Run `query` on one SQLite snapshot and a hot tier equal to it: the hot tier's lock is
         held from before the snapshot is taken (no commit after it reaches the hot tier while
         the query runs), and the hot tier catches up to the snapshot first."""
+        with self._lock:
+            if self._closed:
+                raise StorageUnavailable("the embedded store is closed (the server is stopping)")
+            self._reads += 1
+        try:
+            return self._snapshot_read(query)
+        finally:
+            with self._lock:
+                self._reads -= 1
+                if not self._reads:
+                    self._reads_done.notify_all()
+
+    def _snapshot_read(self, query: Callable[[sqlite3.Connection], T]) -> T:
         self.identity.verify()
         conn = getattr(self._local, "conn", None)
         if conn is None:
