@@ -1,10 +1,13 @@
-"""Helpers shared by the tests: a controllable clock, time helpers, a reference aggregator."""
+"""Helpers shared by the tests: a controllable clock, time helpers, a reference aggregator,
+waiting in an async test for what a background thread does."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import math
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -68,3 +71,12 @@ def close(a: float | None, b: float | None, rel: float = 1e-9) -> bool:
     if a is None or b is None:
         return a is b
     return math.isclose(a, b, rel_tol=rel, abs_tol=1e-9)
+
+
+async def eventually(condition: Callable[[], bool], what: str, most_seconds: float = 30.0) -> None:
+    """Until `condition()` holds (polled every 10 ms, the event loop kept running), failing
+    with `what` after `most_seconds`."""
+    deadline = time.monotonic() + most_seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not within {most_seconds} s"
+        await asyncio.sleep(0.01)

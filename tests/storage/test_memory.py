@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ import pytest
 from roomtemp.domain import Reading
 from roomtemp.storage import memory
 from roomtemp.storage.sqlite import SqliteStorage
+from tests.support import eventually
 
 T0 = 1_709_251_200_000
 
@@ -54,19 +53,13 @@ async def test_the_writer_returns_memory_once_idle_after_work_and_not_while_idle
     await storage.open()
     storage._writer.release_every = 0.0  # every idle round may release, if work was done
     try:
-        await _wait(lambda: storage._writer.release_rounds >= 1)  # what opening loaded
+        released = "the writer returned memory"
+        await eventually(lambda: storage._writer.release_rounds >= 1, released)  # after opening
         rounds = storage._writer.release_rounds
         await storage.write([Reading("lab", None, T0 + i * 60_000, 20.0) for i in range(100)])
-        await _wait(lambda: storage._writer.release_rounds > rounds)
+        await eventually(lambda: storage._writer.release_rounds > rounds, released)
         rounds = storage._writer.release_rounds
         await asyncio.sleep(1.5)  # three idle rounds without work: none returns memory
         assert storage._writer.release_rounds == rounds
     finally:
         await storage.close()
-
-
-async def _wait(condition: Callable[[], bool], most_seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + most_seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the writer never returned memory"
-        await asyncio.sleep(0.05)

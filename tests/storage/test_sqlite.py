@@ -14,6 +14,7 @@ from roomtemp.errors import ConfigurationError, ConflictingReading, StorageUnava
 from roomtemp.storage import open_storage
 from roomtemp.storage.sqlite import SqliteStorage
 from roomtemp.storage.sqlite.schema import FORMAT
+from tests.support import eventually
 
 pytestmark = pytest.mark.anyio
 T0 = 1_709_251_200_000
@@ -184,11 +185,7 @@ async def test_close_waits_for_a_read_running_on_a_connection_and_refuses_later_
     reading = asyncio.ensure_future(storage.list_rooms())
     assert await asyncio.to_thread(storage.paused.wait, 30)
     closing = asyncio.ensure_future(storage.close())
-    for _ in range(3000):  # until close has stopped new reads and waits for this one
-        if storage._closed:
-            break
-        await asyncio.sleep(0.01)
-    assert storage._closed
+    await eventually(lambda: storage._closed, "close stopped new reads")  # and waits for this one
     await asyncio.sleep(0.2)
     assert not closing.done()
     storage.resume.set()
