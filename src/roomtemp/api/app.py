@@ -122,12 +122,21 @@ def _lifespan(
             async with mqtt_bridge(settings, ingest, service_metrics.count_mqtt):
                 yield
         finally:
-            watch.cancel()
+            await _stopped(watch)
             await notifier.stop()
             await storage.close()
             log.info("storage closed")
 
     return lifespan
+
+
+async def _stopped(task: asyncio.Task[None]) -> None:
+    """Cancel a background task and wait for it to end; a failure it ended with is logged
+    (awaiting it would raise it here and leave the storage open)."""
+    task.cancel()
+    (outcome,) = await asyncio.gather(task, return_exceptions=True)
+    if isinstance(outcome, Exception):
+        log.error("the storage metrics watch had stopped: %r", outcome)
 
 
 def counted_ingest(service: RoomService, metrics: ServiceMetrics) -> Store:
