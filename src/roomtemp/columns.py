@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, cast, overload
 
 import msgspec
 import numpy as np
@@ -61,6 +61,54 @@ class TypedItems(list[Item]):
     def generic(self) -> list[Any]:
         document = orjson.loads(self.body)
         return document if isinstance(document, list) else [document]
+
+
+@dataclass(frozen=True)
+class Series:
+    """The readings of one series as columns: its room, sensor and unit, each reading's value
+    and its time in epoch seconds (a line protocol body of one series key, parsed as the full
+    line parser parses each line)."""
+
+    room_id: str
+    sensor_id: str | None
+    unit: str | None
+    values: list[float]
+    seconds: list[float]
+
+
+class SeriesItems(Sequence[dict[str, object]]):
+    """The raw readings of one series given as columns: `checked_series` checks the columns
+    as they are; the raw items (dicts, as the full parser gives them) are made only when the
+    full validator needs them, or when they are looked at one by one."""
+
+    def __init__(self, series: Series) -> None:
+        self.series = series
+        self._items: list[dict[str, object]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.series.values)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, object]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, object]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, object] | list[dict[str, object]]:
+        return self.generic()[index]
+
+    def __iter__(self) -> Iterator[dict[str, object]]:
+        return iter(self.generic())
+
+    def generic(self) -> list[dict[str, object]]:
+        if self._items is None:
+            one = self.series
+            self._items = [
+                {"room_id": one.room_id, "sensor_id": one.sensor_id, "value": value,
+                 "unit": one.unit, "timestamp": seconds}
+                for value, seconds in zip(one.values, one.seconds, strict=True)
+            ]  # fmt: skip
+        return self._items
 
 
 _DECODER = msgspec.json.Decoder(list[Item] | Item)
@@ -122,6 +170,31 @@ def checked(
         return None  # readings calibrated already (an export) take the full validator
     check = checked_few if len(items) <= SMALL_BATCH else checked_many
     return check(items, room_id, now_ms, limits)
+
+
+def checked_series(
+    series: Series, *, room_id: str | None, now_ms: int, limits: Limits
+) -> ReadingColumns | None:
+    """`checked` of one series' columns: the same rules and arithmetic as checked_many gives
+    its items (None: take the full validator)."""
+    unit = _UNITS.get(series.unit)
+    if unit is None or not series.values or (room_id is not None and series.room_id != room_id):
+        return None
+    values = np.array(series.values, np.float64)
+    if unit is not Unit.celsius:
+        with np.errstate(over="ignore"):  # a huge value becomes inf, refused below
+            values = _converted(values, unit)
+    if not np.all((values >= limits.min_celsius) & (values <= limits.max_celsius)):
+        return None
+    ts = _timestamps(series.seconds, now_ms, limits)
+    if ts is None:
+        return None
+    if not (
+        _ids_hold({series.sensor_id}, optional=True) and _ids_hold({series.room_id}, optional=False)
+    ):
+        return None
+    key = (series.room_id, series.sensor_id)
+    return ReadingColumns([key], np.zeros(values.shape[0], np.int64), ts, values)
 
 
 def checked_many(
@@ -199,7 +272,9 @@ def _converted(values: Values, unit: Unit) -> Values:
     return values - 273.15
 
 
-def _timestamps(stamps: list[float | str | None], now_ms: int, limits: Limits) -> np.ndarray | None:
+def _timestamps(
+    stamps: Sequence[float | str | None], now_ms: int, limits: Limits
+) -> np.ndarray | None:
     kinds = set(map(type, stamps))
     if kinds == {float}:
         seconds = np.array(stamps, np.float64)

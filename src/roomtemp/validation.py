@@ -15,7 +15,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from roomtemp.columns import Limits, TypedItems, as_items, checked
+from roomtemp.columns import Limits, SeriesItems, TypedItems, as_items, checked, checked_series
 from roomtemp.domain import ID_RULE, Reading, ReadingColumns, is_valid_id
 from roomtemp.errors import ConflictingReading, InvalidInput, Problem
 from roomtemp.timeparse import MAX_MS, MIN_MS, format_duration, parse_timestamp
@@ -104,12 +104,13 @@ def validate_batch(
     InvalidInput lists every problem of every item, located by index; ConflictingReading names a
     clash inside the batch.
     """
-    typed = as_items(items)
     found = None
-    if typed is not None:
+    if isinstance(items, SeriesItems):
+        found = checked_series(items.series, room_id=room_id, now_ms=now_ms, limits=limits)
+    elif (typed := as_items(items)) is not None:
         found = checked(typed, room_id=room_id, now_ms=now_ms, limits=limits)
     if found is None:
-        generic = items.generic() if isinstance(items, TypedItems) else items
+        generic = items.generic() if isinstance(items, (TypedItems, SeriesItems)) else items
         found = _checked_readings(generic, room_id, now_ms, limits)
     return _deduplicate(found)
 

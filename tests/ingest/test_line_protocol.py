@@ -10,6 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from influxdb_client import Point, WritePrecision
 
+from roomtemp.columns import SeriesItems
+from roomtemp.domain import Reading
 from roomtemp.errors import ConflictingReading, InvalidInput
 from roomtemp.ingest import line_protocol
 from roomtemp.ingest.line_fast import fast_items
@@ -130,6 +132,35 @@ def test_plain_bodies_take_the_fast_path(body: str) -> None:
     assert fast_items(body, 10**9, line_protocol._target_of) is not None
 
 
+def test_a_body_of_one_series_is_checked_as_columns_without_an_item_a_reading() -> None:
+    body = "".join(f"t,room=lab,unit=F temperature={70 + i / 10} {1709251200 + 60 * i}\n"
+                   for i in range(50))  # fmt: skip
+    items = parse_lines(body.encode(), "s").items
+    assert isinstance(items, SeriesItems)
+    readings = validated(list(items))  # the same raw items, through the generic path
+    items = parse_lines(body.encode(), "s").items
+    assert validated(items) == readings
+    assert items._items is None  # no raw item was made
+    assert readings[1] == Reading("lab", None, 1709251260000, (70.1 - 32.0) * 5.0 / 9.0)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "t,room=a value=1\nt,room=a value=2 200 300\n",  # no timestamp, then two: spaces 1 + 3
+        "t,room=a value=1 100\nt,room=a value=2  200\n",
+        "t,room=a value=1\t100\n",
+        "t,room=a value=1 100\nt,room=a value=2 \n",
+        "t,room=a value= 100\n",
+        "t,room=a value=1,humidity=2 100\n",
+        "t,room=a value=1 100\n\n",
+        f"t,room=a value=1 {'9' * 400}\n",
+    ],
+)
+def test_lines_the_one_series_path_cannot_read_go_to_the_full_parser(body: str) -> None:
+    assert not isinstance(fast_items(body, 1, line_protocol._target_of), SeriesItems)
+
+
 def test_field_types_units_and_other_points() -> None:
     body = (
         b"# a comment\r\n"
@@ -189,3 +220,13 @@ def test_precision_names() -> None:
     with pytest.raises(InvalidInput):
         precision_of("h", v1=True)
     assert math.isclose(parse_lines(b"t,room=a value=1 1000", "s").items[0]["timestamp"], 1000)
+
+
+@pytest.mark.parametrize("fields", ["value=1", "value=1,humidity=40"], ids=["series", "full"])
+def test_a_timestamp_no_float_holds_names_its_line(fields: str) -> None:
+    """It was an OverflowError (a 500) in the full parser with any precision but seconds."""
+    body = f"t,room=a {fields} {'9' * 400}\n".encode()
+    with pytest.raises(InvalidInput) as refused:
+        parse_lines(body, "ns")
+    assert "line 1" in refused.value.problems[0].msg
+    assert "out of range" in refused.value.problems[0].msg

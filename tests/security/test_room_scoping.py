@@ -86,3 +86,29 @@ def test_a_room_limited_csv_batch_is_checked_too(populated: Secured) -> None:
         headers={**populated.auth("read_write_floor2"), "Content-Type": "text/csv"},
     )
     assert answer.status_code == 403
+
+
+def test_a_room_limited_line_protocol_write_of_one_series_is_checked_too(
+    populated: Secured,
+) -> None:
+    """A body of one series key takes the line protocol's column path: its room is checked."""
+    headers = {**populated.auth("read_write_floor2"), "Content-Type": "text/plain"}
+    seconds = NOW_MS // 1000 - 30
+
+    def body(room: str) -> bytes:
+        return "".join(f"t,room={room} value={20 + i} {seconds + i}\n" for i in range(3)).encode()
+
+    refused = populated.client.post(
+        "/api/v2/write", params={"precision": "s"}, content=body("kitchen"), headers=headers
+    )
+    assert refused.status_code == 403
+    assert "kitchen" in refused.text
+    admin = populated.auth("admin")
+    raw = populated.client.get("/api/v1/rooms/kitchen/readings", params=SPAN, headers=admin)
+    assert len(raw.json()["readings"]) == 1  # the one seeded, nothing more
+    written = populated.client.post(
+        "/api/v2/write", params={"precision": "s"}, content=body("floor2-b"), headers=headers
+    )
+    assert written.status_code == 204
+    raw = populated.client.get("/api/v1/rooms/floor2-b/readings", params=SPAN, headers=admin)
+    assert len(raw.json()["readings"]) == 4

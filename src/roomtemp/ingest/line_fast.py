@@ -1,7 +1,9 @@
-"""The fast path of line protocol: a body of plain reading lines turned into one JSON array with
-C-level string operations (replace, translate, split, join, map over str methods) and parsed by
-orjson, so no Python code runs per line; orjson builds the raw readings as it does for a JSON
-body. A body of one series (one device's backlog) is rewritten in place; others column by column.
+"""The fast path of line protocol: a body of plain reading lines read with C-level string
+operations (replace, translate, split, join, map over str methods and `float`, `int`), so no
+Python code runs per line. A body of one series (one device's backlog, a Telegraf batch of one
+sensor) becomes that series' columns (columns.SeriesItems), which validation checks as columns
+without a raw item per reading; others are turned into one JSON array and parsed by orjson,
+which builds the raw readings as it does for a JSON body.
 
 It takes bodies where every line is `<series key> <field>=<number> <timestamp>` with one
 reading field (`temperature`, `value` or `celsius`, the same on every line), a number JSON can
@@ -13,12 +15,15 @@ full parser's own tag reader. Any other body returns None and the full parser
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any
 
 import orjson
+
+from roomtemp.columns import Series, SeriesItems
 
 Target = tuple[str, str | None, str | None]
 _FIELDS = frozenset(("temperature", "value", "celsius"))
@@ -29,13 +34,14 @@ _SUFFIXES = {1: "},", 10**3: "e-3},", 10**6: "e-6},", 10**9: "e-9},"}
 """How a timestamp of each precision is written as epoch seconds: its digits and an exponent."""
 _STAMP = ',"timestamp":'
 _NOT_NUMBER = str.maketrans("", "", NUMBER_CHARACTERS)
-_SERIES_SUFFIXES = {1: ".0},", 10**3: ".0e-3},", 10**6: ".0e-6},", 10**9: ".0e-9},"}
-"""As _SUFFIXES, with `.0` first: a timestamp that is not an integer (`1.5.0e-9`) is not JSON."""
+_SERIES_SUFFIXES = {1: ".0,", 10**3: ".0e-3,", 10**6: ".0e-6,", 10**9: ".0e-9,"}
+"""How a timestamp of each precision ends as epoch seconds in the series' JSON array, `.0`
+first: a timestamp that is not an integer (`1.5.0e-9`) is not JSON."""
 
 
 def fast_items(
     text: str, per_second: int, target_of: Callable[[str], Target | None]
-) -> list[dict[str, Any]] | None:
+) -> Sequence[dict[str, Any]] | None:
     """The raw readings of a body of plain reading lines, or None for any other body."""
     if "\\" in text or '"' in text or "\r" in text:
         return None
@@ -74,8 +80,10 @@ def fast_items(
 
 def _one_series(
     text: str, per_second: int, target_of: Callable[[str], Target | None]
-) -> list[dict[str, Any]] | None:
-    """A body whose lines all have the first line's series key and field, rewritten in place."""
+) -> SeriesItems | None:
+    """A body whose lines all are `<the first line's series key> <field>=<number> <digits>`,
+    as the columns of its one series: values and timestamps written as one JSON array of
+    numbers (value, seconds, value, seconds, ...) for orjson to read."""
     key, _, rest = text.partition(" ")
     field = rest.partition("=")[0]
     marker = f"\n{key} {field}="
@@ -83,20 +91,26 @@ def _one_series(
     lines = text.count("\n") - 1
     if field not in _FIELDS or text.count(marker) != lines:
         return None
-    prefixes = _prefixes({key}, target_of)
-    if prefixes is None:
+    text = text.replace(marker, "\n")
+    # every line is now value, one space, timestamp: only number characters around it
+    if text.translate(_NOT_NUMBER) != "\n" + " \n" * lines:
         return None
-    text = text.replace(marker, "\n" + prefixes[key])
-    # every line is now prefix, value, one space, timestamp: only number characters around it
-    if text.translate(_NOT_NUMBER) != "\n" + (prefixes[key].translate(_NOT_NUMBER) + " \n") * lines:
-        return None
-    suffix = _SERIES_SUFFIXES[per_second]
-    body = text.replace(" ", _STAMP).replace("\n", suffix)
     try:
-        items: list[dict[str, Any]] = orjson.loads(f"[{body[len(suffix) : -1]}]")
+        target = target_of(key)
+    except ValueError:
+        return None
+    if target is None:
+        return None
+    body = text.replace(" ", ",").replace("\n", _SERIES_SUFFIXES[per_second])
+    try:  # an empty or non-JSON number (`01`, `1.`) or a timestamp not an integer: not JSON
+        numbers: list[float] = orjson.loads(f"[{body[len(_SERIES_SUFFIXES[per_second]) : -1]}]")
     except orjson.JSONDecodeError:
         return None
-    return items
+    seconds = numbers[1::2]
+    if not math.isfinite(sum(seconds)):
+        return None  # a timestamp no float holds: the full parser names its line
+    room, sensor, unit = target
+    return SeriesItems(Series(room, sensor, unit, numbers[0::2], seconds))
 
 
 def _prefixes(keys: set[str], target_of: Callable[[str], Target | None]) -> dict[str, str] | None:

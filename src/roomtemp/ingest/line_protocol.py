@@ -11,7 +11,7 @@ ignored and counted. Problems name the line (1-based) and quote it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from roomtemp.errors import InvalidInput, Problem
@@ -46,8 +46,8 @@ class LineBatch:
     """The readings of a body, the line each came from (to name it in errors), and how many
     points were not readings."""
 
-    items: list[dict[str, object]]
-    lines: list[int]
+    items: Sequence[dict[str, object]]
+    lines: Sequence[int]
     ignored: int
 
 
@@ -71,7 +71,7 @@ def parse_lines(body: bytes, precision: str = "ns") -> LineBatch:
     per_second = PRECISIONS[precision]
     found = fast_items(text, per_second, _target_of)
     if found is not None:
-        return LineBatch(found, list(range(1, len(found) + 1)), 0)
+        return LineBatch(found, range(1, len(found) + 1), 0)
     targets: dict[str, Target | None] = {}
     items: list[dict[str, object]] = []
     numbers: list[int] = []
@@ -234,4 +234,7 @@ def _seconds(stamp: str, per_second: int) -> int | float:
     if not (digits.isascii() and digits.isdigit()):
         raise ValueError(f"timestamp {stamp!r} is not an integer")
     whole = int(stamp)
-    return whole if per_second == 1 else whole / per_second
+    try:
+        return whole if per_second == 1 else whole / per_second
+    except OverflowError:  # an integer no float holds: no time roomtemp could store
+        raise ValueError(f"timestamp {stamp!r} is out of range") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from roomtemp.columns import SeriesItems
 from roomtemp.errors import Forbidden, NotAuthenticated, RateLimited
 from roomtemp.security.ratelimit import RateLimiter
 from roomtemp.security.scopes import Caller, Scope
@@ -81,6 +82,9 @@ def check_batch_rooms(caller: Caller, items: Iterable[object]) -> None:
     to validation, which refuses them.
     """
     if caller.rooms is None:
+        return
+    if isinstance(items, SeriesItems):  # one series: its one room, without a raw item each
+        check_room(caller, items.series.room_id)
         return
     named = {
         item.get("room_id") if isinstance(item, dict) else getattr(item, "room_id", None)
