@@ -99,7 +99,8 @@ class ValidBatch:
 def validate_batch(
     items: Sequence[object], *, room_id: str | None, now_ms: int, limits: Limits
 ) -> ValidBatch:
-    """Validate raw items (as parsed from JSON, CSV or NDJSON) into readings with unique identities.
+    """Validate raw items (as parsed from JSON, CSV, NDJSON or line protocol; one series' columns
+    for a line protocol body of one series key) into readings with unique identities.
 
     InvalidInput lists every problem of every item, located by index; ConflictingReading names a
     clash inside the batch.

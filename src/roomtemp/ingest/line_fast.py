@@ -1,9 +1,9 @@
-"""The fast path of line protocol: a body of plain reading lines read with C-level string
-operations (replace, translate, split, join, map over str methods and `float`, `int`), so no
-Python code runs per line. A body of one series (one device's backlog, a Telegraf batch of one
-sensor) becomes that series' columns (columns.SeriesItems), which validation checks as columns
-without a raw item per reading; others are turned into one JSON array and parsed by orjson,
-which builds the raw readings as it does for a JSON body.
+"""The fast path of line protocol: a body of plain reading lines turned into JSON with C-level
+string operations (replace, translate, split, join, map over str methods) and parsed by orjson,
+so no Python code runs per line. A body of one series (one device's backlog, a Telegraf batch
+of one sensor) becomes one array of numbers, its values and timestamps, and so that series'
+columns (columns.SeriesItems), which validation checks without a raw item per reading; others
+become one array of raw readings, which orjson builds as it does for a JSON body.
 
 It takes bodies where every line is `<series key> <field>=<number> <timestamp>` with one
 reading field (`temperature`, `value` or `celsius`, the same on every line), a number JSON can
