@@ -184,7 +184,7 @@ def checked_series(
     if unit is not Unit.celsius:
         with np.errstate(over="ignore"):  # a huge value becomes inf, refused below
             values = _converted(values, unit)
-    if not np.all((values >= limits.min_celsius) & (values <= limits.max_celsius)):
+    if not _within(values, limits):
         return None
     ts = _timestamps(series.seconds, now_ms, limits)
     if ts is None:
@@ -260,9 +260,12 @@ def _celsius(items: list[Item], limits: Limits) -> np.ndarray | None:
                 mask = np.fromiter((u == spelling for u in units), bool, len(units))
                 with np.errstate(over="ignore"):  # a huge value becomes inf, refused below
                     values[mask] = _converted(values[mask], unit)
-    if not np.all((values >= limits.min_celsius) & (values <= limits.max_celsius)):
-        return None  # NaN and infinities fail here too
-    return values
+    return values if _within(values, limits) else None
+
+
+def _within(values: np.ndarray, limits: Limits) -> bool:
+    """Every value inside the limits (NaN and infinities are not)."""
+    return bool(np.all((values >= limits.min_celsius) & (values <= limits.max_celsius)))
 
 
 def _converted(values: Values, unit: Unit) -> Values:

@@ -131,8 +131,8 @@ def _lifespan(
 
 
 async def _stopped(task: asyncio.Task[None]) -> None:
-    """Cancel a background task and wait for it to end; a failure it ended with is logged
-    (awaiting it would raise it here and leave the storage open)."""
+    """Cancel the storage metrics watch and wait for it to end; a failure it ended with is
+    logged (awaiting it would raise it here and leave the storage open)."""
     task.cancel()
     (outcome,) = await asyncio.gather(task, return_exceptions=True)
     if isinstance(outcome, Exception):

@@ -101,9 +101,10 @@ def _one_series(
         return None
     if target is None:
         return None
-    body = text.replace(" ", ",").replace("\n", _SERIES_SUFFIXES[per_second])
+    suffix = _SERIES_SUFFIXES[per_second]
+    body = text.replace(" ", ",").replace("\n", suffix)
     try:  # an empty or non-JSON number (`01`, `1.`) or a timestamp not an integer: not JSON
-        numbers: list[float] = orjson.loads(f"[{body[len(_SERIES_SUFFIXES[per_second]) : -1]}]")
+        numbers: list[float] = orjson.loads(f"[{body[len(suffix) : -1]}]")
     except orjson.JSONDecodeError:
         return None
     seconds = numbers[1::2]
