@@ -28,7 +28,7 @@ from loads import (
     wrk_available,
 )
 from sizes import Sizes
-from workloads import Row, Workload, json_bodies, now_minute, remote_write_bodies, rooms_workload
+from workloads import Row, Workload, json_bodies, now_minute, remote_write_bodies
 
 DAY = 86_400_000
 INGEST = {"what": "batch ingest, 1 client, 1,000 readings a request", "unit": "readings/s"}
@@ -46,9 +46,11 @@ QUERIES = {
 
 
 def engine_phase(
-    kind: str, folder: Path, sizes: Sizes, rooms: Workload, year: Workload, results: Results
-) -> None:
-    """Ingest, queries and bytes on disk of both workloads, straight into one engine."""
+    kind: str, folder: Path, sizes: Sizes, rooms: Workload, year: Workload, gateway: list[Row],
+    results: Results,
+) -> None:  # fmt: skip
+    """Ingest, queries and bytes on disk of both workloads, then the gateway shape's ingest,
+    straight into one engine."""
     print(f"{kind}:")
     for workload in (rooms, year):
         engine = Engine(kind, folder / f"{kind}-{workload.name}").start()
@@ -68,21 +70,17 @@ def engine_phase(
             results.put(f"bytes_{workload.name}", kind, size, **_bytes(workload))
         finally:
             engine.stop()
-    _gateway_on_engine(kind, folder, sizes, results)
+    _gateway_on_engine(kind, folder, sizes, gateway, results)
 
 
-def gateway_rows(sizes: Sizes) -> list[Row]:
-    """The gateway shape's readings: the newest minutes of 1,000 rooms, minute by minute."""
-    gateway = rooms_workload(sizes.gateway_rooms, 1, "gw")
-    return gateway.rows[-sizes.gateway_rooms * sizes.gateway_minutes :]
-
-
-def _gateway_on_engine(kind: str, folder: Path, sizes: Sizes, results: Results) -> None:
+def _gateway_on_engine(
+    kind: str, folder: Path, sizes: Sizes, gateway: list[Row], results: Results
+) -> None:
     """The gateway shape straight into a fresh engine: each request one sample of each of
     1,000 series (remote write, a series per room)."""
     engine = Engine(kind, folder / f"{kind}-gateway").start()
     try:
-        bodies = remote_write_bodies(gateway_rows(sizes), sizes.gateway_rooms)
+        bodies = remote_write_bodies(gateway, sizes.gateway_rooms)
         rate, _ = direct.ingest(engine, bodies)
         results.put("gateway", kind, rate, **GATEWAY)
     finally:
@@ -224,10 +222,11 @@ def _post_sequentially(url: str, bodies: list[tuple[int, bytes]]) -> str:
     return f"{failures} failed"
 
 
-def single_readings(folder: Path, sizes: Sizes, results: Results, profile: Path | None) -> None:
-    """The gateway shape (one reading of each of 1,000 rooms a request), then one-reading POSTs
-    from 32 connections against GET /healthz on the same server."""
-    rows = gateway_rows(sizes)
+def single_readings(
+    folder: Path, sizes: Sizes, rows: list[Row], results: Results, profile: Path | None
+) -> None:
+    """The gateway shape (`rows`: one reading of each of 1,000 rooms a request), then
+    one-reading POSTs from 32 connections against GET /healthz on the same server."""
     server = Server.start(folder, 1, "gateway")
     try:
         bodies = json_bodies(rows, sizes.gateway_rooms)

@@ -25,7 +25,7 @@ from figures import Figure, Results, print_table
 from phases import big_store, engine_phase, roomtemp_phase, single_readings
 from protocols import protocol_phase
 from sizes import FULL, QUICK, Sizes
-from workloads import rooms_workload, year_workload
+from workloads import gateway_rows, rooms_workload, year_workload
 
 
 def main() -> None:
@@ -51,13 +51,14 @@ def run(folder: Path, sizes: Sizes, only: list[str], profile: Path | None) -> Re
     rooms = rooms_workload(sizes.rooms, sizes.days)
     year = year_workload(sizes.year_minutes)
     print(f"data: {len(rooms.rows):,} readings of {sizes.rooms} rooms, {len(year.rows):,} of one")
+    gateway = gateway_rows(sizes.gateway_rooms, sizes.gateway_minutes)
     results = Results()
     for kind in ("prometheus", "victoriametrics"):
         if kind in only:
-            engine_phase(kind, folder, sizes, rooms, year, results)
+            engine_phase(kind, folder, sizes, rooms, year, gateway, results)
     if "roomtemp" in only:
         roomtemp_phase(folder, sizes, rooms, year, results, profile)
-        single_readings(folder, sizes, results, profile)
+        single_readings(folder, sizes, gateway, results, profile)
         big_store(folder, sizes, results)
     if "protocols" in only:
         protocol_phase(folder, sizes, results)

@@ -57,6 +57,12 @@ def rooms_workload(rooms: int = 100, days: int = 7, prefix: str = "room") -> Wor
     return Workload(prefix, rows, start, end)
 
 
+def gateway_rows(rooms: int, minutes: int) -> list[Row]:
+    """The gateway shape's readings: the newest `minutes` of `rooms` rooms, minute by minute
+    (sent a minute, one reading of each room, a request)."""
+    return rooms_workload(rooms, 1, "gw").rows[-rooms * minutes :]
+
+
 def year_workload(minutes: int = 525_600) -> Workload:
     """One room, one reading a minute from 2023-01-01: a daily cycle plus seeded noise."""
     noise = random.Random(1)
